@@ -1,0 +1,109 @@
+# sipalg: a SIP ALG for Linux NAT routers. Plain make; quiet unless V=1.
+#   make            build everything (-Wall -Wextra -Werror)
+#   make test       install what the tests need (Debian, as root), build, run every test
+#   make demo       install what the demo needs, build, show the ALG at work
+#   make fuzz       run the fuzz harnesses for FUZZ_SECONDS each
+
+CC ?= cc
+CLANG ?= clang
+CFLAGS ?= -O2 -g
+LDFLAGS ?=
+BUILD ?= build
+FUZZ_SECONDS ?= 20
+TEST_FUZZ_SECONDS ?= 15
+V ?= 0
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
+WARN := -Wall -Wextra -Werror
+ALL_CFLAGS := -std=gnu11 $(WARN) -Ialg -MMD -MP $(CPPFLAGS) $(CFLAGS)
+OSIP_LIBS := -losipparser2
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+ALG_SRC := $(wildcard alg/*.c)
+ALG_OBJ := $(ALG_SRC:%.c=$(BUILD)/obj/%.o)
+ALG_ASAN_OBJ := $(ALG_SRC:%.c=$(BUILD)/asan/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/%)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+.PHONY: all test check unit golden torture fuzz-smoke fuzz demo deps-test deps-demo clean
+all: $(BUILD)/sipalg-rewrite
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call msg,CC-SAN,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(BUILD)/libalg.a: $(ALG_OBJ)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(BUILD)/sipalg-rewrite: $(BUILD)/obj/nfq/sipalg-rewrite.o $(BUILD)/libalg.a
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS)
+
+$(BUILD)/asan/sipalg-rewrite: $(BUILD)/asan/nfq/sipalg-rewrite.o $(ALG_ASAN_OBJ)
+	$(call msg,LD-SAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS)
+
+$(BUILD)/asan/test_%: $(BUILD)/asan/tests/unit/test_%.o $(ALG_ASAN_OBJ)
+	$(call msg,LD-SAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS) -lcmocka
+
+# libFuzzer harnesses build the core from source with clang's sanitizers.
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(ALG_SRC) $(wildcard alg/*.h)
+	@mkdir -p $(dir $@)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) -std=gnu11 $(WARN) -Ialg -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ $< $(ALG_SRC) $(OSIP_LIBS)
+
+# The sanitizer build runs every test of the core: unit tests, golden corpus, torture set.
+unit: $(UNIT_BIN)
+	$(Q)status=0; for t in $(UNIT_BIN); do \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $$t || status=1; done; exit $$status
+
+golden: $(BUILD)/sipalg-rewrite $(BUILD)/asan/sipalg-rewrite
+	$(Q)sh tests/golden/run.sh $(BUILD)/sipalg-rewrite
+	$(Q)sh tests/golden/run.sh $(BUILD)/asan/sipalg-rewrite
+
+fuzz-smoke: $(FUZZ_BIN)
+	$(Q)sh tests/fuzz/run.sh $(BUILD) $(TEST_FUZZ_SECONDS) $(FUZZ_BIN)
+
+fuzz: $(FUZZ_BIN)
+	$(Q)sh tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+check: all unit golden fuzz-smoke
+	@echo "make test: all tests passed"
+
+# make test and make demo install their Debian packages first, then build in a fresh make
+# so that nothing is evaluated before the libraries exist.
+test: deps-test
+	$(Q)$(MAKE) --no-print-directory -s check
+
+demo: deps-demo
+	$(Q)$(MAKE) --no-print-directory -s all
+	$(Q)sh tests/demo.sh $(BUILD)/sipalg-rewrite
+
+deps-test:
+	$(Q)sh tests/install-deps.sh test
+
+deps-demo:
+	$(Q)sh tests/install-deps.sh build
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

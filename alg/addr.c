@@ -1,0 +1,129 @@
+/* addr.c: IPv4 literals, networks and ports, without libc's locale-aware parsers. */
+#include "addr.h"
+
+#include <string.h>
+
+int addr_parse(const char *s, size_t n, uint32_t *ip)
+{
+	uint32_t out = 0;
+	size_t i = 0;
+
+	for (int part = 0; part < 4; part++) {
+		unsigned v = 0, digits = 0;
+
+		if (part > 0) {
+			if (i >= n || s[i] != '.')
+				return -1;
+			i++;
+		}
+		while (i < n && s[i] >= '0' && s[i] <= '9' && digits < 4) {
+			v = v * 10 + (unsigned)(s[i] - '0');
+			i++;
+			digits++;
+		}
+		if (digits == 0 || digits > 3 || v > 255)
+			return -1;
+		out = out << 8 | v;
+	}
+	if (i != n)
+		return -1;
+	*ip = out;
+	return 0;
+}
+
+int port_parse(const char *s, size_t n, uint16_t *port)
+{
+	unsigned v = 0;
+
+	if (n == 0 || n > 5)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v == 0 || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int net_parse(const char *s, struct alg_net *net)
+{
+	const char *slash = strchr(s, '/');
+	unsigned len = 0;
+	uint32_t ip;
+
+	if (!slash || addr_parse(s, (size_t)(slash - s), &ip))
+		return -1;
+	if (slash[1] == '\0' || strlen(slash + 1) > 2)
+		return -1;
+	for (const char *p = slash + 1; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		len = len * 10 + (unsigned)(*p - '0');
+	}
+	if (len > 32)
+		return -1;
+	net->mask = len ? ~(uint32_t)0 << (32 - len) : 0;
+	net->addr = ip & net->mask;
+	return 0;
+}
+
+int endpoint_parse(const char *s, struct alg_endpoint *ep)
+{
+	const char *colon = strrchr(s, ':');
+
+	if (!colon || addr_parse(s, (size_t)(colon - s), &ep->ip))
+		return -1;
+	return port_parse(colon + 1, strlen(colon + 1), &ep->port);
+}
+
+int net_contains(const struct alg_net *nets, size_t n, uint32_t ip)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((ip & nets[i].mask) == nets[i].addr)
+			return 1;
+	return 0;
+}
+
+static size_t uint_format(unsigned v, char *buf)
+{
+	char tmp[10];
+	size_t n = 0, i = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		buf[i++] = tmp[--n];
+	buf[i] = '\0';
+	return i;
+}
+
+size_t addr_format(uint32_t ip, char *buf)
+{
+	size_t n = 0;
+
+	for (int shift = 24; shift >= 0; shift -= 8) {
+		n += uint_format((ip >> shift) & 0xff, buf + n);
+		if (shift)
+			buf[n++] = '.';
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+size_t port_format(uint16_t port, char *buf)
+{
+	return uint_format(port, buf);
+}
+
+size_t endpoint_format(const struct alg_endpoint *ep, char *buf)
+{
+	size_t n = addr_format(ep->ip, buf);
+
+	buf[n++] = ':';
+	return n + uint_format(ep->port, buf + n);
+}

@@ -1,0 +1,39 @@
+/* addr.h: IPv4 literals, networks and ports as the ALG reads and writes them. */
+#ifndef SIPALG_ADDR_H
+#define SIPALG_ADDR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* An IPv4 address in host byte order and a port; port 0 means "none". */
+struct alg_endpoint {
+	uint32_t ip;
+	uint16_t port;
+};
+
+struct alg_net {
+	uint32_t addr; /* host byte order, already masked */
+	uint32_t mask;
+};
+
+/* Longest text addr_format/endpoint_format write, NUL included. */
+#define ADDR_STR_MAX 16
+#define ENDPOINT_STR_MAX 22
+
+/* Parses exactly n bytes as a dotted quad; 0 on success. */
+int addr_parse(const char *s, size_t n, uint32_t *ip);
+/* Parses exactly n bytes as a decimal port 1..65535; 0 on success. */
+int port_parse(const char *s, size_t n, uint16_t *port);
+/* Parses "A.B.C.D/len" (NUL-terminated); 0 on success. */
+int net_parse(const char *s, struct alg_net *net);
+/* Parses "A.B.C.D:port" (NUL-terminated); 0 on success. */
+int endpoint_parse(const char *s, struct alg_endpoint *ep);
+
+int net_contains(const struct alg_net *nets, size_t n, uint32_t ip);
+
+/* Both return the length written, without the NUL. */
+size_t addr_format(uint32_t ip, char *buf);
+size_t endpoint_format(const struct alg_endpoint *ep, char *buf);
+size_t port_format(uint16_t port, char *buf);
+
+#endif

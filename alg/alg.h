@@ -1,0 +1,125 @@
+/* alg.h: the SIP ALG translation core.
+ *
+ * Pure: message bytes, direction and the router's view of the flow come in; the translated
+ * message and the bindings and pinholes it calls for come out. No sockets, no clock, no
+ * globals of its own. Header values, URIs and SDP are parsed with libosip2; edits are spliced
+ * into the original bytes, so everything that is not a LAN address (or a port bound to one)
+ * stays byte-identical.
+ */
+#ifndef SIPALG_ALG_H
+#define SIPALG_ALG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+enum alg_direction {
+	ALG_OUT, /* LAN to WAN: private addresses become public */
+	ALG_IN,  /* WAN to LAN: what went out translated is restored */
+};
+
+/* A NAT binding: this private ip:port is seen on the WAN as public_ip:pub_port. */
+struct alg_binding {
+	struct alg_endpoint priv;
+	uint16_t pub_port;
+};
+
+struct alg_config {
+	const struct alg_net *lan; /* only addresses inside these are translated */
+	size_t n_lan;
+	uint32_t public_ip;
+	/* Bindings that apply; a private endpoint without one keeps its port. */
+	const struct alg_binding *bindings;
+	size_t n_bindings;
+};
+
+struct alg_packet {
+	const char *msg;
+	size_t len;
+	enum alg_direction dir;
+	/* The flow as the router's forward path sees it (zero when unknown). Inbound, dst is
+	 * the phone after the NAT undid its translation. */
+	struct alg_endpoint src, dst;
+};
+
+enum alg_reason {
+	ALG_OK,               /* understood; translated where there was anything to translate */
+	ALG_KEEPALIVE,        /* CRLF keep-alive, nothing to do */
+	ALG_BAD_START_LINE,
+	ALG_BAD_HEADER,
+	ALG_NO_HEADER_END,
+	ALG_TOO_MANY_HEADERS,
+	ALG_BAD_CONTENT_LENGTH,
+	ALG_NO_VIA,
+	ALG_NO_CALL_ID,
+	ALG_BAD_CSEQ,
+	ALG_BAD_VIA,
+	ALG_BAD_CONTACT,
+	ALG_BAD_RECORD_ROUTE,
+	ALG_BAD_ROUTE,
+	ALG_BAD_REQUEST_URI,
+	ALG_BAD_CONTENT_TYPE,
+	ALG_BAD_MULTIPART,
+	ALG_BAD_SDP,
+	ALG_IPV6,             /* IPv6 is passed unchanged for now */
+	ALG_TOO_MANY_EDITS,
+	ALG_TOO_MANY_ACTIONS,
+	ALG_NO_ROOM,          /* the translated message does not fit the output buffer */
+	ALG_REASON_COUNT
+};
+
+enum alg_action_kind {
+	ALG_ACT_SIGNALING,   /* keep priv reachable as public_ip:pub_port for signaling */
+	ALG_ACT_MEDIA_OPEN,  /* a LAN phone announced a stream: pinhole + SNAT to its ports */
+	ALG_ACT_MEDIA_PEER,  /* the far end announced where its stream is (narrows pinholes) */
+	ALG_ACT_MEDIA_CLOSE, /* the dialog's media ends (BYE, CANCEL, failed final response) */
+	ALG_ACT_REGISTERED,  /* the registrar accepted priv's contact for `expires` seconds */
+};
+
+/* A range of the input message. */
+struct alg_span {
+	uint32_t off;
+	uint32_t len;
+};
+
+struct alg_action {
+	enum alg_action_kind kind;
+	struct alg_span call_id;    /* media actions */
+	struct alg_endpoint priv;   /* the phone's endpoint; MEDIA_PEER: far end's RTP */
+	uint16_t pub_port;
+	struct alg_endpoint rtcp;   /* media: RTCP endpoint; port 0 when RTCP is muxed */
+	uint16_t rtcp_pub_port;
+	uint8_t stream;             /* index of the m= line in its SDP body */
+	char media[12];             /* m= media type, e.g. "audio" */
+	uint32_t expires;           /* REGISTERED */
+	uint16_t status;            /* MEDIA_CLOSE: the failed final response, or 0 ... */
+	struct alg_span method;     /* ... and the request that ended it (BYE, CANCEL) */
+};
+
+#define ALG_MAX_ACTIONS 32
+
+struct alg_result {
+	enum alg_reason reason;
+	int changed;     /* out holds a translated message of out_len bytes */
+	size_t out_len;
+	size_t n_actions;
+	struct alg_action actions[ALG_MAX_ACTIONS];
+};
+
+/* Once per process, before alg_translate (initialises libosip2's parser tables). */
+int alg_init(void);
+
+/* Translates one message. When res->reason is not ALG_OK the message must pass unchanged and
+ * no action is taken; when res->changed is 0 the original bytes are already right. out needs
+ * room for the message plus growth (len + 1024 is ample). */
+void alg_translate(const struct alg_config *cfg, const struct alg_packet *pkt, char *out,
+		   size_t out_cap, struct alg_result *res);
+
+const char *alg_reason_str(enum alg_reason r);
+
+/* One line describing an action (no newline), for logs, status and tests. */
+size_t alg_action_format(const struct alg_action *a, const char *msg, uint32_t public_ip,
+			 char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,317 @@
+/* sdp.c: SDP (RFC 4566) addresses and media ports: rewritten going out, noted coming in.
+ *
+ * A line scanner records where o=, c=, m= and a=rtcp values sit; libosip2's SDP parser must
+ * accept the body and see the same streams and ports, or the message passes unchanged. */
+#include "xlate.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <osipparser2/sdp_message.h>
+
+#define SDP_MAX_MEDIA 16
+#define OSIP_PAD 8
+
+struct sdp_addr {
+	struct span text;
+	int present;
+	int ipv4;
+	uint32_t ip;
+};
+
+struct sdp_stream {
+	struct span media;
+	struct span port;
+	uint16_t port_val; /* 0: stream declined */
+	struct sdp_addr c;
+	struct span rtcp_port;
+	uint16_t rtcp_val;
+	struct sdp_addr rtcp_addr;
+	int rtcp_mux;
+};
+
+struct sdp_scan {
+	struct sdp_addr o, c;
+	size_t n;
+	struct sdp_stream s[SDP_MAX_MEDIA];
+};
+
+/* Splits the line [p, end) into space-separated fields. */
+static size_t fields(const char *buf, uint32_t p, uint32_t end, struct span *f, size_t max)
+{
+	size_t n = 0;
+
+	while (p < end && n < max) {
+		uint32_t q;
+
+		while (p < end && buf[p] == ' ')
+			p++;
+		q = p;
+		while (q < end && buf[q] != ' ')
+			q++;
+		if (q > p)
+			f[n++] = (struct span){ p, q - p };
+		p = q;
+	}
+	return n;
+}
+
+/* "IN IP4 addr" as three fields; an IP6 address type makes the message IPv6. */
+static int read_addr(const char *buf, const struct span *f, struct sdp_addr *a)
+{
+	uint32_t n = 0;
+
+	if (f[1].len == 3 && strncasecmp(buf + f[1].off, "IP6", 3) == 0)
+		return -1;
+	while (n < f[2].len && buf[f[2].off + n] != '/') /* multicast /ttl stays */
+		n++;
+	a->present = 1;
+	a->text = (struct span){ f[2].off, n };
+	a->ipv4 = f[1].len == 3 && strncasecmp(buf + f[1].off, "IP4", 3) == 0 &&
+		  addr_parse(buf + f[2].off, n, &a->ip) == 0;
+	return 0;
+}
+
+static int read_port(const char *buf, struct span f, struct span *port, uint16_t *val)
+{
+	uint32_t n = 0;
+
+	while (n < f.len && buf[f.off + n] != '/')
+		n++;
+	*port = (struct span){ f.off, n };
+	*val = 0;
+	if (n == 1 && buf[f.off] == '0')
+		return 0;
+	return port_parse(buf + f.off, n, val);
+}
+
+/* o=, c= and m= are ASCII fields separated by single spaces (RFC 4566 9). libosip2 finds
+ * its tokens with strchr across line ends, so only lines of this shape reach it. */
+static int well_formed_fields(const char *buf, uint32_t p, uint32_t end)
+{
+	if (p == end || buf[p] == ' ' || buf[end - 1] == ' ')
+		return 0;
+	for (uint32_t i = p; i < end; i++) {
+		if (buf[i] == ' ' ? buf[i + 1] == ' ' : (buf[i] < 0x21 || buf[i] > 0x7e))
+			return 0;
+	}
+	return 1;
+}
+
+static int scan_line(struct xlate *x, struct sdp_scan *sc, char type, uint32_t p, uint32_t end)
+{
+	const char *buf = x->buf;
+	struct sdp_stream *s = sc->n ? &sc->s[sc->n - 1] : NULL;
+	struct span f[6];
+	size_t n;
+
+	if (type < 'a' || type > 'z' || memchr(buf + p, '\0', end - p) || memchr(buf + p, '\r', end - p))
+		return xlate_fail(x, ALG_BAD_SDP);
+	if ((type == 'o' || type == 'c' || type == 'm') && !well_formed_fields(buf, p, end))
+		return xlate_fail(x, ALG_BAD_SDP);
+	n = fields(buf, p, end, f, 6);
+
+	switch (type) {
+	case 'o':
+		if (n != 6)
+			return xlate_fail(x, ALG_BAD_SDP);
+		if (read_addr(buf, f + 3, &sc->o))
+			return xlate_fail(x, ALG_IPV6);
+		break;
+	case 'c':
+		if (n != 3)
+			return xlate_fail(x, ALG_BAD_SDP);
+		if (read_addr(buf, f, s ? &s->c : &sc->c))
+			return xlate_fail(x, ALG_IPV6);
+		break;
+	case 'm':
+		if (sc->n == SDP_MAX_MEDIA)
+			return xlate_fail(x, ALG_TOO_MANY_ACTIONS);
+		s = &sc->s[sc->n++];
+		memset(s, 0, sizeof(*s));
+		if (n < 3 || read_port(buf, f[1], &s->port, &s->port_val))
+			return xlate_fail(x, ALG_BAD_SDP);
+		s->media = f[0];
+		break;
+	case 'a':
+		if (!s)
+			break;
+		if (end - p == 8 && strncasecmp(buf + p, "rtcp-mux", 8) == 0) {
+			s->rtcp_mux = 1;
+		} else if (end - p > 5 && strncasecmp(buf + p, "rtcp:", 5) == 0) {
+			n = fields(buf, p + 5, end, f, 4);
+			if ((n != 1 && n != 4) || read_port(buf, f[0], &s->rtcp_port, &s->rtcp_val) ||
+			    s->rtcp_val == 0)
+				return xlate_fail(x, ALG_BAD_SDP);
+			if (n == 4 && read_addr(buf, f + 1, &s->rtcp_addr))
+				return xlate_fail(x, ALG_IPV6);
+		}
+		break;
+	}
+	return 0;
+}
+
+/* libosip2 must parse the body and see the same streams on the same ports. */
+static int osip_agrees(const char *buf, struct span body, const struct sdp_scan *sc)
+{
+	sdp_message_t *sdp = NULL;
+	/* Room for a line end and NUL padding: libosip2 may look a byte or two past the end. */
+	char *z = malloc((size_t)body.len + 2 + OSIP_PAD);
+	int ok = 0;
+
+	if (z && sdp_message_init(&sdp) == 0) {
+		size_t n = body.len;
+
+		/* In a multipart body the CRLF before the delimiter is the delimiter's
+		 * (RFC 2046 5.1.1); libosip2 wants the last line ended. */
+		memcpy(z, buf + body.off, n);
+		if (n == 0 || z[n - 1] != '\n') {
+			z[n++] = '\r';
+			z[n++] = '\n';
+		}
+		memset(z + n, 0, OSIP_PAD);
+		ok = sdp_message_parse(sdp, z) == 0 &&
+		     osip_list_size(&sdp->m_medias) == (int)sc->n;
+		for (size_t i = 0; ok && i < sc->n; i++) {
+			const char *port = sdp_message_m_port_get(sdp, (int)i);
+
+			ok = port && strlen(port) == sc->s[i].port.len &&
+			     memcmp(port, buf + sc->s[i].port.off, sc->s[i].port.len) == 0;
+		}
+	}
+	sdp_message_free(sdp);
+	free(z);
+	return ok;
+}
+
+static int sdp_scan(struct xlate *x, struct span body, struct sdp_scan *sc)
+{
+	uint32_t p = body.off, end = body.off + body.len;
+
+	memset(sc, 0, offsetof(struct sdp_scan, s));
+	while (p < end) {
+		const char *nl = memchr(x->buf + p, '\n', end - p);
+		uint32_t e = nl ? (uint32_t)(nl - x->buf) : end, next = nl ? e + 1 : end;
+
+		if (e > p && x->buf[e - 1] == '\r')
+			e--;
+		if (e == p) {
+			/* only empty lines may follow an empty line */
+			for (uint32_t q = next; q < end; q++)
+				if (x->buf[q] != '\r' && x->buf[q] != '\n')
+					return xlate_fail(x, ALG_BAD_SDP);
+			break;
+		}
+		if (e - p < 2 || x->buf[p + 1] != '=')
+			return xlate_fail(x, ALG_BAD_SDP);
+		if (scan_line(x, sc, x->buf[p], p + 2, e))
+			return -1;
+		p = next;
+	}
+	if (!osip_agrees(x->buf, body, sc))
+		return xlate_fail(x, ALG_BAD_SDP);
+	return 0;
+}
+
+static const struct sdp_addr *stream_addr(const struct sdp_scan *sc, const struct sdp_stream *s)
+{
+	return s->c.present ? &s->c : &sc->c;
+}
+
+static int rewrite_addr(struct xlate *x, const struct sdp_addr *a)
+{
+	if (a->present && a->ipv4 && xlate_is_lan(x, a->ip))
+		return xlate_edit_addr(x, a->text, x->cfg->public_ip);
+	return 0;
+}
+
+static void media_name(struct alg_action *a, const char *buf, struct span media)
+{
+	size_t n = media.len < sizeof(a->media) - 1 ? media.len : sizeof(a->media) - 1;
+
+	memcpy(a->media, buf + media.off, n);
+	a->media[n] = '\0';
+}
+
+static int open_stream(struct xlate *x, const struct sdp_scan *sc, size_t i)
+{
+	const struct sdp_stream *s = &sc->s[i];
+	const struct sdp_addr *c = stream_addr(sc, s);
+	struct alg_action *a;
+
+	if (s->port_val == 0 || !c->present || !c->ipv4 || !xlate_is_lan(x, c->ip))
+		return 0; /* declined, or a public (STUN, SBC) address the phone handles itself */
+	a = xlate_action(x, ALG_ACT_MEDIA_OPEN);
+	if (!a)
+		return -1;
+	a->call_id = (struct alg_span){ x->call_id.off, x->call_id.len };
+	a->stream = (uint8_t)i;
+	media_name(a, x->buf, s->media);
+	a->priv = (struct alg_endpoint){ c->ip, s->port_val };
+	a->pub_port = xlate_public_port(x, a->priv);
+	if (a->pub_port != s->port_val && xlate_edit_port(x, s->port, a->pub_port))
+		return -1;
+	if (s->rtcp_mux)
+		return 0;
+	if (s->rtcp_val) {
+		uint32_t ip = s->rtcp_addr.present && s->rtcp_addr.ipv4 ? s->rtcp_addr.ip : c->ip;
+
+		if (!xlate_is_lan(x, ip))
+			return 0;
+		a->rtcp = (struct alg_endpoint){ ip, s->rtcp_val };
+		a->rtcp_pub_port = xlate_public_port(x, a->rtcp);
+		if (a->rtcp_pub_port != s->rtcp_val && xlate_edit_port(x, s->rtcp_port, a->rtcp_pub_port))
+			return -1;
+	} else if (s->port_val < 65535 && a->pub_port < 65535) {
+		/* Without a=rtcp the far end sends RTCP to the next port up (RFC 3550). */
+		a->rtcp = (struct alg_endpoint){ c->ip, (uint16_t)(s->port_val + 1) };
+		a->rtcp_pub_port = (uint16_t)(a->pub_port + 1);
+	}
+	return 0;
+}
+
+int sdp_translate_out(struct xlate *x, struct span body)
+{
+	struct sdp_scan sc;
+
+	if (sdp_scan(x, body, &sc) || rewrite_addr(x, &sc.o) || rewrite_addr(x, &sc.c))
+		return -1;
+	for (size_t i = 0; i < sc.n; i++)
+		if (rewrite_addr(x, &sc.s[i].c) || rewrite_addr(x, &sc.s[i].rtcp_addr) ||
+		    open_stream(x, &sc, i))
+			return -1;
+	return 0;
+}
+
+int sdp_note_peer(struct xlate *x, struct span body)
+{
+	struct sdp_scan sc;
+
+	if (sdp_scan(x, body, &sc))
+		return -1;
+	for (size_t i = 0; i < sc.n; i++) {
+		const struct sdp_stream *s = &sc.s[i];
+		const struct sdp_addr *c = stream_addr(&sc, s);
+		struct alg_action *a;
+
+		if (s->port_val == 0 || !c->present || !c->ipv4)
+			continue;
+		a = xlate_action(x, ALG_ACT_MEDIA_PEER);
+		if (!a)
+			return -1;
+		a->call_id = (struct alg_span){ x->call_id.off, x->call_id.len };
+		a->stream = (uint8_t)i;
+		media_name(a, x->buf, s->media);
+		a->priv = (struct alg_endpoint){ c->ip, s->port_val };
+		if (s->rtcp_mux)
+			continue;
+		if (s->rtcp_val)
+			a->rtcp = (struct alg_endpoint){
+				s->rtcp_addr.present && s->rtcp_addr.ipv4 ? s->rtcp_addr.ip : c->ip,
+				s->rtcp_val };
+		else if (s->port_val < 65535)
+			a->rtcp = (struct alg_endpoint){ c->ip, (uint16_t)(s->port_val + 1) };
+	}
+	return 0;
+}

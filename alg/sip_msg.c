@@ -1,0 +1,280 @@
+/* sip_msg.c: the in-place SIP message scanner (RFC 3261 section 7 framing). */
+#include "sip_msg.h"
+
+#include <string.h>
+#include <strings.h>
+
+/* Long and compact names (RFC 3261 7.3.3) of the headers the ALG reads. */
+static const struct {
+	const char *name;
+	char compact;
+	enum sip_hdr id;
+} known_headers[] = {
+	{ "via", 'v', HDR_VIA },
+	{ "contact", 'm', HDR_CONTACT },
+	{ "record-route", 0, HDR_RECORD_ROUTE },
+	{ "route", 0, HDR_ROUTE },
+	{ "call-id", 'i', HDR_CALL_ID },
+	{ "cseq", 0, HDR_CSEQ },
+	{ "content-length", 'l', HDR_CONTENT_LENGTH },
+	{ "content-type", 'c', HDR_CONTENT_TYPE },
+	{ "expires", 0, HDR_EXPIRES },
+	{ "from", 'f', HDR_FROM },
+	{ "to", 't', HDR_TO },
+};
+
+static enum sip_hdr header_id(const char *name, size_t n)
+{
+	for (size_t i = 0; i < sizeof(known_headers) / sizeof(known_headers[0]); i++) {
+		if (n == 1 && known_headers[i].compact &&
+		    (name[0] | 0x20) == known_headers[i].compact)
+			return known_headers[i].id;
+		if (strlen(known_headers[i].name) == n &&
+		    strncasecmp(name, known_headers[i].name, n) == 0)
+			return known_headers[i].id;
+	}
+	return HDR_OTHER;
+}
+
+static int is_token_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c != '\0' && strchr("-.!%*_+`'~", c) != NULL);
+}
+
+/* End of the line starting at p (the offset of its CR or LF), or len if none. */
+static size_t line_end(const char *buf, size_t len, size_t p)
+{
+	const char *nl = memchr(buf + p, '\n', len - p);
+	size_t e;
+
+	if (!nl)
+		return len;
+	e = (size_t)(nl - buf);
+	if (e > p && buf[e - 1] == '\r')
+		e--;
+	return e;
+}
+
+/* Offset just past the line terminator at e. */
+static size_t next_line(const char *buf, size_t len, size_t e)
+{
+	if (e < len && buf[e] == '\r')
+		e++;
+	if (e < len && buf[e] == '\n')
+		e++;
+	return e;
+}
+
+static int parse_start_line(const char *buf, size_t end, struct sip_msg *m)
+{
+	size_t p = 0, q;
+
+	if (end >= 8 && strncasecmp(buf, "SIP/2.0 ", 8) == 0) {
+		unsigned code = 0;
+
+		p = 8;
+		for (q = 0; q < 3; q++) {
+			if (p + q >= end || buf[p + q] < '0' || buf[p + q] > '9')
+				return -1;
+			code = code * 10 + (unsigned)(buf[p + q] - '0');
+		}
+		if (code < 100 || (p + 3 < end && buf[p + 3] != ' '))
+			return -1;
+		m->is_request = 0;
+		m->status = code;
+		return 0;
+	}
+	while (p < end && is_token_char(buf[p]))
+		p++;
+	if (p == 0 || p >= end || buf[p] != ' ')
+		return -1;
+	m->is_request = 1;
+	m->method = (struct span){ 0, (uint32_t)p };
+	p++; /* exactly one SP between the elements (RFC 3261 7.1) */
+	q = p;
+	while (q < end && buf[q] != ' ')
+		q++;
+	if (q == p || q >= end)
+		return -1;
+	m->ruri = (struct span){ (uint32_t)p, (uint32_t)(q - p) };
+	q++;
+	if (end - q != 7 || strncasecmp(buf + q, "SIP/2.0", 7) != 0)
+		return -1;
+	return 0;
+}
+
+static enum sip_scan_error read_content_length(const char *buf, size_t len, struct sip_msg *m)
+{
+	const struct sip_header *cl = NULL;
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < m->n_headers; i++) {
+		if (m->headers[i].id != HDR_CONTENT_LENGTH)
+			continue;
+		if (cl)
+			return SCAN_BAD_CONTENT_LENGTH;
+		cl = &m->headers[i];
+	}
+	m->body_len = (uint32_t)(len - m->body_off);
+	if (!cl)
+		return SCAN_OK;
+	if (cl->value.len == 0 || cl->value.len > 10)
+		return SCAN_BAD_CONTENT_LENGTH;
+	for (uint32_t i = 0; i < cl->value.len; i++) {
+		char c = buf[cl->value.off + i];
+
+		if (c < '0' || c > '9')
+			return SCAN_BAD_CONTENT_LENGTH;
+		v = v * 10 + (uint64_t)(c - '0');
+	}
+	/* A body shorter than declared is a truncated message; longer is trailing junk that
+	 * the transport discards (RFC 3261 18.3), which the ALG leaves where it is. */
+	if (v > m->body_len)
+		return SCAN_BAD_CONTENT_LENGTH;
+	m->body_len = (uint32_t)v;
+	m->has_content_length = 1;
+	return SCAN_OK;
+}
+
+enum sip_scan_error sip_msg_scan(const char *buf, size_t len, struct sip_msg *m)
+{
+	size_t p, e;
+
+	memset(m, 0, offsetof(struct sip_msg, headers));
+	if (len >= UINT32_MAX)
+		return SCAN_BAD_START_LINE;
+	p = 0;
+	while (p < len && (buf[p] == '\r' || buf[p] == '\n'))
+		p++;
+	if (p == len)
+		return SCAN_KEEPALIVE;
+	if (p != 0)
+		return SCAN_BAD_START_LINE;
+	e = line_end(buf, len, 0);
+	if (e == len || parse_start_line(buf, e, m))
+		return SCAN_BAD_START_LINE;
+	p = next_line(buf, len, e);
+
+	for (;;) {
+		size_t name = p, name_end, v, ve;
+		struct sip_header *h;
+
+		if (p >= len)
+			return SCAN_NO_HEADER_END;
+		e = line_end(buf, len, p);
+		if (e == p) { /* the empty line */
+			if (e == len)
+				return SCAN_NO_HEADER_END;
+			m->body_off = (uint32_t)next_line(buf, len, e);
+			return read_content_length(buf, len, m);
+		}
+		if (e == len)
+			return SCAN_NO_HEADER_END;
+		if (m->n_headers == SIP_MAX_HEADERS)
+			return SCAN_TOO_MANY_HEADERS;
+		name_end = p;
+		while (name_end < e && is_token_char(buf[name_end]))
+			name_end++;
+		v = name_end;
+		while (v < e && (buf[v] == ' ' || buf[v] == '\t'))
+			v++;
+		if (name_end == p || v >= e || buf[v] != ':')
+			return SCAN_BAD_HEADER;
+		v++;
+		/* Folded continuation lines start with whitespace and belong to this value. */
+		for (;;) {
+			size_t n = next_line(buf, len, e);
+
+			if (n < len && (buf[n] == ' ' || buf[n] == '\t')) {
+				e = line_end(buf, len, n);
+				if (e == len)
+					return SCAN_NO_HEADER_END;
+				continue;
+			}
+			p = n;
+			break;
+		}
+		while (v < e && is_lws(buf[v]))
+			v++;
+		ve = e;
+		while (ve > v && is_lws(buf[ve - 1]))
+			ve--;
+		h = &m->headers[m->n_headers++];
+		h->id = header_id(buf + name, name_end - name);
+		h->name = (struct span){ (uint32_t)name, (uint32_t)(name_end - name) };
+		h->value = (struct span){ (uint32_t)v, (uint32_t)(ve - v) };
+	}
+}
+
+const struct sip_header *sip_msg_find(const struct sip_msg *m, enum sip_hdr id)
+{
+	for (size_t i = 0; i < m->n_headers; i++)
+		if (m->headers[i].id == id)
+			return &m->headers[i];
+	return NULL;
+}
+
+int sip_value_balanced(const char *buf, struct span value)
+{
+	int quoted = 0, angle = 0;
+
+	for (uint32_t i = 0; i < value.len; i++) {
+		char c = buf[value.off + i];
+
+		if (quoted) {
+			if (c == '\\' && i + 1 < value.len)
+				i++;
+			else if (c == '"')
+				quoted = 0;
+		} else if (c == '"') {
+			quoted = 1;
+		} else if (c == '<') {
+			if (angle)
+				return 0;
+			angle = 1;
+		} else if (c == '>') {
+			if (!angle)
+				return 0;
+			angle = 0;
+		}
+	}
+	return !quoted && !angle;
+}
+
+int sip_value_next(const char *buf, struct span value, uint32_t *pos, struct span *elem)
+{
+	const char *s = buf + value.off;
+	uint32_t i = *pos, start, end;
+	int quoted = 0, angle = 0;
+
+	while (i < value.len && (is_lws(s[i]) || s[i] == ','))
+		i++;
+	if (i >= value.len)
+		return -1;
+	start = i;
+	for (; i < value.len; i++) {
+		char c = s[i];
+
+		if (quoted) {
+			if (c == '\\' && i + 1 < value.len)
+				i++;
+			else if (c == '"')
+				quoted = 0;
+		} else if (c == '"') {
+			quoted = 1;
+		} else if (c == '<') {
+			angle = 1;
+		} else if (c == '>') {
+			angle = 0;
+		} else if (c == ',' && !angle) {
+			break;
+		}
+	}
+	end = i;
+	while (end > start && is_lws(s[end - 1]))
+		end--;
+	*pos = i;
+	*elem = (struct span){ value.off + start, end - start };
+	return 0;
+}

@@ -1,0 +1,76 @@
+/* sip_msg.h: finds the start line, header fields and body of one SIP message in place.
+ * It only records byte ranges; header values are interpreted later, with libosip2. */
+#ifndef SIPALG_SIP_MSG_H
+#define SIPALG_SIP_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIP_MAX_HEADERS 128
+
+struct span {
+	uint32_t off;
+	uint32_t len;
+};
+
+enum sip_hdr {
+	HDR_OTHER,
+	HDR_VIA,
+	HDR_CONTACT,
+	HDR_RECORD_ROUTE,
+	HDR_ROUTE,
+	HDR_CALL_ID,
+	HDR_CSEQ,
+	HDR_CONTENT_LENGTH,
+	HDR_CONTENT_TYPE,
+	HDR_EXPIRES,
+	HDR_FROM,
+	HDR_TO,
+};
+
+struct sip_header {
+	enum sip_hdr id;
+	struct span name;
+	struct span value; /* without surrounding whitespace; may hold folded lines */
+};
+
+struct sip_msg {
+	int is_request;
+	struct span method; /* requests */
+	struct span ruri;   /* requests */
+	unsigned status;    /* responses */
+	uint32_t body_off;  /* first byte after the empty line */
+	uint32_t body_len;  /* what Content-Length declares, or the rest of the datagram */
+	int has_content_length;
+	size_t n_headers;
+	struct sip_header headers[SIP_MAX_HEADERS];
+};
+
+enum sip_scan_error {
+	SCAN_OK,
+	SCAN_KEEPALIVE,      /* only CR/LF: a NAT keep-alive */
+	SCAN_BAD_START_LINE,
+	SCAN_BAD_HEADER,
+	SCAN_NO_HEADER_END,
+	SCAN_TOO_MANY_HEADERS,
+	SCAN_BAD_CONTENT_LENGTH,
+};
+
+enum sip_scan_error sip_msg_scan(const char *buf, size_t len, struct sip_msg *m);
+
+/* The first header with this id, or NULL. */
+const struct sip_header *sip_msg_find(const struct sip_msg *m, enum sip_hdr id);
+
+/* Quotes and angle brackets of a name-addr value are balanced. */
+int sip_value_balanced(const char *buf, struct span value);
+
+/* Splits a header value at commas that are outside quotes and angle brackets: call with
+ * *pos = 0 first; returns 0 and the next element (trimmed) while there is one. */
+int sip_value_next(const char *buf, struct span value, uint32_t *pos, struct span *elem);
+
+static inline int is_lws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+#endif

@@ -1,0 +1,537 @@
+/* translate.c: which addresses of a SIP message the ALG owns, by direction, and the actions
+ * they call for (RFC 3261 sections 8, 16 and 18; SDP in sdp.c). */
+#include "xlate.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <osipparser2/osip_parser.h>
+
+static void osip_trace_silent(const char *file, int line, osip_trace_level_t level,
+			      const char *fmt, va_list ap)
+{
+	(void)file;
+	(void)line;
+	(void)level;
+	(void)fmt;
+	(void)ap;
+}
+
+int alg_init(void)
+{
+	/* libosip2 traces parse errors to stderr; a malformed message is ours to count. */
+	osip_trace_initialize_func(END_TRACE_LEVEL, osip_trace_silent);
+	for (int level = 0; level < END_TRACE_LEVEL; level++)
+		osip_trace_disable_level((osip_trace_level_t)level);
+	return parser_init();
+}
+
+int xlate_is_lan(const struct xlate *x, uint32_t ip)
+{
+	return net_contains(x->cfg->lan, x->cfg->n_lan, ip);
+}
+
+uint16_t xlate_public_port(const struct xlate *x, struct alg_endpoint priv)
+{
+	for (size_t i = 0; i < x->cfg->n_bindings; i++) {
+		const struct alg_binding *b = &x->cfg->bindings[i];
+
+		if (b->priv.ip == priv.ip && b->priv.port == priv.port)
+			return b->pub_port;
+	}
+	return priv.port;
+}
+
+int xlate_private(const struct xlate *x, uint16_t pub, struct alg_endpoint *priv)
+{
+	for (size_t i = 0; i < x->cfg->n_bindings; i++) {
+		if (x->cfg->bindings[i].pub_port == pub) {
+			*priv = x->cfg->bindings[i].priv;
+			return 0;
+		}
+	}
+	/* No binding names the port: it was kept, and the phone is where the NAT delivers. */
+	if (x->pkt->dst.ip && xlate_is_lan(x, x->pkt->dst.ip)) {
+		*priv = (struct alg_endpoint){ x->pkt->dst.ip, pub };
+		return 0;
+	}
+	return -1;
+}
+
+int xlate_edit(struct xlate *x, struct span where, const char *text, size_t len)
+{
+	if (splice_add(&x->edits, where.off, where.len, text, len))
+		return xlate_fail(x, ALG_TOO_MANY_EDITS);
+	return 0;
+}
+
+int xlate_edit_addr(struct xlate *x, struct span where, uint32_t ip)
+{
+	char text[ADDR_STR_MAX];
+
+	return xlate_edit(x, where, text, addr_format(ip, text));
+}
+
+int xlate_edit_port(struct xlate *x, struct span where, uint16_t port)
+{
+	char text[8];
+
+	return xlate_edit(x, where, text, port_format(port, text));
+}
+
+struct alg_action *xlate_action(struct xlate *x, enum alg_action_kind kind)
+{
+	struct alg_action *a;
+
+	if (x->res->n_actions == ALG_MAX_ACTIONS) {
+		xlate_fail(x, ALG_TOO_MANY_ACTIONS);
+		return NULL;
+	}
+	a = &x->res->actions[x->res->n_actions++];
+	memset(a, 0, sizeof(*a));
+	a->kind = kind;
+	return a;
+}
+
+/* Writes ip:port where hp was, keeping an absent port absent when it is the default. */
+static int put_hostport(struct xlate *x, const struct hostport *hp, uint32_t ip, uint16_t port)
+{
+	char text[ENDPOINT_STR_MAX];
+	struct alg_endpoint ep = { ip, port };
+
+	if (hp->port.len) {
+		if (xlate_edit_addr(x, hp->host, ip))
+			return -1;
+		return port == hp->port_val ? 0 : xlate_edit_port(x, hp->port, port);
+	}
+	if (port == hp->dflt_port)
+		return xlate_edit_addr(x, hp->host, ip);
+	return xlate_edit(x, hp->host, text, endpoint_format(&ep, text));
+}
+
+static uint16_t hostport_port(const struct hostport *hp)
+{
+	return hp->port_val ? hp->port_val : hp->dflt_port;
+}
+
+/* Going out: a LAN ip:port becomes the router's public address and its bound port. */
+static int to_public(struct xlate *x, const struct hostport *hp, uint32_t expires)
+{
+	struct alg_endpoint priv = { hp->ip, hostport_port(hp) };
+	uint16_t pub;
+	struct alg_action *a;
+
+	(void)expires;
+	if (!hp->ipv4 || !xlate_is_lan(x, hp->ip))
+		return 0;
+	pub = xlate_public_port(x, priv);
+	for (size_t i = 0; i < x->res->n_actions; i++) {
+		a = &x->res->actions[i];
+		if (a->kind == ALG_ACT_SIGNALING && a->priv.ip == priv.ip && a->priv.port == priv.port)
+			return put_hostport(x, hp, x->cfg->public_ip, pub);
+	}
+	a = xlate_action(x, ALG_ACT_SIGNALING);
+	if (!a)
+		return -1;
+	a->priv = priv;
+	a->pub_port = pub;
+	return put_hostport(x, hp, x->cfg->public_ip, pub);
+}
+
+/* Coming in: the public address with a bound port becomes the private endpoint behind it.
+ * Returns 1 when it did. */
+static int to_private(struct xlate *x, const struct hostport *hp, struct alg_endpoint *priv)
+{
+	if (!hp->ipv4 || hp->ip != x->cfg->public_ip ||
+	    xlate_private(x, hostport_port(hp), priv))
+		return 0;
+	return put_hostport(x, hp, priv->ip, priv->port) ? -1 : 1;
+}
+
+static int restore(struct xlate *x, const struct hostport *hp, uint32_t expires)
+{
+	struct alg_endpoint priv;
+
+	(void)expires;
+	return to_private(x, hp, &priv) < 0 ? -1 : 0;
+}
+
+static uint32_t expires_header(const struct xlate *x)
+{
+	const struct sip_header *h = sip_msg_find(&x->msg, HDR_EXPIRES);
+	uint32_t v = 0;
+
+	if (!h || h->value.len == 0 || h->value.len > 9)
+		return 3600; /* RFC 3261 10.2.1.1: the registrar's default */
+	for (uint32_t i = 0; i < h->value.len; i++) {
+		char c = x->buf[h->value.off + i];
+
+		if (c < '0' || c > '9')
+			return 3600;
+		v = v * 10 + (uint32_t)(c - '0');
+	}
+	return v;
+}
+
+/* A registrar's 2xx lists the phone's contact as it saw it: give the phone its own back. */
+static int restore_registered(struct xlate *x, const struct hostport *hp, uint32_t expires)
+{
+	struct alg_endpoint priv;
+	struct alg_action *a;
+	int r = to_private(x, hp, &priv);
+
+	if (r <= 0)
+		return r;
+	a = xlate_action(x, ALG_ACT_REGISTERED);
+	if (!a)
+		return -1;
+	a->priv = priv;
+	a->pub_port = hostport_port(hp);
+	a->expires = expires != UINT32_MAX ? expires : expires_header(x);
+	return 0;
+}
+
+typedef int (*hostport_fn)(struct xlate *x, const struct hostport *hp, uint32_t expires);
+
+static enum alg_reason bad_reason(enum sip_hdr id)
+{
+	switch (id) {
+	case HDR_VIA:
+		return ALG_BAD_VIA;
+	case HDR_CONTACT:
+		return ALG_BAD_CONTACT;
+	case HDR_RECORD_ROUTE:
+		return ALG_BAD_RECORD_ROUTE;
+	default:
+		return ALG_BAD_ROUTE;
+	}
+}
+
+/* Calls fn on every SIP host of every header with this id (comma lists included). */
+static int walk(struct xlate *x, enum sip_hdr id, hostport_fn fn)
+{
+	for (size_t i = 0; i < x->msg.n_headers; i++) {
+		const struct sip_header *h = &x->msg.headers[i];
+		struct span elem;
+		uint32_t pos = 0;
+
+		if (h->id != id)
+			continue;
+		while (sip_value_next(x->buf, h->value, &pos, &elem) == 0) {
+			struct hostport hp;
+			uint32_t expires = UINT32_MAX;
+			int r = name_addr_locate(x->buf, elem, id, &hp, &expires);
+
+			if (r < 0)
+				return xlate_fail(x, bad_reason(id));
+			if (r == 0 && !hp.ipv6 && fn(x, &hp, expires))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+typedef int (*body_fn)(struct xlate *x, struct span body);
+
+/* Offset of the next "--boundary" at a line start in [p, end), or end. */
+static uint32_t find_delimiter(const char *buf, uint32_t start, uint32_t p, uint32_t end,
+			       const char *boundary, size_t blen)
+{
+	for (; p + 2 + blen <= end; p++) {
+		if ((p == start || buf[p - 1] == '\n') && buf[p] == '-' && buf[p + 1] == '-' &&
+		    memcmp(buf + p + 2, boundary, blen) == 0)
+			return p;
+	}
+	return end;
+}
+
+/* The SDP parts of a multipart body (RFC 2046 5.1). */
+static int multipart_each(struct xlate *x, struct span body, const char *boundary, body_fn fn)
+{
+	const char *buf = x->buf;
+	uint32_t end = body.off + body.len, blen = (uint32_t)strlen(boundary);
+	uint32_t d = find_delimiter(buf, body.off, body.off, end, boundary, blen);
+
+	for (;;) {
+		uint32_t p = d + 2 + blen, next, part_end, hdr_end;
+		const char *nl;
+		struct span part_body;
+		char type[64], unused[2];
+		int is_sdp = 0;
+
+		if (d == end)
+			return xlate_fail(x, ALG_BAD_MULTIPART);
+		if (p + 2 <= end && buf[p] == '-' && buf[p + 1] == '-')
+			return 0; /* the close delimiter */
+		nl = memchr(buf + p, '\n', end - p);
+		if (!nl)
+			return xlate_fail(x, ALG_BAD_MULTIPART);
+		p = (uint32_t)(nl - buf) + 1;
+		next = find_delimiter(buf, body.off, p, end, boundary, blen);
+		if (next == end)
+			return xlate_fail(x, ALG_BAD_MULTIPART);
+		part_end = next;
+		if (part_end > p && buf[part_end - 1] == '\n')
+			part_end--;
+		if (part_end > p && buf[part_end - 1] == '\r')
+			part_end--;
+		/* part headers, up to the empty line */
+		hdr_end = p;
+		for (;;) {
+			uint32_t e, v;
+
+			nl = memchr(buf + hdr_end, '\n', part_end - hdr_end);
+			e = nl ? (uint32_t)(nl - buf) : part_end;
+			v = e > hdr_end && buf[e - 1] == '\r' ? e - 1 : e;
+			if (v == hdr_end) {
+				hdr_end = nl ? e + 1 : part_end;
+				break;
+			}
+			if (v - hdr_end > 13 && strncasecmp(buf + hdr_end, "content-type:", 13) == 0) {
+				struct span ct = { hdr_end + 13, v - hdr_end - 13 };
+
+				while (ct.len && is_lws(buf[ct.off])) {
+					ct.off++;
+					ct.len--;
+				}
+				if (content_type_read(buf, ct, type, sizeof(type), unused, sizeof(unused)))
+					return xlate_fail(x, ALG_BAD_MULTIPART);
+				is_sdp = strcmp(type, "application/sdp") == 0;
+			}
+			if (!nl)
+				return xlate_fail(x, ALG_BAD_MULTIPART);
+			hdr_end = e + 1;
+		}
+		part_body = (struct span){ hdr_end, part_end > hdr_end ? part_end - hdr_end : 0 };
+		if (is_sdp && fn(x, part_body))
+			return -1;
+		d = next;
+	}
+}
+
+static int for_each_sdp(struct xlate *x, body_fn fn)
+{
+	const struct sip_header *ct = sip_msg_find(&x->msg, HDR_CONTENT_TYPE);
+	struct span body = { x->msg.body_off, x->msg.body_len };
+	char type[64], boundary[72];
+
+	if (body.len == 0 || !ct)
+		return 0;
+	if (content_type_read(x->buf, ct->value, type, sizeof(type), boundary, sizeof(boundary)))
+		return xlate_fail(x, ALG_BAD_CONTENT_TYPE);
+	if (strcmp(type, "application/sdp") == 0)
+		return fn(x, body);
+	if (strncmp(type, "multipart/", 10) == 0) {
+		if (!boundary[0])
+			return xlate_fail(x, ALG_BAD_MULTIPART);
+		return multipart_each(x, body, boundary, fn);
+	}
+	return 0;
+}
+
+static int span_is_ci(const char *buf, struct span s, const char *z, size_t n)
+{
+	return s.len == n && strncasecmp(buf + s.off, z, n) == 0;
+}
+
+static int span_is(const char *buf, struct span s, const char *z)
+{
+	return span_is_ci(buf, s, z, strlen(z));
+}
+
+/* The method of the CSeq header: "digits LWS method". */
+static int cseq_method(struct xlate *x, struct span *method)
+{
+	const struct sip_header *h = sip_msg_find(&x->msg, HDR_CSEQ);
+	uint32_t p, end;
+
+	if (!h)
+		return xlate_fail(x, ALG_BAD_CSEQ);
+	p = h->value.off;
+	end = p + h->value.len;
+	while (p < end && x->buf[p] >= '0' && x->buf[p] <= '9')
+		p++;
+	if (p == h->value.off || p == end || !is_lws(x->buf[p]))
+		return xlate_fail(x, ALG_BAD_CSEQ);
+	while (p < end && is_lws(x->buf[p]))
+		p++;
+	if (p == end)
+		return xlate_fail(x, ALG_BAD_CSEQ);
+	*method = (struct span){ p, end - p };
+	return 0;
+}
+
+static int note_close(struct xlate *x, struct span cseq)
+{
+	const struct sip_msg *m = &x->msg;
+	struct alg_action *a;
+
+	if (m->is_request ? !(span_is(x->buf, m->method, "BYE") || span_is(x->buf, m->method, "CANCEL"))
+			  : !(span_is(x->buf, cseq, "INVITE") && m->status >= 300))
+		return 0;
+	a = xlate_action(x, ALG_ACT_MEDIA_CLOSE);
+	if (!a)
+		return -1;
+	a->call_id = (struct alg_span){ x->call_id.off, x->call_id.len };
+	if (m->is_request)
+		a->method = (struct alg_span){ m->method.off, m->method.len };
+	else
+		a->status = (uint16_t)m->status;
+	return 0;
+}
+
+static int translate_out(struct xlate *x, const struct hostport *top_via)
+{
+	/* The top Via is the phone's only in its own requests; in its responses the Vias are
+	 * the requester's and stay as they are. */
+	if (x->msg.is_request && to_public(x, top_via, UINT32_MAX))
+		return -1;
+	if (walk(x, HDR_CONTACT, to_public) || walk(x, HDR_RECORD_ROUTE, to_public))
+		return -1;
+	return for_each_sdp(x, sdp_translate_out);
+}
+
+static int translate_in(struct xlate *x, const struct hostport *top_via, struct span cseq)
+{
+	const struct sip_msg *m = &x->msg;
+
+	if (m->is_request) {
+		if (x->ruri_state == 0 && restore(x, &x->ruri, UINT32_MAX))
+			return -1;
+		if (walk(x, HDR_ROUTE, restore))
+			return -1;
+	} else {
+		if (restore(x, top_via, UINT32_MAX) || walk(x, HDR_RECORD_ROUTE, restore))
+			return -1;
+		if (m->status >= 200 && m->status < 300 && span_is(x->buf, cseq, "REGISTER") &&
+		    walk(x, HDR_CONTACT, restore_registered))
+			return -1;
+	}
+	return for_each_sdp(x, sdp_note_peer);
+}
+
+static enum alg_reason scan_reason(enum sip_scan_error e)
+{
+	static const enum alg_reason map[] = {
+		[SCAN_OK] = ALG_OK,
+		[SCAN_KEEPALIVE] = ALG_KEEPALIVE,
+		[SCAN_BAD_START_LINE] = ALG_BAD_START_LINE,
+		[SCAN_BAD_HEADER] = ALG_BAD_HEADER,
+		[SCAN_NO_HEADER_END] = ALG_NO_HEADER_END,
+		[SCAN_TOO_MANY_HEADERS] = ALG_TOO_MANY_HEADERS,
+		[SCAN_BAD_CONTENT_LENGTH] = ALG_BAD_CONTENT_LENGTH,
+	};
+	return map[e];
+}
+
+/* Cheap checks that keep malformed requests from being half-translated: address headers
+ * with balanced quotes and brackets, a Request-URI with a real scheme and no headers part
+ * (RFC 3261 19.1.1), and a CSeq naming the request's own method. */
+static int check_form(struct xlate *x, struct span cseq)
+{
+	const struct sip_msg *m = &x->msg;
+
+	for (size_t i = 0; i < m->n_headers; i++) {
+		const struct sip_header *h = &m->headers[i];
+
+		if ((h->id == HDR_FROM || h->id == HDR_TO || h->id == HDR_CONTACT ||
+		     h->id == HDR_ROUTE || h->id == HDR_RECORD_ROUTE) &&
+		    !sip_value_balanced(x->buf, h->value))
+			return xlate_fail(x, h->id == HDR_CONTACT ? ALG_BAD_CONTACT : ALG_BAD_HEADER);
+	}
+	if (!m->is_request)
+		return 0;
+	if (!span_is_ci(x->buf, cseq, x->buf + m->method.off, m->method.len))
+		return xlate_fail(x, ALG_BAD_CSEQ);
+	for (uint32_t i = 0; i < m->ruri.len; i++) {
+		char c = x->buf[m->ruri.off + i];
+
+		if (c == ':' && i > 0)
+			break;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))))
+			return xlate_fail(x, ALG_BAD_REQUEST_URI);
+	}
+	x->ruri_state = request_uri_locate(x->buf, m->ruri, &x->ruri);
+	if (x->ruri_state < 0)
+		return xlate_fail(x, ALG_BAD_REQUEST_URI);
+	return 0;
+}
+
+static int translate(struct xlate *x)
+{
+	const struct sip_header *via = sip_msg_find(&x->msg, HDR_VIA);
+	const struct sip_header *call_id = sip_msg_find(&x->msg, HDR_CALL_ID);
+	struct hostport top_via;
+	struct span cseq, elem;
+	uint32_t pos = 0;
+
+	if (!via || sip_value_next(x->buf, via->value, &pos, &elem))
+		return xlate_fail(x, ALG_NO_VIA);
+	if (via_locate(x->buf, elem, &top_via))
+		return xlate_fail(x, ALG_BAD_VIA);
+	if (top_via.ipv6)
+		return xlate_fail(x, ALG_IPV6);
+	if (!call_id || call_id->value.len == 0)
+		return xlate_fail(x, ALG_NO_CALL_ID);
+	x->call_id = call_id->value;
+	if (cseq_method(x, &cseq) || check_form(x, cseq))
+		return -1;
+	if (x->pkt->dir == ALG_OUT ? translate_out(x, &top_via) : translate_in(x, &top_via, cseq))
+		return -1;
+	return note_close(x, cseq);
+}
+
+/* Content-Length follows the body's new size. */
+static int fix_content_length(struct xlate *x)
+{
+	const struct sip_header *cl = sip_msg_find(&x->msg, HDR_CONTENT_LENGTH);
+	long delta;
+	char text[12];
+	int n;
+
+	if (!x->msg.has_content_length)
+		return 0;
+	delta = splice_delta(&x->edits, x->msg.body_off, x->msg.body_off + x->msg.body_len);
+	if (delta == 0)
+		return 0;
+	n = snprintf(text, sizeof(text), "%ld", (long)x->msg.body_len + delta);
+	return xlate_edit(x, cl->value, text, (size_t)n);
+}
+
+void alg_translate(const struct alg_config *cfg, const struct alg_packet *pkt, char *out,
+		   size_t out_cap, struct alg_result *res)
+{
+	struct xlate x;
+	enum sip_scan_error se;
+
+	res->reason = ALG_OK;
+	res->changed = 0;
+	res->out_len = 0;
+	res->n_actions = 0;
+	x.cfg = cfg;
+	x.pkt = pkt;
+	x.buf = pkt->msg;
+	x.res = res;
+	x.edits.n = 0;
+
+	se = sip_msg_scan(pkt->msg, pkt->len, &x.msg);
+	if (se != SCAN_OK) {
+		res->reason = scan_reason(se);
+		return;
+	}
+	if (translate(&x) || fix_content_length(&x)) {
+		res->n_actions = 0;
+		return;
+	}
+	if (x.edits.n == 0)
+		return;
+	if (splice_apply(&x.edits, pkt->msg, pkt->len, out, out_cap, &res->out_len)) {
+		res->reason = ALG_NO_ROOM;
+		res->n_actions = 0;
+		return;
+	}
+	res->changed = 1;
+}

@@ -1,0 +1,58 @@
+/* fuzz_common.h: the lab configuration and the invariants every harness checks. */
+#ifndef SIPALG_FUZZ_COMMON_H
+#define SIPALG_FUZZ_COMMON_H
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "alg.h"
+#include "sip_msg.h"
+
+static const struct alg_net fuzz_lan[] = {
+	{ 0xc0a80000, 0xffff0000 }, /* 192.168.0.0/16 */
+	{ 0xc0000200, 0xffffff00 }, /* 192.0.2.0/24, the torture messages' addresses */
+};
+static const struct alg_binding fuzz_map[] = {
+	{ { 0xc0a80165, 5060 }, 40001 },
+	{ { 0xc0a80165, 8000 }, 40010 },
+};
+
+/* Translates msg and aborts on any broken promise of the core. */
+static void fuzz_one(const char *msg, size_t len, enum alg_direction dir, int bound)
+{
+	struct alg_config cfg = { fuzz_lan, 2, 0xcb007105, fuzz_map, bound ? 2 : 0 };
+	struct alg_packet pkt = { msg, len, dir, { 0xc0a80165, 5060 }, { 0xc0a80165, 5060 } };
+	struct alg_result res, again;
+	size_t cap = len + 1024;
+	char *out = malloc(cap), *out2 = malloc(cap + 1024);
+	struct sip_msg *m = malloc(sizeof(*m));
+
+	alg_translate(&cfg, &pkt, out, cap, &res);
+	if (res.reason != ALG_OK && (res.changed || res.n_actions))
+		abort(); /* a message passed unchanged takes no action */
+	if (res.changed) {
+		if (res.out_len > cap)
+			abort();
+		/* What the ALG sends is still a SIP message, framed the same way ... */
+		if (sip_msg_scan(out, res.out_len, m) != SCAN_OK)
+			abort();
+		/* ... and it owns no LAN address any more: translating again changes nothing. */
+		pkt.msg = out;
+		pkt.len = res.out_len;
+		if (dir == ALG_OUT) {
+			alg_translate(&cfg, &pkt, out2, cap + 1024, &again);
+			if (again.changed)
+				abort();
+		}
+	}
+	for (size_t i = 0; i < res.n_actions; i++) {
+		char line[256];
+
+		alg_action_format(&res.actions[i], msg, cfg.public_ip, line, sizeof(line));
+	}
+	free(m);
+	free(out2);
+	free(out);
+}
+
+#endif

@@ -1,0 +1,46 @@
+#!/bin/sh
+# Runs each fuzz harness for a bounded time, seeded with the golden corpus, the RFC 4475
+# torture set when present, and every saved regression. Any finding fails the run.
+# Usage: run.sh BUILD_DIR SECONDS HARNESS...
+set -eu
+build=$1
+seconds=$2
+shift 2
+here=$(dirname "$0")
+top=$here/../..
+torture=${SIPALG_CORPUS:-$top/../shared/corpus/rfc4475}
+
+for harness in "$@"; do
+	name=$(basename "$harness")
+	corpus=$build/fuzz/corpus-$name
+	mkdir -p "$corpus"
+	for f in "$top"/tests/golden/*/in.sip; do
+		if [ "$name" = fuzz_sdp ]; then
+			# seed the SDP harness with bodies only
+			sed '1,/^\r*$/d' "$f" >"$corpus/golden-$(basename "$(dirname "$f")")"
+		else
+			cp "$f" "$corpus/golden-$(basename "$(dirname "$f")")"
+		fi
+	done
+	if [ -d "$torture" ]; then
+		cp "$torture"/*.dat "$corpus/" 2>/dev/null || true
+	else
+		echo "$name: RFC 4475 corpus not found at $torture; seeding with the golden corpus only"
+	fi
+	# Saved findings replay first, every time.
+	if [ -d "$here/regressions/$name" ] && [ -n "$(ls "$here/regressions/$name")" ]; then
+		"$harness" "$here"/regressions/"$name"/* >"$build/fuzz/$name-regressions.log" 2>&1 || {
+			cat "$build/fuzz/$name-regressions.log"
+			echo "$name: a saved regression fails again"
+			exit 1
+		}
+	fi
+	log=$build/fuzz/$name.log
+	if ! "$harness" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=1024 \
+		-artifact_prefix="$build/fuzz/$name-" "$corpus" >"$log" 2>&1; then
+		tail -n 40 "$log"
+		echo "$name: FAILED; the input is in $build/fuzz/ (save it under tests/fuzz/regressions/$name/)"
+		exit 1
+	fi
+	echo "fuzz $name: $(grep -Eo '#[0-9]+' "$log" | tail -n 1 | tr -d '#') runs in ${seconds}s, no finding"
+done

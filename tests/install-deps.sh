@@ -1,0 +1,30 @@
+#!/bin/sh
+# Installs the Debian packages a target needs, only those missing. Usage: install-deps.sh build|test
+set -eu
+
+build="gcc make pkg-config libc6-dev libosip2-dev"
+test="$build libcmocka-dev clang libclang-rt-dev diffutils"
+
+case "${1:-}" in
+build) want=$build ;;
+test) want=$test ;;
+*) echo "usage: $0 build|test" >&2; exit 2 ;;
+esac
+
+missing=
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "missing Debian packages:$missing" >&2
+	echo "run as root (make installs them with apt-get), or: apt-get install$missing" >&2
+	exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086 # the list is meant to split
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

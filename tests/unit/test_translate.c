@@ -1,0 +1,448 @@
+/* test_translate.c: the translation rules of the core, on real-world messages. */
+#include "harness.h"
+
+static const struct alg_endpoint phone1 = { 0xc0a80165, 5060 }; /* 192.168.1.101 */
+static const struct alg_endpoint phone2 = { 0xc0a80166, 5060 }; /* 192.168.1.102 */
+static const struct alg_endpoint provider = { 0xc633640a, 5060 };
+
+static void zoiper_stun_off_is_translated(void **state)
+{
+	struct alg_config cfg = lab_config(NULL, 0);
+	struct run r;
+
+	(void)state;
+	run_fixture(&r, &cfg, ALG_OUT, "zoiper-invite-stun-off", provider);
+	assert_int_equal(r.res.reason, ALG_OK);
+	assert_true(r.res.changed);
+	assert_line(&r, "Via: SIP/2.0/UDP 203.0.113.5:5060;branch=z9hG4bK-524287-1---6f2a9c1d8e4b7a30;rport");
+	assert_line(&r, "Contact: <sip:1001@203.0.113.5:5060;transport=UDP>");
+	assert_line(&r, "o=Z 279549408 1 IN IP4 203.0.113.5");
+	assert_line(&r, "c=IN IP4 203.0.113.5");
+	assert_line(&r, "m=audio 8000 RTP/AVP 0 8 101");
+	assert_no_text(&r, "192.168.1.101:");
+	assert_no_text(&r, "IP4 192.168.1.101");
+	assert_consistent(&r);
+	assert_int_equal(r.res.n_actions, 2);
+	assert_action(&r, "signaling 192.168.1.101:5060 -> 203.0.113.5:5060");
+	assert_action(&r, "media-open call=YTQ5ZGM3ZjE2MmU4NTkwYjNhNWQ0ZTBmYzE3ODI2OWI. stream=0 audio "
+			  "rtp 192.168.1.101:8000 -> 203.0.113.5:8000 rtcp 192.168.1.101:8001 -> 203.0.113.5:8001");
+	run_free(&r);
+}
+
+static void zoiper_stun_on_keeps_public_addresses(void **state)
+{
+	struct alg_config cfg = lab_config(NULL, 0);
+	struct run r;
+
+	(void)state;
+	run_fixture(&r, &cfg, ALG_OUT, "zoiper-invite-stun-on", provider);
+	assert_int_equal(r.res.reason, ALG_OK);
+	assert_line(&r, "Via: SIP/2.0/UDP 203.0.113.5:5060;branch=z9hG4bK-524287-1---6f2a9c1d8e4b7a30;rport");
+	assert_line(&r, "Contact: <sip:1001@210.194.33.77:62061;transport=UDP>");
+	assert_line(&r, "o=Z 279549408 1 IN IP4 210.194.33.77");
+	assert_line(&r, "c=IN IP4 210.194.33.77");
+	assert_line(&r, "m=audio 62063 RTP/AVP 0 8 101");
+	/* Only the Via changed, so the body and its length are untouched. */
+	assert_memory_equal(strstr(r.out, "\r\n\r\n"), strstr(r.in, "\r\n\r\n"),
+			    strlen(strstr(r.in, "\r\n\r\n")));
+	assert_consistent(&r);
+	/* The phone handles its own media NAT: no pinhole. */
+	assert_int_equal(r.res.n_actions, 1);
+	assert_action(&r, "signaling 192.168.1.101:5060 -> 203.0.113.5:5060");
+	run_free(&r);
+}
+
+static void public_phone_is_byte_identical(void **state)
+{
+	struct alg_config cfg = lab_config(NULL, 0);
+	struct run r;
+
+	(void)state;
+	run_fixture(&r, &cfg, ALG_OUT, "public-phone-out", provider);
+	assert_int_equal(r.res.reason, ALG_OK);
+	assert_false(r.res.changed);
+	assert_int_equal(r.res.n_actions, 0);
+	run_free(&r);
+}
+
+static void compact_forms_and_comma_lists(void **state)
+{
+	struct alg_config cfg = lab_config(NULL, 0);
+	struct run r;
+
+	(void)state;
+	run_fixture(&r, &cfg, ALG_OUT, "compact-forms-out", provider);
+	assert_int_equal(r.res.reason, ALG_OK);
+	assert_line(&r, "v: SIP/2.0/UDP 203.0.113.5:5060;rport;branch=z9hG4bKPj9b3e1f0a-27c4-4d58-a6e2-0c7f3b91d5a8");
+	assert_line(&r, "m: <sip:1001@203.0.113.5:5060;ob>, <sip:1001@203.0.113.5:5062;ob>");
+	assert_line(&r, "l: 307");
+	assert_line(&r, "a=rtcp:4001 IN IP4 203.0.113.5");
+	assert_consistent(&r);
+	assert_action(&r, "signaling 192.168.1.101:5062 -> 203.0.113.5:5062");
+	run_free(&r);
+}
+
+static void mixed_case_header_names(void **state)
+{
+	static const char msg[] =
+		"OPTIONS sip:sip.example.net SIP/2.0\r\n"
+		"VIA: SIP/2.0/UDP 192.168.1.101:5060;branch=z9hG4bK77\r\n"
+		"cOnTaCt: <sip:1001@192.168.1.101:5060>\r\n"
+		"From: <sip:1001@sip.example.net>;tag=1\r\n"
+		"To: <sip:sip.example.net>\r\n"
+		"CALL-ID: abc\r\n"
+		"cseq: 1 OPTIONS\r\n"
+		"content-LENGTH: 0\r\n\r\n";
+	struct alg_config cfg = lab_config(NULL, 0);
+	struct run r;
+
+	(void)state;
+	run_bytes(&r, &cfg, ALG_OUT, msg, sizeof(msg) - 1, provider);
+	assert_int_equal(r.res.reason, ALG_OK);
+	assert_line(&r, "VIA: SIP/2.0/UDP 203.0.113.5:5060;branch=z9hG4bK77");
+	assert_line(&r, "cOnTaCt: <sip:1001@203.0.113.5:5060>");
+	assert_consistent(&r);
+	run_free(&r);
+}
+
+static void response_from_phone_keeps_other_vias(void **state)
+{
+	struct alg_config cfg = lab_config(NULL, 0);
+	struct run r;
+
+	(void)state;
+	run_fixture(&r, &cfg, ALG_OUT, "invite-200-answer-out", provider);
+	assert_int_equal(r.res.reason, ALG_OK);
+	assert_line(&r, "Via: SIP/2.0/UDP 198.51.100.10:5060;branch=z9hG4bK7c1e.a4f9b2d63e8071c5fd2a9b4e6c3d1f08.0");
+	assert_line(&r, "Record-Route: <sip:198.51.100.10;lr>");
+	assert_line(&r, "Contact: <sip:1002@203.0.113.5:5060>");
+	assert_line(&r, "c=IN IP4 203.0.113.5");
+	assert_line(&r, "a=rtcp:11781");
+	assert_consistent(&r);
+	assert_action(&r, "media-open call=w7Tq3LmZpE stream=0 audio rtp 192.168.1.102:11780 -> "
+			  "203.0.113.5:11780 rtcp 192.168.1.102:11781 -> 203.0.113.5:11781");
+	run_free(&r);
+}
+
+static void lan_pbx_record_route(void **state)
+{
+	struct alg_config cfg = lab_config(NULL, 0);
+	struct run r;
+
+	(void)state;
+	run_fixture(&r, &cfg, ALG_OUT, "pbx-record-route-out", provider);
+	assert_int_equal(r.res.reason, ALG_OK);
+	assert_line(&r, "Record-Route: <sip:203.0.113.5;lr>");
+	/* Only the top Via is the sender's; the phone's Via below it stays. */
+	assert_line(&r, "Via: SIP/2.0/UDP 203.0.113.5:5060;branch=z9hG4bK5e0a.3c9d7f21b84e6a05d1c3f9e7a2b4d680.0");
+	assert_non_null(strstr(r.out, "Via: SIP/2.0/UDP 192.168.1.101:5060"));
+	assert_line(&r, "a=rtcp:16385 IN IP4 203.0.113.5");
+	assert_consistent(&r);
+	run_free(&r);
+}
+
+static void bindings_move_ports(void **state)
+{
+	static const struct alg_binding map[] = {
+		{ { 0xc0a80165, 5060 }, 40001 },
+		{ { 0xc0a80165, 8000 }, 40010 },
+	};
+	struct alg_config cfg = lab_config(map, 2);
+	struct run r;
+
+	(void)state;
+	run_fixture(&r, &cfg, ALG_OUT, "map-port-out", provider);
+	assert_line(&r, "Via: SIP/2.0/UDP 203.0.113.5:40001;branch=z9hG4bK-524287-1---6f2a9c1d8e4b7a30;rport");
+	assert_line(&r, "Contact: <sip:1001@203.0.113.5:40001;transport=UDP>");
+	assert_line(&r, "m=audio 40010 RTP/AVP 0 8 101");
+	assert_consistent(&r);
+	assert_action(&r, "media-open call=YTQ5ZGM3ZjE2MmU4NTkwYjNhNWQ0ZTBmYzE3ODI2OWI. stream=0 audio "
+			  "rtp 192.168.1.101:8000 -> 203.0.113.5:40010 rtcp 192.168.1.101:8001 -> 203.0.113.5:40011");
+	run_free(&r);
+}
+
+static void bound_rtcp_port_is_rewritten(void **state)
+{
+	static const struct alg_binding map[] = {
+		{ { 0xc0a80166, 11780 }, 30000 },
+		{ { 0xc0a80166, 11781 }, 30001 },
+	};
+	struct alg_config cfg = lab_config(map, 2);
+	struct run r;
+
+	(void)state;
+	run_fixture(&r, &cfg, ALG_OUT, "invite-200-answer-out", provider);
+	assert_line(&r, "m=audio 30000 RTP/AVP 0 101");
+	assert_line(&r, "a=rtcp:30001");
+	assert_consistent(&r);
+	run_free(&r);
+}
+
+static void viaport_absent_gets_port_when_bound_elsewhere(void **state)
+{
+	static const char msg[] =
+		"MESSAGE sip:2001@sip.example.net SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.168.1.101;branch=z9hG4bK1\r\n"
+		"From: <sip:1001@sip.example.net>;tag=1\r\n"
+		"To: <sip:2001@sip.example.net>\r\n"
+		"Call-ID: m1\r\n"
+		"CSeq: 1 MESSAGE\r\n"
+		"Content-Length: 0\r\n\r\n";
+	static const struct alg_binding map[] = { { { 0xc0a80165, 5060 }, 41000 } };
+	struct alg_config plain = lab_config(NULL, 0), bound = lab_config(map, 1);
+	struct run r;
+
+	(void)state;
+	run_bytes(&r, &plain, ALG_OUT, msg, sizeof(msg) - 1, provider);
+	assert_line(&r, "Via: SIP/2.0/UDP 203.0.113.5;branch=z9hG4bK1");
+	run_free(&r);
+	run_bytes(&r, &bound, ALG_OUT, msg, sizeof(msg) - 1, provider);
+	assert_line(&r, "Via: SIP/2.0/UDP 203.0.113.5:41000;branch=z9hG4bK1");
+	assert_consistent(&r);
+	run_free(&r);
+}
+
+static void declined_stream_opens_nothing(void **state)
+{
+	struct alg_config cfg = lab_config(NULL, 0);
+	struct run r;
+
+	(void)state;
+	run_fixture(&r, &cfg, ALG_OUT, "port-zero-stream-out", provider);
+	assert_line(&r, "m=video 0 RTP/AVP 96");
+	assert_consistent(&r);
+	for (size_t i = 0; i < r.res.n_actions; i++)
+		assert_null(strstr(r.actions[i], "video"));
+	assert_action(&r, "media-open call=Hq4v9zR1cT stream=0 audio rtp 192.168.1.101:8000 -> "
+			  "203.0.113.5:8000 rtcp 192.168.1.101:8001 -> 203.0.113.5:8001");
+	run_free(&r);
+}
+
+static void rtcp_mux_opens_one_port(void **state)
+{
+	struct alg_config cfg = lab_config(NULL, 0);
+	struct run r;
+
+	(void)state;
+	run_fixture(&r, &cfg, ALG_OUT, "rtcp-mux-out", provider);
+	assert_action(&r, "media-open call=5c2e8f1a-b49d-4e37-a0c6-d13f7e9b2a58 stream=0 audio rtp "
+			  "192.168.1.2:17312 -> 203.0.113.5:17312 rtcp mux");
+	run_free(&r);
+}
+
+static void multipart_sdp_part_is_translated(void **state)
+{
+	struct alg_config cfg = lab_config(NULL, 0);
+	struct run r;
+
+	(void)state;
+	run_fixture(&r, &cfg, ALG_OUT, "multipart-out", provider);
+	assert_int_equal(r.res.reason, ALG_OK);
+	assert_line(&r, "c=IN IP4 203.0.113.5");
+	assert_line(&r, "Content-Length: 498");
+	assert_line(&r, "Callback requested by front desk.");
+	assert_line(&r, "--unique-boundary-1--");
+	assert_consistent(&r);
+	run_free(&r);
+}
+
+static void register_2xx_restores_own_contact(void **state)
+{
+	struct alg_config cfg = lab_config(NULL, 0);
+	struct run r;
+
+	(void)state;
+	run_fixture(&r, &cfg, ALG_IN, "register-200-in", phone2);
+	assert_int_equal(r.res.reason, ALG_OK);
+	assert_line(&r, "Via: SIP/2.0/UDP 192.168.1.102:5060;rport=5060;received=203.0.113.5;branch=z9hG4bK2058303479");
+	assert_line(&r, "Contact: <sip:1002@192.168.1.102:5060>;expires=3600");
+	assert_line(&r, "Contact: <sip:1002@198.51.100.77:5070>;expires=1800");
+	assert_consistent(&r);
+	assert_int_equal(r.res.n_actions, 1);
+	assert_action(&r, "registered 192.168.1.102:5060 -> 203.0.113.5:5060 expires=3600");
+	run_free(&r);
+}
+
+static void register_2xx_follows_bindings(void **state)
+{
+	/* With a real binding the restore is exact, whatever the packet's destination. */
+	static const struct alg_binding map[] = { { { 0xc0a80166, 5060 }, 5060 } };
+	struct alg_config cfg = lab_config(map, 1);
+	struct alg_endpoint nowhere = { 0, 0 };
+	struct run r;
+
+	(void)state;
+	run_fixture(&r, &cfg, ALG_IN, "register-200-in", nowhere);
+	assert_line(&r, "Contact: <sip:1002@192.168.1.102:5060>;expires=3600");
+	run_free(&r);
+	/* Without binding or LAN destination there is nothing to restore to. */
+	cfg = lab_config(NULL, 0);
+	run_fixture(&r, &cfg, ALG_IN, "register-200-in", nowhere);
+	assert_false(r.res.changed);
+	run_free(&r);
+}
+
+static void inbound_request_uri_reaches_phone(void **state)
+{
+	struct alg_config cfg = lab_config(NULL, 0);
+	struct run r;
+
+	(void)state;
+	run_fixture(&r, &cfg, ALG_IN, "invite-in-to-phone", phone2);
+	assert_int_equal(r.res.reason, ALG_OK);
+	assert_true(strncmp(r.out, "INVITE sip:1002@192.168.1.102:5060 SIP/2.0\r\n", 44) == 0);
+	assert_consistent(&r);
+	assert_action(&r, "media-peer call=w7Tq3LmZpE stream=0 audio rtp 198.51.100.20:40000 rtcp 198.51.100.20:40001");
+	run_free(&r);
+}
+
+static void inbound_response_restores_top_via(void **state)
+{
+	struct alg_config cfg = lab_config(NULL, 0);
+	struct run r;
+
+	(void)state;
+	run_fixture(&r, &cfg, ALG_IN, "invite-200-in", phone1);
+	assert_line(&r, "Via: SIP/2.0/UDP 192.168.1.101:5060;rport=5060;received=203.0.113.5;branch=z9hG4bK-524287-1---6f2a9c1d8e4b7a30");
+	/* The far end's addresses are public and stay. */
+	assert_line(&r, "c=IN IP4 198.51.100.20");
+	assert_consistent(&r);
+	run_free(&r);
+}
+
+static void dialog_ends_close_media(void **state)
+{
+	struct alg_config cfg = lab_config(NULL, 0);
+	struct run r;
+
+	(void)state;
+	run_fixture(&r, &cfg, ALG_OUT, "bye-out", provider);
+	assert_action(&r, "media-close call=YTQ5ZGM3ZjE2MmU4NTkwYjNhNWQ0ZTBmYzE3ODI2OWI. reason=BYE");
+	run_free(&r);
+	run_fixture(&r, &cfg, ALG_OUT, "cancel-out", provider);
+	assert_action(&r, "media-close call=YTQ5ZGM3ZjE2MmU4NTkwYjNhNWQ0ZTBmYzE3ODI2OWI. reason=CANCEL");
+	run_free(&r);
+	run_fixture(&r, &cfg, ALG_IN, "busy-486-in", phone1);
+	assert_action(&r, "media-close call=YTQ5ZGM3ZjE2MmU4NTkwYjNhNWQ0ZTBmYzE3ODI2OWI. reason=486");
+	run_free(&r);
+}
+
+/* Each of these passes byte-identical, with a reason and no action. */
+static void expect_unchanged(const char *msg, enum alg_reason why)
+{
+	struct alg_config cfg = lab_config(NULL, 0);
+	struct run r;
+
+	run_bytes(&r, &cfg, ALG_OUT, msg, strlen(msg), provider);
+	assert_int_equal(r.res.reason, why);
+	assert_false(r.res.changed);
+	assert_int_equal(r.res.n_actions, 0);
+	run_free(&r);
+}
+
+#define REQ_HEAD                                                                           \
+	"INVITE sip:2001@sip.example.net SIP/2.0\r\n"                                      \
+	"Via: SIP/2.0/UDP 192.168.1.101:5060;branch=z9hG4bK1\r\n"                          \
+	"From: <sip:1001@sip.example.net>;tag=1\r\n"                                       \
+	"To: <sip:2001@sip.example.net>\r\n"                                               \
+	"Call-ID: bad1\r\n"                                                                \
+	"CSeq: 1 INVITE\r\n"                                                               \
+	"Contact: <sip:1001@192.168.1.101:5060>\r\n"
+
+static void malformed_messages_pass_unchanged(void **state)
+{
+	(void)state;
+	expect_unchanged("\r\n\r\n", ALG_KEEPALIVE);
+	expect_unchanged("GARBAGE\r\n\r\n", ALG_BAD_START_LINE);
+	expect_unchanged(REQ_HEAD "Content-Le", ALG_NO_HEADER_END);
+	expect_unchanged(REQ_HEAD "Content-Length: 10\r\n\r\nv=0\r\n", ALG_BAD_CONTENT_LENGTH);
+	expect_unchanged(REQ_HEAD "Content-Length: x\r\n\r\n", ALG_BAD_CONTENT_LENGTH);
+	expect_unchanged(REQ_HEAD "Content-Length: 0\r\nContent-Length: 0\r\n\r\n",
+			 ALG_BAD_CONTENT_LENGTH);
+	expect_unchanged(REQ_HEAD "Contact: <sip:1001@192.168.1.101:99999>\r\n\r\n", ALG_BAD_CONTACT);
+	expect_unchanged(REQ_HEAD "Contact: \"unbalanced <sip:a@192.168.1.101>\r\n\r\n",
+			 ALG_BAD_CONTACT);
+	expect_unchanged(REQ_HEAD "Content-Type: application/sdp\r\nContent-Length: 9\r\n\r\nnot sdp\r\n",
+			 ALG_BAD_SDP);
+	expect_unchanged(REQ_HEAD "Content-Type: multipart/mixed;boundary=zz\r\n"
+				  "Content-Length: 6\r\n\r\nnopart",
+			 ALG_BAD_MULTIPART);
+	expect_unchanged("INVITE sip:a@b SIP/2.0\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\n\r\n", ALG_NO_VIA);
+	expect_unchanged("INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.101\r\nCSeq: 1 INVITE\r\n\r\n",
+			 ALG_NO_CALL_ID);
+	expect_unchanged("INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.101\r\nCall-ID: x\r\n"
+			 "CSeq: 1 BYE\r\n\r\n",
+			 ALG_BAD_CSEQ);
+	expect_unchanged("INVITE  sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.101\r\n\r\n",
+			 ALG_BAD_START_LINE);
+}
+
+static void ipv6_passes_unchanged(void **state)
+{
+	(void)state;
+	expect_unchanged("OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK1\r\n"
+			 "Contact: <sip:1001@192.168.1.101>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\n\r\n",
+			 ALG_IPV6);
+	expect_unchanged(REQ_HEAD "Content-Type: application/sdp\r\nContent-Length: 59\r\n\r\n"
+				  "v=0\r\no=- 1 1 IN IP6 2001:db8::1\r\ns=-\r\nc=IN IP6 2001:db8::1\r\n",
+			 ALG_IPV6);
+}
+
+static void output_buffer_too_small(void **state)
+{
+	struct alg_config cfg = lab_config(NULL, 0);
+	struct alg_packet pkt = { REQ_HEAD "\r\n", sizeof(REQ_HEAD "\r\n") - 1, ALG_OUT, { 0, 0 }, provider };
+	struct alg_result res;
+	char out[64];
+
+	(void)state;
+	alg_translate(&cfg, &pkt, out, sizeof(out), &res);
+	assert_int_equal(res.reason, ALG_NO_ROOM);
+	assert_false(res.changed);
+	assert_int_equal(res.n_actions, 0);
+}
+
+static void hostile_call_id_cannot_forge_log_lines(void **state)
+{
+	static const char msg[] =
+		"BYE sip:2001@198.51.100.20 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.168.1.101:5060;branch=z9hG4bK1\r\n"
+		"Call-ID: a\x1b[2Jb\x7f" "c\r\n"
+		"CSeq: 2 BYE\r\n\r\n";
+	struct alg_config cfg = lab_config(NULL, 0);
+	struct run r;
+
+	(void)state;
+	run_bytes(&r, &cfg, ALG_OUT, msg, sizeof(msg) - 1, provider);
+	assert_action(&r, "media-close call=a?[2Jb?c reason=BYE");
+	run_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(zoiper_stun_off_is_translated),
+		cmocka_unit_test(zoiper_stun_on_keeps_public_addresses),
+		cmocka_unit_test(public_phone_is_byte_identical),
+		cmocka_unit_test(compact_forms_and_comma_lists),
+		cmocka_unit_test(mixed_case_header_names),
+		cmocka_unit_test(response_from_phone_keeps_other_vias),
+		cmocka_unit_test(lan_pbx_record_route),
+		cmocka_unit_test(bindings_move_ports),
+		cmocka_unit_test(bound_rtcp_port_is_rewritten),
+		cmocka_unit_test(viaport_absent_gets_port_when_bound_elsewhere),
+		cmocka_unit_test(declined_stream_opens_nothing),
+		cmocka_unit_test(rtcp_mux_opens_one_port),
+		cmocka_unit_test(multipart_sdp_part_is_translated),
+		cmocka_unit_test(register_2xx_restores_own_contact),
+		cmocka_unit_test(register_2xx_follows_bindings),
+		cmocka_unit_test(inbound_request_uri_reaches_phone),
+		cmocka_unit_test(inbound_response_restores_top_via),
+		cmocka_unit_test(dialog_ends_close_media),
+		cmocka_unit_test(malformed_messages_pass_unchanged),
+		cmocka_unit_test(ipv6_passes_unchanged),
+		cmocka_unit_test(output_buffer_too_small),
+		cmocka_unit_test(hostile_call_id_cannot_forge_log_lines),
+	};
+	return cmocka_run_group_tests_name("translate", tests, setup_osip, NULL);
+}
