@@ -71,22 +71,26 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(ALG_SRC) $(wildcard alg/*.h)
 		-fno-sanitize-recover=all -o $@ $< $(ALG_SRC) $(OSIP_LIBS)
 
 # The sanitizer build runs every test of the core: unit tests, golden corpus, torture set.
+# Each stage appends "name passed failed" lines to RESULTS; check prints the total.
+RESULTS := $(BUILD)/test-results
 unit: $(UNIT_BIN)
-	$(Q)status=0; for t in $(UNIT_BIN); do \
-		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $$t || status=1; done; exit $$status
+	$(Q)sh tests/run-unit.sh $(RESULTS) $(UNIT_BIN)
 
 golden: $(BUILD)/sipalg-rewrite $(BUILD)/asan/sipalg-rewrite
-	$(Q)sh tests/golden/run.sh $(BUILD)/sipalg-rewrite
-	$(Q)sh tests/golden/run.sh $(BUILD)/asan/sipalg-rewrite
+	$(Q)RESULTS=$(RESULTS) sh tests/golden/run.sh $(BUILD)/sipalg-rewrite
+	$(Q)RESULTS=$(RESULTS) sh tests/golden/run.sh $(BUILD)/asan/sipalg-rewrite
 
 fuzz-smoke: $(FUZZ_BIN)
-	$(Q)sh tests/fuzz/run.sh $(BUILD) $(TEST_FUZZ_SECONDS) $(FUZZ_BIN)
+	$(Q)RESULTS=$(RESULTS) sh tests/fuzz/run.sh $(BUILD) $(TEST_FUZZ_SECONDS) $(FUZZ_BIN)
 
 fuzz: $(FUZZ_BIN)
 	$(Q)sh tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_BIN)
 
-check: all unit golden fuzz-smoke
-	@echo "make test: all tests passed"
+check: all
+	@mkdir -p $(BUILD) && rm -f $(RESULTS)
+	$(Q)status=0; $(MAKE) --no-print-directory -k unit golden fuzz-smoke || status=1; \
+	awk '{ p += $$2; f += $$3 } END { printf "make test: %d passed, %d failed\n", p, f; exit f > 0 }' \
+		$(RESULTS) || status=1; exit $$status
 
 # make test and make demo install their Debian packages first, then build in a fresh make
 # so that nothing is evaluated before the libraries exist.

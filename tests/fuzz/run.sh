@@ -32,6 +32,7 @@ for harness in "$@"; do
 		"$harness" "$here"/regressions/"$name"/* >"$build/fuzz/$name-regressions.log" 2>&1 || {
 			cat "$build/fuzz/$name-regressions.log"
 			echo "$name: a saved regression fails again"
+			if [ -n "${RESULTS:-}" ]; then echo "$name 0 1" >>"$RESULTS"; fi
 			exit 1
 		}
 	fi
@@ -40,7 +41,9 @@ for harness in "$@"; do
 		-artifact_prefix="$build/fuzz/$name-" "$corpus" >"$log" 2>&1; then
 		tail -n 40 "$log"
 		echo "$name: FAILED; the input is in $build/fuzz/ (save it under tests/fuzz/regressions/$name/)"
+		if [ -n "${RESULTS:-}" ]; then echo "$name 0 1" >>"$RESULTS"; fi
 		exit 1
 	fi
 	echo "fuzz $name: $(grep -Eo '#[0-9]+' "$log" | tail -n 1 | tr -d '#') runs in ${seconds}s, no finding"
+	if [ -n "${RESULTS:-}" ]; then echo "$name 1 0" >>"$RESULTS"; fi
 done

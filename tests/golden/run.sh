@@ -41,4 +41,5 @@ for case in "$dir"/*/; do
 	fi
 done
 echo "golden ($bin): $pass passed, $fail failed"
+if [ -n "${RESULTS:-}" ]; then echo "golden $pass $fail" >>"$RESULTS"; fi
 [ $fail -eq 0 ] && [ $pass -gt 0 ]
