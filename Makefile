@@ -79,6 +79,7 @@ unit: $(UNIT_BIN)
 golden: $(BUILD)/sipalg-rewrite $(BUILD)/asan/sipalg-rewrite
 	$(Q)RESULTS=$(RESULTS) sh tests/golden/run.sh $(BUILD)/sipalg-rewrite
 	$(Q)RESULTS=$(RESULTS) sh tests/golden/run.sh $(BUILD)/asan/sipalg-rewrite
+	$(Q)RESULTS=$(RESULTS) sh tests/cli.sh $(BUILD)/asan/sipalg-rewrite
 
 fuzz-smoke: $(FUZZ_BIN)
 	$(Q)RESULTS=$(RESULTS) sh tests/fuzz/run.sh $(BUILD) $(TEST_FUZZ_SECONDS) $(FUZZ_BIN)
