@@ -234,6 +234,31 @@ static void media_name(struct alg_action *a, const char *buf, struct span media)
 	a->media[n] = '\0';
 }
 
+/* An action for stream i with its RTP and RTCP endpoints as the SDP states them: RTCP on
+ * a=rtcp when given, on the RTP port when muxed (port 0 here), else one port up (RFC 3550). */
+static struct alg_action *stream_action(struct xlate *x, const struct sdp_scan *sc, size_t i,
+					enum alg_action_kind kind)
+{
+	const struct sdp_stream *s = &sc->s[i];
+	const struct sdp_addr *c = stream_addr(sc, s);
+	struct alg_action *a = xlate_action(x, kind);
+
+	if (!a)
+		return NULL;
+	a->call_id = (struct alg_span){ x->call_id.off, x->call_id.len };
+	a->stream = (uint8_t)i;
+	media_name(a, x->buf, s->media);
+	a->priv = (struct alg_endpoint){ c->ip, s->port_val };
+	if (s->rtcp_mux)
+		return a;
+	if (s->rtcp_val)
+		a->rtcp = (struct alg_endpoint){
+			s->rtcp_addr.present && s->rtcp_addr.ipv4 ? s->rtcp_addr.ip : c->ip, s->rtcp_val };
+	else if (s->port_val < 65535)
+		a->rtcp = (struct alg_endpoint){ c->ip, (uint16_t)(s->port_val + 1) };
+	return a;
+}
+
 static int open_stream(struct xlate *x, const struct sdp_scan *sc, size_t i)
 {
 	const struct sdp_stream *s = &sc->s[i];
@@ -242,32 +267,23 @@ static int open_stream(struct xlate *x, const struct sdp_scan *sc, size_t i)
 
 	if (s->port_val == 0 || !c->present || !c->ipv4 || !xlate_is_lan(x, c->ip))
 		return 0; /* declined, or a public (STUN, SBC) address the phone handles itself */
-	a = xlate_action(x, ALG_ACT_MEDIA_OPEN);
+	a = stream_action(x, sc, i, ALG_ACT_MEDIA_OPEN);
 	if (!a)
 		return -1;
-	a->call_id = (struct alg_span){ x->call_id.off, x->call_id.len };
-	a->stream = (uint8_t)i;
-	media_name(a, x->buf, s->media);
-	a->priv = (struct alg_endpoint){ c->ip, s->port_val };
 	a->pub_port = xlate_public_port(x, a->priv);
 	if (a->pub_port != s->port_val && xlate_edit_port(x, s->port, a->pub_port))
 		return -1;
-	if (s->rtcp_mux)
+	if (!a->rtcp.port || !xlate_is_lan(x, a->rtcp.ip) || (!s->rtcp_val && a->pub_port == 65535)) {
+		a->rtcp = (struct alg_endpoint){ 0, 0 };
 		return 0;
-	if (s->rtcp_val) {
-		uint32_t ip = s->rtcp_addr.present && s->rtcp_addr.ipv4 ? s->rtcp_addr.ip : c->ip;
-
-		if (!xlate_is_lan(x, ip))
-			return 0;
-		a->rtcp = (struct alg_endpoint){ ip, s->rtcp_val };
-		a->rtcp_pub_port = xlate_public_port(x, a->rtcp);
-		if (a->rtcp_pub_port != s->rtcp_val && xlate_edit_port(x, s->rtcp_port, a->rtcp_pub_port))
-			return -1;
-	} else if (s->port_val < 65535 && a->pub_port < 65535) {
-		/* Without a=rtcp the far end sends RTCP to the next port up (RFC 3550). */
-		a->rtcp = (struct alg_endpoint){ c->ip, (uint16_t)(s->port_val + 1) };
-		a->rtcp_pub_port = (uint16_t)(a->pub_port + 1);
 	}
+	if (!s->rtcp_val) {
+		a->rtcp_pub_port = (uint16_t)(a->pub_port + 1); /* the far end computes it the same way */
+		return 0;
+	}
+	a->rtcp_pub_port = xlate_public_port(x, a->rtcp);
+	if (a->rtcp_pub_port != s->rtcp_val && xlate_edit_port(x, s->rtcp_port, a->rtcp_pub_port))
+		return -1;
 	return 0;
 }
 
@@ -291,27 +307,11 @@ int sdp_note_peer(struct xlate *x, struct span body)
 	if (sdp_scan(x, body, &sc))
 		return -1;
 	for (size_t i = 0; i < sc.n; i++) {
-		const struct sdp_stream *s = &sc.s[i];
-		const struct sdp_addr *c = stream_addr(&sc, s);
-		struct alg_action *a;
+		const struct sdp_addr *c = stream_addr(&sc, &sc.s[i]);
 
-		if (s->port_val == 0 || !c->present || !c->ipv4)
-			continue;
-		a = xlate_action(x, ALG_ACT_MEDIA_PEER);
-		if (!a)
+		if (sc.s[i].port_val && c->present && c->ipv4 &&
+		    !stream_action(x, &sc, i, ALG_ACT_MEDIA_PEER))
 			return -1;
-		a->call_id = (struct alg_span){ x->call_id.off, x->call_id.len };
-		a->stream = (uint8_t)i;
-		media_name(a, x->buf, s->media);
-		a->priv = (struct alg_endpoint){ c->ip, s->port_val };
-		if (s->rtcp_mux)
-			continue;
-		if (s->rtcp_val)
-			a->rtcp = (struct alg_endpoint){
-				s->rtcp_addr.present && s->rtcp_addr.ipv4 ? s->rtcp_addr.ip : c->ip,
-				s->rtcp_val };
-		else if (s->port_val < 65535)
-			a->rtcp = (struct alg_endpoint){ c->ip, (uint16_t)(s->port_val + 1) };
 	}
 	return 0;
 }

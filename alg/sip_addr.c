@@ -177,23 +177,16 @@ int name_addr_locate(const char *buf, struct span elem, enum sip_hdr id, struct 
 	if (elem.len == 1 && buf[p] == '*')
 		return 1;
 	/* name-addr when a '<' appears outside the display name's quotes, else addr-spec */
-	for (; p < end; p++) {
-		if (quoted) {
-			if (buf[p] == '\\' && p + 1 < end)
-				p++;
-			else if (buf[p] == '"')
-				quoted = 0;
-		} else if (buf[p] == '"') {
-			quoted = 1;
-		} else if (buf[p] == '<') {
-			uri = p + 1;
-			uri_end = uri;
-			while (uri_end < end && buf[uri_end] != '>')
-				uri_end++;
-			if (uri_end == end)
-				return -1;
-			break;
-		}
+	for (uint32_t i = 0; i < elem.len; i++) {
+		if (sip_unquoted_char(buf + elem.off, elem.len, &i, &quoted) != '<')
+			continue;
+		uri = elem.off + i + 1;
+		uri_end = uri;
+		while (uri_end < end && buf[uri_end] != '>')
+			uri_end++;
+		if (uri_end == end)
+			return -1;
+		break;
 	}
 	ret = uri_hostport(buf, uri, uri_end, hp);
 	if (ret)

@@ -215,29 +215,36 @@ const struct sip_header *sip_msg_find(const struct sip_msg *m, enum sip_hdr id)
 	return NULL;
 }
 
+char sip_unquoted_char(const char *s, uint32_t len, uint32_t *i, int *quoted)
+{
+	char c = s[*i];
+
+	if (*quoted) {
+		if (c == '\\' && *i + 1 < len)
+			(*i)++;
+		else if (c == '"')
+			*quoted = 0;
+		return 0;
+	}
+	if (c == '"') {
+		*quoted = 1;
+		return 0;
+	}
+	return c;
+}
+
 int sip_value_balanced(const char *buf, struct span value)
 {
+	const char *s = buf + value.off;
 	int quoted = 0, angle = 0;
 
 	for (uint32_t i = 0; i < value.len; i++) {
-		char c = buf[value.off + i];
+		char c = sip_unquoted_char(s, value.len, &i, &quoted);
 
-		if (quoted) {
-			if (c == '\\' && i + 1 < value.len)
-				i++;
-			else if (c == '"')
-				quoted = 0;
-		} else if (c == '"') {
-			quoted = 1;
-		} else if (c == '<') {
-			if (angle)
-				return 0;
-			angle = 1;
-		} else if (c == '>') {
-			if (!angle)
-				return 0;
-			angle = 0;
-		}
+		if ((c == '<' && angle) || (c == '>' && !angle))
+			return 0;
+		if (c == '<' || c == '>')
+			angle = c == '<';
 	}
 	return !quoted && !angle;
 }
@@ -254,22 +261,12 @@ int sip_value_next(const char *buf, struct span value, uint32_t *pos, struct spa
 		return -1;
 	start = i;
 	for (; i < value.len; i++) {
-		char c = s[i];
+		char c = sip_unquoted_char(s, value.len, &i, &quoted);
 
-		if (quoted) {
-			if (c == '\\' && i + 1 < value.len)
-				i++;
-			else if (c == '"')
-				quoted = 0;
-		} else if (c == '"') {
-			quoted = 1;
-		} else if (c == '<') {
-			angle = 1;
-		} else if (c == '>') {
-			angle = 0;
-		} else if (c == ',' && !angle) {
+		if (c == '<' || c == '>')
+			angle = c == '<';
+		else if (c == ',' && !angle)
 			break;
-		}
 	}
 	end = i;
 	while (end > start && is_lws(s[end - 1]))

@@ -61,6 +61,10 @@ enum sip_scan_error sip_msg_scan(const char *buf, size_t len, struct sip_msg *m)
 /* The first header with this id, or NULL. */
 const struct sip_header *sip_msg_find(const struct sip_msg *m, enum sip_hdr id);
 
+/* Steps over the character at *i of a header value (past a backslash escape inside a quoted
+ * string) and returns it when it stands outside quotes, else 0. */
+char sip_unquoted_char(const char *s, uint32_t len, uint32_t *i, int *quoted);
+
 /* Quotes and angle brackets of a name-addr value are balanced. */
 int sip_value_balanced(const char *buf, struct span value);
 
