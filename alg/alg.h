@@ -25,14 +25,36 @@ struct alg_binding {
 	uint16_t pub_port;
 };
 
+enum alg_port_kind {
+	ALG_PORT_SIGNALING,
+	ALG_PORT_MEDIA,
+};
+
+/* Where the router's NAT puts private endpoints: the core asks, the caller decides (a fixed
+ * list for sipalg-rewrite, the daemon's binding table for sipalgd). */
+struct alg_nat {
+	/* The public port for priv. */
+	uint16_t (*public_port)(void *ctx, struct alg_endpoint priv, enum alg_port_kind kind);
+	/* The private endpoint behind public port pub; -1 when none is known. */
+	int (*private_endpoint)(void *ctx, uint16_t pub, struct alg_endpoint *priv);
+	void *ctx;
+};
+
 struct alg_config {
 	const struct alg_net *lan; /* only addresses inside these are translated */
 	size_t n_lan;
 	uint32_t public_ip;
-	/* Bindings that apply; a private endpoint without one keeps its port. */
-	const struct alg_binding *bindings;
-	size_t n_bindings;
+	/* With no public_port, every port is kept. Coming in, a public port nobody claims
+	 * belongs to the packet's LAN destination, same port. */
+	struct alg_nat nat;
 };
+
+/* A fixed list of bindings as an alg_nat; ports without a binding are kept. */
+struct alg_binding_list {
+	const struct alg_binding *b;
+	size_t n;
+};
+struct alg_nat alg_nat_list(struct alg_binding_list *list);
 
 struct alg_packet {
 	const char *msg;

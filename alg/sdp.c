@@ -270,7 +270,7 @@ static int open_stream(struct xlate *x, const struct sdp_scan *sc, size_t i)
 	a = stream_action(x, sc, i, ALG_ACT_MEDIA_OPEN);
 	if (!a)
 		return -1;
-	a->pub_port = xlate_public_port(x, a->priv);
+	a->pub_port = xlate_public_port(x, a->priv, ALG_PORT_MEDIA);
 	if (a->pub_port != s->port_val && xlate_edit_port(x, s->port, a->pub_port))
 		return -1;
 	if (!a->rtcp.port || !xlate_is_lan(x, a->rtcp.ip) || (!s->rtcp_val && a->pub_port == 65535)) {
@@ -281,7 +281,7 @@ static int open_stream(struct xlate *x, const struct sdp_scan *sc, size_t i)
 		a->rtcp_pub_port = (uint16_t)(a->pub_port + 1); /* the far end computes it the same way */
 		return 0;
 	}
-	a->rtcp_pub_port = xlate_public_port(x, a->rtcp);
+	a->rtcp_pub_port = xlate_public_port(x, a->rtcp, ALG_PORT_MEDIA);
 	if (a->rtcp_pub_port != s->rtcp_val && xlate_edit_port(x, s->rtcp_port, a->rtcp_pub_port))
 		return -1;
 	return 0;

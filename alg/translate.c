@@ -33,25 +33,19 @@ int xlate_is_lan(const struct xlate *x, uint32_t ip)
 	return net_contains(x->cfg->lan, x->cfg->n_lan, ip);
 }
 
-uint16_t xlate_public_port(const struct xlate *x, struct alg_endpoint priv)
+uint16_t xlate_public_port(const struct xlate *x, struct alg_endpoint priv, enum alg_port_kind kind)
 {
-	for (size_t i = 0; i < x->cfg->n_bindings; i++) {
-		const struct alg_binding *b = &x->cfg->bindings[i];
+	const struct alg_nat *nat = &x->cfg->nat;
 
-		if (b->priv.ip == priv.ip && b->priv.port == priv.port)
-			return b->pub_port;
-	}
-	return priv.port;
+	return nat->public_port ? nat->public_port(nat->ctx, priv, kind) : priv.port;
 }
 
 int xlate_private(const struct xlate *x, uint16_t pub, struct alg_endpoint *priv)
 {
-	for (size_t i = 0; i < x->cfg->n_bindings; i++) {
-		if (x->cfg->bindings[i].pub_port == pub) {
-			*priv = x->cfg->bindings[i].priv;
-			return 0;
-		}
-	}
+	const struct alg_nat *nat = &x->cfg->nat;
+
+	if (nat->private_endpoint && nat->private_endpoint(nat->ctx, pub, priv) == 0)
+		return 0;
 	/* No binding names the port: it was kept, and the phone is where the NAT delivers. */
 	if (x->pkt->dst.ip && xlate_is_lan(x, x->pkt->dst.ip)) {
 		*priv = (struct alg_endpoint){ x->pkt->dst.ip, pub };
@@ -126,7 +120,7 @@ static int to_public(struct xlate *x, const struct hostport *hp, uint32_t expire
 	(void)expires;
 	if (!hp->ipv4 || !xlate_is_lan(x, hp->ip))
 		return 0;
-	pub = xlate_public_port(x, priv);
+	pub = xlate_public_port(x, priv, ALG_PORT_SIGNALING);
 	for (size_t i = 0; i < x->res->n_actions; i++) {
 		a = &x->res->actions[i];
 		if (a->kind == ALG_ACT_SIGNALING && a->priv.ip == priv.ip && a->priv.port == priv.port)

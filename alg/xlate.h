@@ -30,7 +30,7 @@ struct xlate {
 };
 
 int xlate_is_lan(const struct xlate *x, uint32_t ip);
-uint16_t xlate_public_port(const struct xlate *x, struct alg_endpoint priv);
+uint16_t xlate_public_port(const struct xlate *x, struct alg_endpoint priv, enum alg_port_kind kind);
 /* The private endpoint behind public port pub, or -1 when none is known. */
 int xlate_private(const struct xlate *x, uint16_t pub, struct alg_endpoint *priv);
 

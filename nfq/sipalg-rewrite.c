@@ -92,7 +92,8 @@ int main(int argc, char **argv)
 	};
 	struct alg_net lan[MAX_LAN];
 	struct alg_binding map[MAX_MAP];
-	struct alg_config cfg = { .lan = lan, .bindings = map };
+	struct alg_binding_list bindings = { map, 0 };
+	struct alg_config cfg = { .lan = lan };
 	struct alg_packet pkt = { .dir = ALG_OUT };
 	struct alg_result res;
 	int have_dir = 0, have_public = 0, opt;
@@ -122,11 +123,11 @@ int main(int argc, char **argv)
 			have_public = 1;
 			break;
 		case 'm':
-			if (cfg.n_bindings == MAX_MAP)
+			if (bindings.n == MAX_MAP)
 				return bad_option("--map", optarg, "too many mappings");
-			if (parse_map(optarg, &map[cfg.n_bindings]))
+			if (parse_map(optarg, &map[bindings.n]))
 				return bad_option("--map", optarg, "expected PRIV_IP:PORT=PUBLIC_PORT");
-			cfg.n_bindings++;
+			bindings.n++;
 			break;
 		case 's':
 			if (endpoint_parse(optarg, &pkt.src))
@@ -150,6 +151,7 @@ int main(int argc, char **argv)
 		return bad_option("--lan", "", "at least one LAN network is required");
 	if (!have_public)
 		return bad_option("--public", "", "is required");
+	cfg.nat = alg_nat_list(&bindings);
 	if (optind < argc)
 		path = argv[optind++];
 	if (optind < argc)

@@ -20,9 +20,13 @@ static const struct alg_binding fuzz_map[] = {
 /* Translates msg and aborts on any broken promise of the core. */
 static void fuzz_one(const char *msg, size_t len, enum alg_direction dir, int bound)
 {
-	struct alg_config cfg = { fuzz_lan, 2, 0xcb007105, fuzz_map, bound ? 2 : 0 };
+	struct alg_binding_list list = { fuzz_map, 2 };
+	struct alg_config cfg = { fuzz_lan, 2, 0xcb007105, { NULL, NULL, NULL } };
 	struct alg_packet pkt = { msg, len, dir, { 0xc0a80165, 5060 }, { 0xc0a80165, 5060 } };
 	struct alg_result res, again;
+
+	if (bound)
+		cfg.nat = alg_nat_list(&list);
 	size_t cap = len + 1024;
 	char *out = malloc(cap), *out2 = malloc(cap + 1024);
 	struct sip_msg *m = malloc(sizeof(*m));

@@ -66,9 +66,16 @@ static inline char *fixture(const char *name, size_t *len)
 /* The lab of the fixtures: LAN 192.168.1.0/24, router 203.0.113.5. */
 static const struct alg_net lab_lan[] = { { 0xc0a80100, 0xffffff00 } };
 
+/* Ports are kept unless bindings are given; one list of bindings is live at a time. */
 static inline struct alg_config lab_config(const struct alg_binding *b, size_t n)
 {
-	struct alg_config c = { lab_lan, 1, 0xcb007105, b, n };
+	static struct alg_binding_list list;
+	struct alg_config c = { lab_lan, 1, 0xcb007105, { NULL, NULL, NULL } };
+
+	if (n) {
+		list = (struct alg_binding_list){ b, n };
+		c.nat = alg_nat_list(&list);
+	}
 	return c;
 }
 
