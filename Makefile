@@ -35,7 +35,9 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 .PHONY: all test check unit golden torture fuzz-smoke fuzz demo deps-test deps-demo clean
-all: $(BUILD)/sipalg-rewrite
+DAEMON_SRC := $(filter-out nfq/sipalg-rewrite.c,$(wildcard nfq/*.c))
+DAEMON_LIBS := -lnetfilter_queue -lmnl
+all: $(BUILD)/sipalg-rewrite $(BUILD)/sipalgd
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -54,6 +56,14 @@ $(BUILD)/libalg.a: $(ALG_OBJ)
 $(BUILD)/sipalg-rewrite: $(BUILD)/obj/nfq/sipalg-rewrite.o $(BUILD)/libalg.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS)
+
+$(BUILD)/sipalgd: $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/libalg.a
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS) $(DAEMON_LIBS)
+
+$(BUILD)/asan/sipalgd: $(DAEMON_SRC:%.c=$(BUILD)/asan/%.o) $(ALG_ASAN_OBJ)
+	$(call msg,LD-SAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS) $(DAEMON_LIBS)
 
 $(BUILD)/asan/sipalg-rewrite: $(BUILD)/asan/nfq/sipalg-rewrite.o $(ALG_ASAN_OBJ)
 	$(call msg,LD-SAN,$@)

@@ -1,0 +1,293 @@
+/* sipalgd: the SIP ALG daemon. Reads SIP packets from an NFQUEUE, translates them with the
+ * core, and gives them back rewritten; SIP it cannot understand passes unchanged. */
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alg.h"
+#include "iface.h"
+#include "log.h"
+#include "packet.h"
+#include "queue.h"
+
+#define MAX_LAN_NETS 8
+
+struct options {
+	const char *wan, *lan;
+	uint16_t queue;
+	int have_public;
+	uint32_t public_ip;
+	int foreground;
+};
+
+struct counters {
+	unsigned long seen, translated, unchanged, not_sip_udp, fragments, malformed, errors;
+	unsigned long reasons[ALG_REASON_COUNT];
+};
+
+struct daemon {
+	struct options opt;
+	unsigned wan_index, lan_index;
+	struct alg_net lan_nets[MAX_LAN_NETS];
+	size_t n_lan_nets;
+	uint32_t public_ip;
+	struct queue *queue;
+	struct counters count;
+	char msg_out[0xffff + 1024];
+	uint8_t pkt_out[0xffff];
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: sipalgd --wan IFACE --lan IFACE [--queue N] [--public IP] [--foreground]\n"
+		"               [--log-level LEVEL]\n"
+		"SIP ALG daemon: translates the SIP that the firewall diverts to NFQUEUE N.\n"
+		"  --wan IFACE        the internet side; its IPv4 address is the public address\n"
+		"  --lan IFACE        the phones' side; its IPv4 networks are the ones translated\n"
+		"  --queue N          NFQUEUE number (default 0)\n"
+		"  --public IP        public address to write instead of the WAN interface's\n"
+		"                     (a router behind another NAT)\n"
+		"  --foreground       stay in the foreground and log to stderr (default: syslog)\n"
+		"  --log-level LEVEL  err, warning, notice, info (default) or debug\n");
+}
+
+static int bad_option(const char *opt, const char *value, const char *why)
+{
+	fprintf(stderr, "sipalgd: %s '%s': %s\n", opt, value, why);
+	return 2;
+}
+
+static int parse_level(const char *s)
+{
+	static const struct {
+		const char *name;
+		int level;
+	} levels[] = { { "err", LOG_ERR },       { "warning", LOG_WARNING }, { "notice", LOG_NOTICE },
+		       { "info", LOG_INFO },     { "debug", LOG_DEBUG } };
+
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (strcmp(s, levels[i].name) == 0)
+			return levels[i].level;
+	return -1;
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option opts[] = {
+		{ "wan", required_argument, NULL, 'w' },     { "lan", required_argument, NULL, 'l' },
+		{ "queue", required_argument, NULL, 'q' },   { "public", required_argument, NULL, 'p' },
+		{ "foreground", no_argument, NULL, 'f' },    { "log-level", required_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		char *end;
+		unsigned long n;
+
+		switch (opt) {
+		case 'w':
+			o->wan = optarg;
+			break;
+		case 'l':
+			o->lan = optarg;
+			break;
+		case 'q':
+			n = strtoul(optarg, &end, 10);
+			if (*optarg == '\0' || *end || n > 65535)
+				return bad_option("--queue", optarg, "expected a queue number 0-65535");
+			o->queue = (uint16_t)n;
+			break;
+		case 'p':
+			if (addr_parse(optarg, strlen(optarg), &o->public_ip))
+				return bad_option("--public", optarg, "expected an IPv4 address");
+			o->have_public = 1;
+			break;
+		case 'f':
+			o->foreground = 1;
+			break;
+		case 'v':
+			log_level = parse_level(optarg);
+			if (log_level < 0)
+				return bad_option("--log-level", optarg, "expected err, warning, notice, info or debug");
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		return bad_option("argument", argv[optind], "unexpected");
+	if (!o->wan)
+		return bad_option("--wan", "", "is required");
+	if (!o->lan)
+		return bad_option("--lan", "", "is required");
+	if (strlen(o->wan) >= IF_NAMESIZE)
+		return bad_option("--wan", o->wan, "not an interface name");
+	if (strlen(o->lan) >= IF_NAMESIZE)
+		return bad_option("--lan", o->lan, "not an interface name");
+	return 0;
+}
+
+/* Reads the interfaces: the LAN's networks, the WAN's address. */
+static int read_interfaces(struct daemon *d)
+{
+	uint32_t addrs[MAX_LAN_NETS];
+	struct alg_net wan_nets[1];
+	int n;
+
+	d->lan_index = if_nametoindex(d->opt.lan);
+	d->wan_index = if_nametoindex(d->opt.wan);
+	if (!d->lan_index) {
+		log_err("--lan '%s': no such interface", d->opt.lan);
+		return -1;
+	}
+	if (!d->wan_index) {
+		log_err("--wan '%s': no such interface", d->opt.wan);
+		return -1;
+	}
+	n = iface_networks(d->opt.lan, d->lan_nets, addrs, MAX_LAN_NETS);
+	if (n <= 0) {
+		log_err("--lan '%s': the interface has no IPv4 address", d->opt.lan);
+		return -1;
+	}
+	d->n_lan_nets = (size_t)n;
+	if (d->opt.have_public) {
+		d->public_ip = d->opt.public_ip;
+		return 0;
+	}
+	n = iface_networks(d->opt.wan, wan_nets, addrs, 1);
+	if (n <= 0) {
+		log_err("--wan '%s': the interface has no IPv4 address (give --public)", d->opt.wan);
+		return -1;
+	}
+	d->public_ip = addrs[0];
+	return 0;
+}
+
+static void on_packet(void *ctx, struct queue *q, const struct queued_packet *p)
+{
+	struct daemon *d = ctx;
+	struct alg_config cfg = { d->lan_nets, d->n_lan_nets, d->public_ip, { NULL, NULL, NULL } };
+	struct alg_packet pkt;
+	struct alg_result res;
+	struct udp_packet u;
+	size_t n;
+
+	d->count.seen++;
+	switch (packet_decode(p->data, p->len, &u)) {
+	case PACKET_UDP:
+		break;
+	case PACKET_FRAGMENT:
+		d->count.fragments++;
+		queue_verdict(q, p->id, NULL, 0);
+		return;
+	case PACKET_MALFORMED:
+		d->count.malformed++;
+		queue_verdict(q, p->id, NULL, 0);
+		return;
+	default:
+		d->count.not_sip_udp++;
+		queue_verdict(q, p->id, NULL, 0);
+		return;
+	}
+	if (p->indev != d->lan_index && p->indev != d->wan_index) {
+		d->count.not_sip_udp++;
+		queue_verdict(q, p->id, NULL, 0);
+		return;
+	}
+	pkt = (struct alg_packet){ u.payload, u.payload_len, p->indev == d->lan_index ? ALG_OUT : ALG_IN,
+				   u.src, u.dst };
+	alg_translate(&cfg, &pkt, d->msg_out, sizeof(d->msg_out), &res);
+	if (res.reason != ALG_OK) {
+		/* Logged the first time each reason is seen; counted always. */
+		if (d->count.reasons[res.reason]++ == 0)
+			log_notice("passing SIP unchanged: %s (first time; see counters)",
+				   alg_reason_str(res.reason));
+		d->count.unchanged++;
+		queue_verdict(q, p->id, NULL, 0);
+		return;
+	}
+	for (size_t i = 0; i < res.n_actions; i++) {
+		char line[256];
+
+		alg_action_format(&res.actions[i], u.payload, d->public_ip, line, sizeof(line));
+		log_debug("%s", line);
+	}
+	if (!res.changed) {
+		d->count.unchanged++;
+		queue_verdict(q, p->id, NULL, 0);
+		return;
+	}
+	n = packet_rewrite(p->data, p->len, d->msg_out, res.out_len, d->pkt_out, sizeof(d->pkt_out));
+	if (n == 0) {
+		d->count.errors++;
+		log_warn("could not rewrite a %zu-byte packet; passing it unchanged", p->len);
+		queue_verdict(q, p->id, NULL, 0);
+		return;
+	}
+	d->count.translated++;
+	queue_verdict(q, p->id, d->pkt_out, n);
+}
+
+int main(int argc, char **argv)
+{
+	static struct daemon d;
+	struct sigaction sa;
+	char pub[ADDR_STR_MAX];
+	int rc;
+
+	rc = parse_args(argc, argv, &d.opt);
+	if (rc)
+		return rc;
+	log_open(d.opt.foreground);
+	if (alg_init() || read_interfaces(&d))
+		return 1;
+	d.queue = queue_open(d.opt.queue);
+	if (!d.queue)
+		return 1;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	addr_format(d.public_ip, pub);
+	log_info("started: queue %u, wan %s (public %s), lan %s (%zu network%s)", d.opt.queue,
+		 d.opt.wan, pub, d.opt.lan, d.n_lan_nets, d.n_lan_nets == 1 ? "" : "s");
+	while (!stop) {
+		struct pollfd pfd = { queue_fd(d.queue), POLLIN, 0 };
+		int r = poll(&pfd, 1, 1000);
+
+		if (r < 0 && errno != EINTR) {
+			log_err("poll: %s", strerror(errno));
+			break;
+		}
+		if (r > 0 && queue_receive(d.queue, on_packet, &d) < 0) {
+			log_err("nfqueue: %s", strerror(errno));
+			break;
+		}
+	}
+	log_info("stopping: %lu packets, %lu translated, %lu unchanged", d.count.seen,
+		 d.count.translated, d.count.unchanged);
+	queue_close(d.queue);
+	return 0;
+}
