@@ -55,6 +55,9 @@ size_t alg_action_format(const struct alg_action *a, const char *msg, uint32_t p
 			n = snprintf(buf, cap, "media-peer call=%s stream=%u %s rtp %s rtcp mux", call,
 				     a->stream, a->media, priv);
 		break;
+	case ALG_ACT_ANSWERED:
+		n = snprintf(buf, cap, "answered call=%s", call);
+		break;
 	case ALG_ACT_MEDIA_CLOSE:
 		if (a->status)
 			snprintf(what, sizeof(what), "%u", a->status);

@@ -97,6 +97,7 @@ enum alg_action_kind {
 	ALG_ACT_MEDIA_PEER,  /* the far end announced where its stream is (narrows pinholes) */
 	ALG_ACT_MEDIA_CLOSE, /* the dialog's media ends (BYE, CANCEL, failed final response) */
 	ALG_ACT_REGISTERED,  /* the registrar accepted priv's contact for `expires` seconds */
+	ALG_ACT_ANSWERED,    /* a 2xx answered an INVITE: the dialog is up */
 };
 
 /* A range of the input message. */

@@ -357,10 +357,20 @@ static int cseq_method(struct xlate *x, struct span *method)
 	return 0;
 }
 
-static int note_close(struct xlate *x, struct span cseq)
+/* Dialog events: a 2xx to an INVITE brings the dialog up; BYE, CANCEL and a failed final
+ * response end its media (the table decides whether a failure ends an answered call). */
+static int note_dialog(struct xlate *x, struct span cseq)
 {
 	const struct sip_msg *m = &x->msg;
 	struct alg_action *a;
+
+	if (!m->is_request && m->status >= 200 && m->status < 300 && span_is(x->buf, cseq, "INVITE")) {
+		a = xlate_action(x, ALG_ACT_ANSWERED);
+		if (!a)
+			return -1;
+		a->call_id = (struct alg_span){ x->call_id.off, x->call_id.len };
+		return 0;
+	}
 
 	if (m->is_request ? !(span_is(x->buf, m->method, "BYE") || span_is(x->buf, m->method, "CANCEL"))
 			  : !(span_is(x->buf, cseq, "INVITE") && m->status >= 300))
@@ -475,7 +485,7 @@ static int translate(struct xlate *x)
 		return -1;
 	if (x->pkt->dir == ALG_OUT ? translate_out(x, &top_via) : translate_in(x, &top_via, cseq))
 		return -1;
-	return note_close(x, cseq);
+	return note_dialog(x, cseq);
 }
 
 /* Content-Length follows the body's new size. */

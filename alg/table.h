@@ -1,0 +1,87 @@
+/* table.h: the ALG's NAT bindings, registrations and dialogs, as plain data with explicit
+ * expiry. Pure: the caller passes the time in and mirrors the changes it reports (into
+ * nftables, in the daemon). It also answers the core's questions about public ports. */
+#ifndef SIPALG_TABLE_H
+#define SIPALG_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alg.h"
+
+#define TABLE_MAX_BINDINGS 4096
+#define TABLE_MAX_DIALOGS 1024
+#define TABLE_MAX_STREAMS 8
+#define TABLE_CALL_ID_MAX 128
+#define TABLE_MAX_PROPOSED 32
+
+struct table_config {
+	uint16_t port_min, port_max; /* public ports to use when a phone's own port is taken */
+	uint32_t signaling_idle;      /* seconds a signaling binding lives after its last message */
+	uint32_t dialog_idle;         /* seconds a dialog's media lives after its last message */
+	uint32_t register_grace;      /* seconds added to a registration's expiry */
+};
+
+struct table_binding {
+	int in_use;
+	enum alg_port_kind kind;
+	struct alg_endpoint priv;
+	uint16_t pub_port;
+	uint32_t peer;     /* media: the far end's media address, 0 while unknown (any) */
+	int dialog;        /* media: index of its dialog */
+	uint8_t stream;    /* media: m= index */
+	uint8_t rtcp;      /* media: the RTCP half of the stream */
+	int registered;    /* signaling: a registrar accepted it */
+	int64_t expires;   /* absolute, in the caller's seconds */
+	/* What the mirror was last told; ahead of expires so that a binding refreshed by every
+	 * message is re-announced about once a minute, not every time. */
+	int64_t installed_expires;
+};
+
+/* How far installed_expires runs ahead of expires. */
+#define TABLE_INSTALL_AHEAD 60
+
+struct table_dialog {
+	int in_use;
+	int answered;
+	uint32_t call_id_len;
+	char call_id[TABLE_CALL_ID_MAX]; /* the first bytes; call_id_len is the whole length */
+	uint32_t peer[TABLE_MAX_STREAMS];
+	int64_t expires;
+};
+
+enum table_change {
+	TABLE_ADDED,
+	TABLE_UPDATED, /* peer or lifetime changed */
+	TABLE_REMOVED,
+};
+
+typedef void table_change_fn(void *ctx, const struct table_binding *b, enum table_change c);
+
+struct alg_table {
+	struct table_config cfg;
+	table_change_fn *on_change;
+	void *ctx;
+	int64_t now;
+	size_t n_proposed;
+	struct alg_binding proposed[TABLE_MAX_PROPOSED];
+	struct table_binding bind[TABLE_MAX_BINDINGS];
+	struct table_dialog dialog[TABLE_MAX_DIALOGS];
+};
+
+void table_init(struct alg_table *t, const struct table_config *cfg, table_change_fn *fn, void *ctx);
+
+/* The core's view of the table, for one message at time now: existing bindings answer, new
+ * endpoints get proposed ports (their own when free) that table_apply then takes. */
+struct alg_nat table_nat(struct alg_table *t, int64_t now);
+
+/* Takes the actions of a translated message: bindings, registrations, dialogs. */
+void table_apply(struct alg_table *t, const struct alg_result *res, const char *msg, int64_t now);
+
+/* Removes what has expired by now; returns the next expiry (INT64_MAX when none). */
+int64_t table_expire(struct alg_table *t, int64_t now);
+
+/* Removes everything (reporting each binding). */
+void table_clear(struct alg_table *t);
+
+#endif
