@@ -8,12 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "alg.h"
 #include "iface.h"
 #include "log.h"
+#include "nft.h"
 #include "packet.h"
 #include "queue.h"
+#include "table.h"
 
 #define MAX_LAN_NETS 8
 
@@ -26,7 +29,7 @@ struct options {
 };
 
 struct counters {
-	unsigned long seen, translated, unchanged, not_sip_udp, fragments, malformed, errors;
+	unsigned long seen, translated, unchanged, not_sip_udp, fragments, malformed, errors, nft_errors;
 	unsigned long reasons[ALG_REASON_COUNT];
 };
 
@@ -37,12 +40,51 @@ struct daemon {
 	size_t n_lan_nets;
 	uint32_t public_ip;
 	struct queue *queue;
+	struct nft *nft;
+	struct alg_table table;
+	int64_t now;
 	struct counters count;
 	char msg_out[0xffff + 1024];
 	uint8_t pkt_out[0xffff];
 };
 
+/* Defaults; issue 4 makes them settings. */
+static const struct table_config table_defaults = {
+	.port_min = 16384,
+	.port_max = 32767,
+	.signaling_idle = 3600,
+	.dialog_idle = 7200,
+	.register_grace = 30,
+};
+
 static volatile sig_atomic_t stop;
+
+static int64_t monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* The table reports each binding change; the backend mirrors it into the pending batch. */
+static void mirror_change(void *ctx, const struct table_binding *b, enum table_change c)
+{
+	struct daemon *d = ctx;
+
+	nft_mirror(d->nft, (size_t)(b - d->table.bind), b, c, d->public_ip, d->now);
+}
+
+/* Sends the pending nftables changes; on failure the mirror is rebuilt from the table. */
+static int commit_bindings(struct daemon *d)
+{
+	if (nft_commit(d->nft) == 0)
+		return 0;
+	d->count.nft_errors++;
+	if (nft_resync(d->nft, &d->table, d->public_ip, d->now))
+		log_err("nftables: resync failed; pinholes may be missing");
+	return -1;
+}
 
 static void on_signal(int sig)
 {
@@ -215,6 +257,8 @@ static void on_packet(void *ctx, struct queue *q, const struct queued_packet *p)
 	}
 	pkt = (struct alg_packet){ u.payload, u.payload_len, p->indev == d->lan_index ? ALG_OUT : ALG_IN,
 				   u.src, u.dst };
+	d->now = monotonic_seconds();
+	cfg.nat = table_nat(&d->table, d->now);
 	alg_translate(&cfg, &pkt, d->msg_out, sizeof(d->msg_out), &res);
 	if (res.reason != ALG_OK) {
 		/* Logged the first time each reason is seen; counted always. */
@@ -230,6 +274,15 @@ static void on_packet(void *ctx, struct queue *q, const struct queued_packet *p)
 
 		alg_action_format(&res.actions[i], u.payload, d->public_ip, line, sizeof(line));
 		log_debug("%s", line);
+	}
+	/* Bindings and pinholes are in place before the packet moves on. If the kernel refused
+	 * them, the message must not announce them: it passes untranslated. */
+	table_apply(&d->table, &res, u.payload, d->now);
+	if (commit_bindings(d)) {
+		log_warn("nftables refused the bindings of a message; passing it untranslated");
+		d->count.unchanged++;
+		queue_verdict(q, p->id, NULL, 0);
+		return;
 	}
 	if (!res.changed) {
 		d->count.unchanged++;
@@ -260,9 +313,15 @@ int main(int argc, char **argv)
 	log_open(d.opt.foreground);
 	if (alg_init() || read_interfaces(&d))
 		return 1;
-	d.queue = queue_open(d.opt.queue);
-	if (!d.queue)
+	d.nft = nft_open(d.opt.wan);
+	if (!d.nft)
 		return 1;
+	table_init(&d.table, &table_defaults, mirror_change, &d);
+	d.queue = queue_open(d.opt.queue);
+	if (!d.queue) {
+		nft_close(d.nft);
+		return 1;
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -275,7 +334,13 @@ int main(int argc, char **argv)
 		 d.opt.wan, pub, d.opt.lan, d.n_lan_nets, d.n_lan_nets == 1 ? "" : "s");
 	while (!stop) {
 		struct pollfd pfd = { queue_fd(d.queue), POLLIN, 0 };
-		int r = poll(&pfd, 1, 1000);
+		int64_t next;
+		int r;
+
+		d.now = monotonic_seconds();
+		next = table_expire(&d.table, d.now);
+		commit_bindings(&d);
+		r = poll(&pfd, 1, next - d.now < 1 ? 1000 : next - d.now > 5 ? 5000 : (int)(next - d.now) * 1000);
 
 		if (r < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
@@ -289,5 +354,6 @@ int main(int argc, char **argv)
 	log_info("stopping: %lu packets, %lu translated, %lu unchanged", d.count.seen,
 		 d.count.translated, d.count.unchanged);
 	queue_close(d.queue);
+	nft_close(d.nft); /* the table, and every binding and pinhole in it, goes */
 	return 0;
 }

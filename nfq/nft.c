@@ -1,0 +1,426 @@
+/* nft.c: sipalg's nftables table through libnftnl and libmnl (see nft.h). */
+#include "nft.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_nat.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+
+#include "log.h"
+
+/* nft's data type ids (ipv4_addr, inet_service) and how concatenations combine them */
+#define TYPE_IPADDR 7
+#define TYPE_INET_SERVICE 13
+#define TYPE_CONCAT(a, b) ((a) << 6 | (b))
+#define ENDPOINT_TYPE TYPE_CONCAT(TYPE_IPADDR, TYPE_INET_SERVICE)
+#define ENDPOINT_LEN 8 /* ip (4) . port (2, padded to 4) */
+
+/* Element lifetimes run this far past the table's own, so the kernel never drops an element
+ * the daemon still counts on; after a crash they still go away by themselves. */
+#define ELEMENT_MARGIN 30
+
+enum { MAP_SNAT, MAP_DNAT_ANY, MAP_DNAT_PEER, MAP_COUNT };
+static const char *const map_name[MAP_COUNT] = { "snat_map", "dnat_any", "dnat_peer" };
+
+/* What is installed for a binding slot, so an update can delete exactly that. */
+struct installed {
+	int in_use;
+	struct alg_endpoint priv;
+	uint16_t pub_port;
+	uint32_t peer;
+};
+
+struct nft {
+	struct mnl_socket *nl;
+	uint32_t portid, seq;
+	char wan[IF_NAMESIZE];
+	struct mnl_nlmsg_batch *batch;
+	size_t queued;
+	char buf[1 << 17];
+	char rx[1 << 16];
+	struct installed inst[TABLE_MAX_BINDINGS];
+};
+
+static void batch_start(struct nft *n)
+{
+	n->batch = mnl_nlmsg_batch_start(n->buf, sizeof(n->buf));
+	nftnl_batch_begin(mnl_nlmsg_batch_current(n->batch), n->seq++);
+	mnl_nlmsg_batch_next(n->batch);
+	n->queued = 0;
+}
+
+static struct nlmsghdr *batch_msg(struct nft *n, uint16_t type, uint16_t flags)
+{
+	/* Room left for the largest message and the batch end, else the batch is sent now. */
+	if (mnl_nlmsg_batch_size(n->batch) + 4096 > sizeof(n->buf))
+		nft_commit(n);
+	n->queued++;
+	return nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(n->batch), type, NFPROTO_IPV4, flags,
+				     n->seq++);
+}
+
+/* Sends the batch and reads the kernel's answers: -1 if it refused any part of it. */
+static int batch_send(struct nft *n)
+{
+	uint32_t last;
+	int err = 0, done = 0;
+
+	nftnl_batch_end(mnl_nlmsg_batch_current(n->batch), n->seq++);
+	mnl_nlmsg_batch_next(n->batch);
+	last = n->seq - 2; /* the last real message carries NLM_F_ACK */
+	if (mnl_socket_sendto(n->nl, mnl_nlmsg_batch_head(n->batch), mnl_nlmsg_batch_size(n->batch)) < 0) {
+		log_err("nftables: send: %s", strerror(errno));
+		return -1;
+	}
+	while (!done) {
+		struct pollfd pfd = { mnl_socket_get_fd(n->nl), POLLIN, 0 };
+		ssize_t len;
+
+		/* After an error the rest may never be acknowledged: drain what is there. */
+		if (poll(&pfd, 1, err ? 0 : 2000) <= 0)
+			return err ? -1 : (log_err("nftables: no answer from the kernel"), -1);
+		len = mnl_socket_recvfrom(n->nl, n->rx, sizeof(n->rx));
+		if (len < 0)
+			return -1;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)n->rx; mnl_nlmsg_ok(h, (int)len);
+		     h = mnl_nlmsg_next(h, (int *)&len)) {
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
+
+				if (e->error) {
+					if (!err)
+						log_err("nftables: %s", strerror(-e->error));
+					err = -e->error;
+				}
+			}
+			if (h->nlmsg_seq == last)
+				done = 1;
+		}
+	}
+	return err ? -1 : 0;
+}
+
+static void add_expr(struct nftnl_rule *r, struct nftnl_expr *e)
+{
+	nftnl_rule_add_expr(r, e);
+}
+
+static void expr_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+	add_expr(r, e);
+}
+
+static void expr_cmp_eq(struct nftnl_rule *r, uint32_t sreg, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, sreg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	add_expr(r, e);
+}
+
+static void expr_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+	add_expr(r, e);
+}
+
+static void expr_lookup(struct nftnl_rule *r, int map, uint32_t sreg, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, dreg);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, map_name[map]);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, (uint32_t)map + 1);
+	add_expr(r, e);
+}
+
+/* (s|d)nat ip to the address in reg 1 and the port in reg32 01 */
+static void expr_nat(struct nftnl_rule *r, uint32_t type)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("nat");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, type);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MAX, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG32_01);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MAX, NFT_REG32_01);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FLAGS, NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED);
+	add_expr(r, e);
+}
+
+/* The rule's common head: the WAN interface (in or out) and UDP. */
+static struct nftnl_rule *rule_head(struct nft *n, const char *chain, uint32_t ifkey)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	char ifname[IF_NAMESIZE] = { 0 };
+	uint8_t udp = IPPROTO_UDP;
+
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
+	memcpy(ifname, n->wan, strlen(n->wan)); /* n->wan is shorter than IF_NAMESIZE */
+	expr_meta(r, ifkey, NFT_REG_1);
+	expr_cmp_eq(r, NFT_REG_1, ifname, sizeof(ifname));
+	expr_meta(r, NFT_META_L4PROTO, NFT_REG_1);
+	expr_cmp_eq(r, NFT_REG_1, &udp, sizeof(udp));
+	return r;
+}
+
+static void queue_rule(struct nft *n, struct nftnl_rule *r)
+{
+	struct nlmsghdr *h = batch_msg(n, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
+
+	nftnl_rule_nlmsg_build_payload(h, r);
+	nftnl_rule_free(r);
+	mnl_nlmsg_batch_next(n->batch);
+}
+
+static void queue_chain(struct nft *n, const char *name, uint32_t hook, int32_t prio)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *h;
+
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFT_TABLE_NAME);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "nat");
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	h = batch_msg(n, NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_ACK);
+	nftnl_chain_nlmsg_build_payload(h, c);
+	nftnl_chain_free(c);
+	mnl_nlmsg_batch_next(n->batch);
+}
+
+static void queue_map(struct nft *n, int map, uint32_t key_type, uint32_t key_len)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *h;
+
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE_NAME);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, map_name[map]);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_IPV4);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)map + 1);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP | NFT_SET_TIMEOUT);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, key_type);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, key_len);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, ENDPOINT_TYPE);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, ENDPOINT_LEN);
+	h = batch_msg(n, NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_ACK);
+	nftnl_set_nlmsg_build_payload(h, s);
+	nftnl_set_free(s);
+	mnl_nlmsg_batch_next(n->batch);
+}
+
+static void queue_table(struct nft *n, uint16_t type)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *h;
+
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE_NAME);
+	h = batch_msg(n, type, (type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0) | NLM_F_ACK);
+	nftnl_table_nlmsg_build_payload(h, t);
+	nftnl_table_free(t);
+	mnl_nlmsg_batch_next(n->batch);
+}
+
+struct nft *nft_open(const char *wan)
+{
+	struct nft *n = calloc(1, sizeof(*n));
+	struct nftnl_rule *r;
+
+	if (!n)
+		return NULL;
+	snprintf(n->wan, sizeof(n->wan), "%s", wan);
+	n->seq = (uint32_t)time(NULL);
+	n->nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!n->nl || mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		log_err("nftables: netlink socket: %s", strerror(errno));
+		free(n);
+		return NULL;
+	}
+	n->portid = mnl_socket_get_portid(n->nl);
+
+	/* One transaction: whatever a crashed instance left goes, the new table comes. */
+	batch_start(n);
+	queue_table(n, NFT_MSG_NEWTABLE);
+	queue_table(n, NFT_MSG_DELTABLE);
+	queue_table(n, NFT_MSG_NEWTABLE);
+	queue_map(n, MAP_SNAT, ENDPOINT_TYPE, ENDPOINT_LEN);
+	queue_map(n, MAP_DNAT_ANY, TYPE_INET_SERVICE, sizeof(uint16_t));
+	queue_map(n, MAP_DNAT_PEER, ENDPOINT_TYPE, ENDPOINT_LEN);
+	queue_chain(n, "prerouting", NF_INET_PRE_ROUTING, -105);  /* dstnat - 5 */
+	queue_chain(n, "postrouting", NF_INET_POST_ROUTING, 95); /* srcnat - 5: before masquerade */
+
+	r = rule_head(n, "prerouting", NFT_META_IIFNAME);
+	expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);  /* ip saddr */
+	expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01); /* udp dport */
+	expr_lookup(r, MAP_DNAT_PEER, NFT_REG_1, NFT_REG_1);
+	expr_nat(r, NFT_NAT_DNAT);
+	queue_rule(n, r);
+
+	r = rule_head(n, "prerouting", NFT_META_IIFNAME);
+	expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1); /* udp dport */
+	expr_lookup(r, MAP_DNAT_ANY, NFT_REG_1, NFT_REG_1);
+	expr_nat(r, NFT_NAT_DNAT);
+	queue_rule(n, r);
+
+	r = rule_head(n, "postrouting", NFT_META_OIFNAME);
+	expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);  /* ip saddr */
+	expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, NFT_REG32_01); /* udp sport */
+	expr_lookup(r, MAP_SNAT, NFT_REG_1, NFT_REG_1);
+	expr_nat(r, NFT_NAT_SNAT);
+	queue_rule(n, r);
+
+	if (batch_send(n)) {
+		log_err("nftables: could not create table ip %s", NFT_TABLE_NAME);
+		mnl_socket_close(n->nl);
+		free(n);
+		return NULL;
+	}
+	batch_start(n);
+	return n;
+}
+
+void nft_close(struct nft *n)
+{
+	if (!n)
+		return;
+	batch_start(n);
+	queue_table(n, NFT_MSG_DELTABLE);
+	batch_send(n);
+	mnl_socket_close(n->nl);
+	free(n);
+}
+
+static void put_endpoint(uint8_t *out, uint32_t ip, uint16_t port)
+{
+	uint32_t a = htonl(ip);
+	uint16_t p = htons(port);
+
+	memset(out, 0, ENDPOINT_LEN);
+	memcpy(out, &a, 4);
+	memcpy(out + 4, &p, 2);
+}
+
+/* Queues adding (with a timeout in seconds) or deleting one element of a map. */
+static void queue_element(struct nft *n, int map, int add, const uint8_t *key, uint32_t key_len,
+			  const uint8_t *data, int64_t timeout)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+	struct nlmsghdr *h;
+
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE_NAME);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, map_name[map]);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, key_len);
+	if (add) {
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, ENDPOINT_LEN);
+		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, (uint64_t)(timeout > 1 ? timeout : 1) * 1000);
+	}
+	nftnl_set_elem_add(s, e);
+	h = batch_msg(n, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
+		      (add ? NLM_F_CREATE : 0) | NLM_F_ACK);
+	nftnl_set_elems_nlmsg_build_payload(h, s);
+	nftnl_set_free(s);
+	mnl_nlmsg_batch_next(n->batch);
+}
+
+/* The elements of one binding: its SNAT, and its DNAT from anyone or from its peer only. */
+static void queue_binding(struct nft *n, const struct installed *in, int add, uint32_t public_ip,
+			  int64_t timeout)
+{
+	uint8_t priv[ENDPOINT_LEN], pub[ENDPOINT_LEN], peer[ENDPOINT_LEN];
+	uint16_t port = htons(in->pub_port);
+
+	put_endpoint(priv, in->priv.ip, in->priv.port);
+	put_endpoint(pub, public_ip, in->pub_port);
+	queue_element(n, MAP_SNAT, add, priv, ENDPOINT_LEN, pub, timeout);
+	if (in->peer) {
+		put_endpoint(peer, in->peer, in->pub_port);
+		queue_element(n, MAP_DNAT_PEER, add, peer, ENDPOINT_LEN, priv, timeout);
+	} else {
+		queue_element(n, MAP_DNAT_ANY, add, (const uint8_t *)&port, sizeof(port), priv, timeout);
+	}
+}
+
+void nft_mirror(struct nft *n, size_t slot, const struct table_binding *b, enum table_change c,
+		uint32_t public_ip, int64_t now)
+{
+	struct installed *in = &n->inst[slot];
+
+	if (slot >= TABLE_MAX_BINDINGS)
+		return;
+	if (in->in_use) {
+		queue_binding(n, in, 0, public_ip, 0);
+		in->in_use = 0;
+	}
+	if (c == TABLE_REMOVED)
+		return;
+	*in = (struct installed){ 1, b->priv, b->pub_port, b->kind == ALG_PORT_MEDIA ? b->peer : 0 };
+	queue_binding(n, in, 1, public_ip, b->installed_expires - now + ELEMENT_MARGIN);
+}
+
+int nft_commit(struct nft *n)
+{
+	int r = 0;
+
+	if (n->queued)
+		r = batch_send(n);
+	batch_start(n);
+	return r;
+}
+
+static void queue_flush(struct nft *n, int map)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *h;
+
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE_NAME);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, map_name[map]);
+	h = batch_msg(n, NFT_MSG_DELSETELEM, NLM_F_ACK);
+	nftnl_set_elems_nlmsg_build_payload(h, s);
+	nftnl_set_free(s);
+	mnl_nlmsg_batch_next(n->batch);
+}
+
+int nft_resync(struct nft *n, const struct alg_table *t, uint32_t public_ip, int64_t now)
+{
+	batch_start(n);
+	for (int map = 0; map < MAP_COUNT; map++)
+		queue_flush(n, map);
+	for (size_t i = 0; i < TABLE_MAX_BINDINGS; i++) {
+		n->inst[i].in_use = 0;
+		if (t->bind[i].in_use)
+			nft_mirror(n, i, &t->bind[i], TABLE_ADDED, public_ip, now);
+	}
+	return nft_commit(n);
+}

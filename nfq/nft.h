@@ -1,0 +1,33 @@
+/* nft.h: the firewall backend. sipalgd's own nftables table `ip sipalg` holds the NAT
+ * bindings as map elements with timeouts:
+ *   snat_map   private ip . port  -> public ip . port   (postrouting, before masquerade)
+ *   dnat_any   public port        -> private ip . port  (prerouting, from anyone)
+ *   dnat_peer  far ip . public port -> private ip . port (prerouting, from the far end only)
+ * Changes are queued and sent in one batch; a restart replaces a stale table. */
+#ifndef SIPALG_NFT_H
+#define SIPALG_NFT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "table.h"
+
+#define NFT_TABLE_NAME "sipalg"
+
+struct nft;
+
+/* Creates (or replaces) the table for this WAN interface. NULL on error (logged). */
+struct nft *nft_open(const char *wan);
+/* Deletes the table and closes. */
+void nft_close(struct nft *n);
+
+/* Queues the mirror of one change of binding slot `slot`. */
+void nft_mirror(struct nft *n, size_t slot, const struct table_binding *b, enum table_change c,
+		uint32_t public_ip, int64_t now);
+/* Sends what is queued; 0 when the kernel took all of it. */
+int nft_commit(struct nft *n);
+/* Empties the maps and installs every binding of the table again (after an error, or when
+ * the public address changed). */
+int nft_resync(struct nft *n, const struct alg_table *t, uint32_t public_ip, int64_t now);
+
+#endif
