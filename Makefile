@@ -34,10 +34,10 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all test check unit golden torture fuzz-smoke fuzz demo deps-test deps-demo clean
-DAEMON_SRC := $(filter-out nfq/sipalg-rewrite.c,$(wildcard nfq/*.c))
+.PHONY: all test check unit golden torture fuzz-smoke fuzz e2e demo deps-test deps-demo clean
+DAEMON_SRC := $(filter-out nfq/sipalg-rewrite.c nfq/sipalgctl.c,$(wildcard nfq/*.c))
 DAEMON_LIBS := -lnetfilter_queue -lnftnl -lmnl
-all: $(BUILD)/sipalg-rewrite $(BUILD)/sipalgd
+all: $(BUILD)/sipalg-rewrite $(BUILD)/sipalgd $(BUILD)/sipalgctl
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -60,6 +60,10 @@ $(BUILD)/sipalg-rewrite: $(BUILD)/obj/nfq/sipalg-rewrite.o $(BUILD)/libalg.a
 $(BUILD)/sipalgd: $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/libalg.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS) $(DAEMON_LIBS)
+
+$(BUILD)/sipalgctl: $(BUILD)/obj/nfq/sipalgctl.o
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/asan/sipalgd: $(DAEMON_SRC:%.c=$(BUILD)/asan/%.o) $(ALG_ASAN_OBJ)
 	$(call msg,LD-SAN,$@)
@@ -94,12 +98,21 @@ golden: $(BUILD)/sipalg-rewrite $(BUILD)/asan/sipalg-rewrite
 fuzz-smoke: $(FUZZ_BIN)
 	$(Q)RESULTS=$(RESULTS) sh tests/fuzz/run.sh $(BUILD) $(TEST_FUZZ_SECONDS) $(FUZZ_BIN)
 
+# End-to-end: real kamailio, sipp, NFQUEUE, nftables and conntrack in network namespaces the
+# tests create and remove (root only).
+E2E_TESTS := tests/e2e/test-baseline.sh tests/e2e/test-calls.sh
+e2e: all
+	$(Q)if [ "$$(id -u)" -ne 0 ]; then echo "e2e: needs root (network namespaces)"; \
+		echo "e2e 0 1" >>$(RESULTS); exit 1; fi
+	$(Q)status=0; for t in $(E2E_TESTS); do RESULTS=$(abspath $(RESULTS)) sh $$t || status=1; done; \
+		exit $$status
+
 fuzz: $(FUZZ_BIN)
 	$(Q)sh tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_BIN)
 
 check: all
 	@mkdir -p $(BUILD) && rm -f $(RESULTS)
-	$(Q)status=0; $(MAKE) --no-print-directory -k unit golden fuzz-smoke || status=1; \
+	$(Q)status=0; $(MAKE) --no-print-directory -k unit golden fuzz-smoke e2e || status=1; \
 	awk '{ p += $$2; f += $$3 } END { printf "make test: %d passed, %d failed\n", p, f; exit f > 0 }' \
 		$(RESULTS) || status=1; exit $$status
 

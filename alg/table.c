@@ -237,6 +237,8 @@ static void note_peer(struct alg_table *t, struct table_dialog *d, uint8_t strea
 {
 	int di = dialog_index(t, d);
 
+	if (peer == t->self_ip)
+		peer = 0;
 	if (stream >= TABLE_MAX_STREAMS || d->peer[stream] == peer)
 		return;
 	d->peer[stream] = peer;

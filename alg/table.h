@@ -63,6 +63,9 @@ struct alg_table {
 	table_change_fn *on_change;
 	void *ctx;
 	int64_t now;
+	/* The router's public address: a "far end" there is another LAN phone, reached by
+	 * hairpin from the LAN side, and its pinhole is not narrowed. */
+	uint32_t self_ip;
 	size_t n_proposed;
 	struct alg_binding proposed[TABLE_MAX_PROPOSED];
 	struct table_binding bind[TABLE_MAX_BINDINGS];

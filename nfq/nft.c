@@ -176,21 +176,29 @@ static void expr_nat(struct nftnl_rule *r, uint32_t type)
 	add_expr(r, e);
 }
 
-/* The rule's common head: the WAN interface (in or out) and UDP. */
-static struct nftnl_rule *rule_head(struct nft *n, const char *chain, uint32_t ifkey)
+/* The rule's common head: UDP, and then either leaving through the WAN interface
+ * (postrouting) or addressed to the public address (prerouting: from the internet, and from
+ * the LAN too, so that two LAN phones that were given public addresses reach each other). */
+static struct nftnl_rule *rule_head(struct nft *n, const char *chain, uint32_t public_ip)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	char ifname[IF_NAMESIZE] = { 0 };
 	uint8_t udp = IPPROTO_UDP;
+	uint32_t daddr = htonl(public_ip);
 
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
-	memcpy(ifname, n->wan, strlen(n->wan)); /* n->wan is shorter than IF_NAMESIZE */
-	expr_meta(r, ifkey, NFT_REG_1);
-	expr_cmp_eq(r, NFT_REG_1, ifname, sizeof(ifname));
 	expr_meta(r, NFT_META_L4PROTO, NFT_REG_1);
 	expr_cmp_eq(r, NFT_REG_1, &udp, sizeof(udp));
+	if (public_ip) {
+		expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG_1); /* ip daddr */
+		expr_cmp_eq(r, NFT_REG_1, &daddr, sizeof(daddr));
+	} else {
+		memcpy(ifname, n->wan, strlen(n->wan)); /* n->wan is shorter than IF_NAMESIZE */
+		expr_meta(r, NFT_META_OIFNAME, NFT_REG_1);
+		expr_cmp_eq(r, NFT_REG_1, ifname, sizeof(ifname));
+	}
 	return r;
 }
 
@@ -252,7 +260,7 @@ static void queue_table(struct nft *n, uint16_t type)
 	mnl_nlmsg_batch_next(n->batch);
 }
 
-struct nft *nft_open(const char *wan)
+struct nft *nft_open(const char *wan, uint32_t public_ip)
 {
 	struct nft *n = calloc(1, sizeof(*n));
 	struct nftnl_rule *r;
@@ -280,20 +288,20 @@ struct nft *nft_open(const char *wan)
 	queue_chain(n, "prerouting", NF_INET_PRE_ROUTING, -105);  /* dstnat - 5 */
 	queue_chain(n, "postrouting", NF_INET_POST_ROUTING, 95); /* srcnat - 5: before masquerade */
 
-	r = rule_head(n, "prerouting", NFT_META_IIFNAME);
+	r = rule_head(n, "prerouting", public_ip);
 	expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);  /* ip saddr */
 	expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01); /* udp dport */
 	expr_lookup(r, MAP_DNAT_PEER, NFT_REG_1, NFT_REG_1);
 	expr_nat(r, NFT_NAT_DNAT);
 	queue_rule(n, r);
 
-	r = rule_head(n, "prerouting", NFT_META_IIFNAME);
+	r = rule_head(n, "prerouting", public_ip);
 	expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1); /* udp dport */
 	expr_lookup(r, MAP_DNAT_ANY, NFT_REG_1, NFT_REG_1);
 	expr_nat(r, NFT_NAT_DNAT);
 	queue_rule(n, r);
 
-	r = rule_head(n, "postrouting", NFT_META_OIFNAME);
+	r = rule_head(n, "postrouting", 0);
 	expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);  /* ip saddr */
 	expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, NFT_REG32_01); /* udp sport */
 	expr_lookup(r, MAP_SNAT, NFT_REG_1, NFT_REG_1);

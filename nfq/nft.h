@@ -16,8 +16,9 @@
 
 struct nft;
 
-/* Creates (or replaces) the table for this WAN interface. NULL on error (logged). */
-struct nft *nft_open(const char *wan);
+/* Creates (or replaces) the table for this WAN interface and public address (open it again
+ * when the address changes). NULL on error (logged). */
+struct nft *nft_open(const char *wan, uint32_t public_ip);
 /* Deletes the table and closes. */
 void nft_close(struct nft *n);
 

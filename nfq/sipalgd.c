@@ -11,26 +11,23 @@
 #include <time.h>
 
 #include "alg.h"
+#include "control.h"
 #include "iface.h"
 #include "log.h"
 #include "nft.h"
 #include "packet.h"
 #include "queue.h"
+#include "status.h"
 #include "table.h"
 
 #define MAX_LAN_NETS 8
 
 struct options {
-	const char *wan, *lan;
+	const char *wan, *lan, *control;
 	uint16_t queue;
 	int have_public;
 	uint32_t public_ip;
 	int foreground;
-};
-
-struct counters {
-	unsigned long seen, translated, unchanged, not_sip_udp, fragments, malformed, errors, nft_errors;
-	unsigned long reasons[ALG_REASON_COUNT];
 };
 
 struct daemon {
@@ -41,6 +38,7 @@ struct daemon {
 	uint32_t public_ip;
 	struct queue *queue;
 	struct nft *nft;
+	int control;
 	struct alg_table table;
 	int64_t now;
 	struct counters count;
@@ -103,6 +101,7 @@ static void usage(FILE *f)
 		"  --queue N          NFQUEUE number (default 0)\n"
 		"  --public IP        public address to write instead of the WAN interface's\n"
 		"                     (a router behind another NAT)\n"
+		"  --control PATH     status socket for sipalgctl (default " CONTROL_DEFAULT_PATH ")\n"
 		"  --foreground       stay in the foreground and log to stderr (default: syslog)\n"
 		"  --log-level LEVEL  err, warning, notice, info (default) or debug\n");
 }
@@ -133,6 +132,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "wan", required_argument, NULL, 'w' },     { "lan", required_argument, NULL, 'l' },
 		{ "queue", required_argument, NULL, 'q' },   { "public", required_argument, NULL, 'p' },
 		{ "foreground", no_argument, NULL, 'f' },    { "log-level", required_argument, NULL, 'v' },
+		{ "control", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -161,6 +161,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'f':
 			o->foreground = 1;
+			break;
+		case 'c':
+			o->control = optarg;
 			break;
 		case 'v':
 			log_level = parse_level(optarg);
@@ -222,6 +225,17 @@ static int read_interfaces(struct daemon *d)
 	}
 	d->public_ip = addrs[0];
 	return 0;
+}
+
+static size_t answer_control(void *ctx, const char *cmd, char *buf, size_t cap)
+{
+	struct daemon *d = ctx;
+	struct status_view v = { &d->count, &d->table, d->public_ip, d->opt.wan, d->opt.lan,
+				 monotonic_seconds() };
+
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "status json") == 0)
+		return status_format(&v, cmd[6] != '\0', buf, cap);
+	return (size_t)snprintf(buf, cap, "unknown command '%.32s' (try: status, status json)\n", cmd);
 }
 
 static void on_packet(void *ctx, struct queue *q, const struct queued_packet *p)
@@ -313,12 +327,17 @@ int main(int argc, char **argv)
 	log_open(d.opt.foreground);
 	if (alg_init() || read_interfaces(&d))
 		return 1;
-	d.nft = nft_open(d.opt.wan);
+	d.nft = nft_open(d.opt.wan, d.public_ip);
 	if (!d.nft)
 		return 1;
 	table_init(&d.table, &table_defaults, mirror_change, &d);
-	d.queue = queue_open(d.opt.queue);
+	d.table.self_ip = d.public_ip;
+	if (!d.opt.control)
+		d.opt.control = CONTROL_DEFAULT_PATH;
+	d.control = control_open(d.opt.control);
+	d.queue = d.control < 0 ? NULL : queue_open(d.opt.queue);
 	if (!d.queue) {
+		control_close(d.control, d.opt.control);
 		nft_close(d.nft);
 		return 1;
 	}
@@ -333,27 +352,30 @@ int main(int argc, char **argv)
 	log_info("started: queue %u, wan %s (public %s), lan %s (%zu network%s)", d.opt.queue,
 		 d.opt.wan, pub, d.opt.lan, d.n_lan_nets, d.n_lan_nets == 1 ? "" : "s");
 	while (!stop) {
-		struct pollfd pfd = { queue_fd(d.queue), POLLIN, 0 };
+		struct pollfd pfd[2] = { { queue_fd(d.queue), POLLIN, 0 }, { d.control, POLLIN, 0 } };
 		int64_t next;
 		int r;
 
 		d.now = monotonic_seconds();
 		next = table_expire(&d.table, d.now);
 		commit_bindings(&d);
-		r = poll(&pfd, 1, next - d.now < 1 ? 1000 : next - d.now > 5 ? 5000 : (int)(next - d.now) * 1000);
+		r = poll(pfd, 2, next - d.now < 1 ? 1000 : next - d.now > 5 ? 5000 : (int)(next - d.now) * 1000);
 
 		if (r < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			break;
 		}
-		if (r > 0 && queue_receive(d.queue, on_packet, &d) < 0) {
+		if (r > 0 && (pfd[0].revents & POLLIN) && queue_receive(d.queue, on_packet, &d) < 0) {
 			log_err("nfqueue: %s", strerror(errno));
 			break;
 		}
+		if (r > 0 && (pfd[1].revents & POLLIN))
+			control_serve(d.control, answer_control, &d);
 	}
 	log_info("stopping: %lu packets, %lu translated, %lu unchanged", d.count.seen,
 		 d.count.translated, d.count.unchanged);
 	queue_close(d.queue);
+	control_close(d.control, d.opt.control);
 	nft_close(d.nft); /* the table, and every binding and pinhole in it, goes */
 	return 0;
 }

@@ -2,8 +2,11 @@
 # Installs the Debian packages a target needs, only those missing. Usage: install-deps.sh build|test
 set -eu
 
-build="gcc make pkg-config libc6-dev libosip2-dev"
-test="$build libcmocka-dev clang libclang-rt-dev diffutils"
+build="gcc make pkg-config libc6-dev libosip2-dev libnetfilter-queue-dev libnfnetlink-dev
+	libnftnl-dev libmnl-dev"
+# the end-to-end lab: see the PACKAGES line of tests/e2e/lab.sh
+lab="$(sed -n 's/^# PACKAGES: //p' "$(dirname "$0")/e2e/lab.sh") iptables"
+test="$build libcmocka-dev clang libclang-rt-dev diffutils $lab"
 
 case "${1:-}" in
 build) want=$build ;;

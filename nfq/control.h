@@ -1,0 +1,16 @@
+/* control.h: the daemon's unix control socket. A client sends one line ("status" or
+ * "status json") and reads the answer until the daemon closes the connection. */
+#ifndef SIPALG_CONTROL_H
+#define SIPALG_CONTROL_H
+
+#include <stddef.h>
+
+#define CONTROL_DEFAULT_PATH "/var/run/sipalgd.sock"
+
+/* Listening socket at path, owner-only (0600); -1 on error (logged). */
+int control_open(const char *path);
+void control_close(int fd, const char *path);
+/* Serves one waiting client: reads its command, writes answer(cmd) back. */
+void control_serve(int fd, size_t (*answer)(void *ctx, const char *cmd, char *buf, size_t cap), void *ctx);
+
+#endif

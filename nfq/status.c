@@ -1,0 +1,139 @@
+/* status.c: counters, registrations, dialogs and pinholes with their expiry. */
+#include "status.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+struct out {
+	char *buf;
+	size_t cap, len;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->len >= o->cap)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->len = o->len + (size_t)n < o->cap ? o->len + (size_t)n : o->cap - 1;
+}
+
+/* A Call-ID as it may be printed: JSON-escaped, nothing unprintable. */
+static void call_id(const struct table_dialog *d, char *dst, size_t cap)
+{
+	size_t n = d->call_id_len < TABLE_CALL_ID_MAX ? d->call_id_len : TABLE_CALL_ID_MAX, w = 0;
+
+	for (size_t i = 0; i < n && w + 3 < cap; i++) {
+		char c = d->call_id[i];
+
+		if (c == '"' || c == '\\')
+			dst[w++] = '\\';
+		dst[w++] = c > 0x20 && c < 0x7f ? c : '?';
+	}
+	dst[w] = '\0';
+}
+
+static const char *const counter_names[] = {
+	"packets", "translated", "unchanged", "not_sip_udp", "fragments", "malformed", "errors", "nftables_errors",
+};
+
+size_t status_format(const struct status_view *v, int json, char *buf, size_t cap)
+{
+	const struct counters *c = v->count;
+	const unsigned long values[] = { c->seen,     c->translated, c->unchanged, c->not_sip_udp,
+					 c->fragments, c->malformed, c->errors,    c->nft_errors };
+	const struct alg_table *t = v->table;
+	struct out o = { buf, cap, 0 };
+	char pub[ADDR_STR_MAX], priv[ENDPOINT_STR_MAX], peer[ADDR_STR_MAX], id[TABLE_CALL_ID_MAX * 2 + 1];
+	const char *sep = "";
+
+	buf[0] = '\0';
+	addr_format(v->public_ip, pub);
+	if (json)
+		put(&o, "{\"wan\":\"%s\",\"lan\":\"%s\",\"public\":\"%s\",\"counters\":{", v->wan, v->lan, pub);
+	else
+		put(&o, "sipalgd: wan %s (public %s), lan %s\ncounters:\n", v->wan, pub, v->lan);
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		if (json)
+			put(&o, "%s\"%s\":%lu", i ? "," : "", counter_names[i], values[i]);
+		else
+			put(&o, "  %-16s %lu\n", counter_names[i], values[i]);
+	}
+	if (json)
+		put(&o, "},\"unchanged_by_reason\":{");
+	for (int r = 1; r < ALG_REASON_COUNT; r++) {
+		if (!c->reasons[r])
+			continue;
+		if (json)
+			put(&o, "%s\"%s\":%lu", sep, alg_reason_str((enum alg_reason)r), c->reasons[r]);
+		else
+			put(&o, "  unchanged: %s: %lu\n", alg_reason_str((enum alg_reason)r), c->reasons[r]);
+		sep = ",";
+	}
+
+	/* signaling bindings, registered or not */
+	put(&o, json ? "},\"signaling\":[" : "signaling bindings (private -> public, expires in):\n");
+	sep = "";
+	for (size_t i = 0; i < TABLE_MAX_BINDINGS; i++) {
+		const struct table_binding *b = &t->bind[i];
+
+		if (!b->in_use || b->kind != ALG_PORT_SIGNALING)
+			continue;
+		endpoint_format(&b->priv, priv);
+		if (json)
+			put(&o, "%s{\"private\":\"%s\",\"public_port\":%u,\"registered\":%s,\"expires_in\":%lld}", sep,
+			    priv, b->pub_port, b->registered ? "true" : "false", (long long)(b->expires - v->now));
+		else
+			put(&o, "  %-21s -> %s:%-5u %6llds%s\n", priv, pub, b->pub_port,
+			    (long long)(b->expires - v->now), b->registered ? "  registered" : "");
+		sep = ",";
+	}
+
+	put(&o, json ? "],\"dialogs\":[" : "dialogs and their media pinholes:\n");
+	sep = "";
+	for (size_t di = 0; di < TABLE_MAX_DIALOGS; di++) {
+		const struct table_dialog *d = &t->dialog[di];
+		const char *psep = "";
+
+		if (!d->in_use)
+			continue;
+		call_id(d, id, sizeof(id));
+		if (json)
+			put(&o, "%s{\"call_id\":\"%s\",\"answered\":%s,\"expires_in\":%lld,\"pinholes\":[", sep, id,
+			    d->answered ? "true" : "false", (long long)(d->expires - v->now));
+		else
+			put(&o, "  call %s (%s, expires in %llds)\n", id, d->answered ? "answered" : "ringing",
+			    (long long)(d->expires - v->now));
+		for (size_t i = 0; i < TABLE_MAX_BINDINGS; i++) {
+			const struct table_binding *b = &t->bind[i];
+
+			if (!b->in_use || b->kind != ALG_PORT_MEDIA || b->dialog != (int)di)
+				continue;
+			endpoint_format(&b->priv, priv);
+			if (b->peer)
+				addr_format(b->peer, peer);
+			else
+				strcpy(peer, "any");
+			if (json)
+				put(&o, "%s{\"stream\":%u,\"rtcp\":%s,\"private\":\"%s\",\"public_port\":%u,\"from\":\"%s\"}",
+				    psep, b->stream, b->rtcp ? "true" : "false", priv, b->pub_port, peer);
+			else
+				put(&o, "    %s %u: %s:%u -> %s from %s\n", b->rtcp ? "rtcp" : "rtp ", b->stream, pub,
+				    b->pub_port, priv, peer);
+			psep = ",";
+		}
+		if (json)
+			put(&o, "]}");
+		sep = ",";
+	}
+	if (json)
+		put(&o, "]}\n");
+	return o.len;
+}

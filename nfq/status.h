@@ -1,0 +1,27 @@
+/* status.h: the daemon's state as text for people or JSON for scripts. */
+#ifndef SIPALG_STATUS_H
+#define SIPALG_STATUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alg.h"
+#include "table.h"
+
+struct counters {
+	unsigned long seen, translated, unchanged, not_sip_udp, fragments, malformed, errors, nft_errors;
+	unsigned long reasons[ALG_REASON_COUNT];
+};
+
+struct status_view {
+	const struct counters *count;
+	const struct alg_table *table;
+	uint32_t public_ip;
+	const char *wan, *lan;
+	int64_t now;
+};
+
+/* Writes the report into buf (NUL-terminated, cut at cap); returns its length. */
+size_t status_format(const struct status_view *v, int json, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,37 @@
+# shellcheck shell=sh
+# Pass/fail bookkeeping for the end-to-end tests. Sourced after lab.sh.
+PASS=0
+FAIL=0
+
+ok() {
+	PASS=$((PASS + 1))
+	printf 'ok   %s\n' "$*"
+}
+
+not_ok() {
+	FAIL=$((FAIL + 1))
+	printf 'FAIL %s\n' "$*"
+}
+
+# check DESCRIPTION command...: passes when the command succeeds.
+check() {
+	_ck_what=$1
+	shift
+	if "$@"; then ok "$_ck_what"; else not_ok "$_ck_what"; fi
+}
+
+stat_field() { # stat_field FILE NAME: a field of rtp.py's statistics line
+	tr ' ' '\n' <"$1" 2>/dev/null | sed -n "s/^$2=//p"
+}
+
+# finish NAME: the closing line, and keep the logs of a failed run.
+finish() {
+	if [ "$FAIL" -ne 0 ] && [ -n "${LAB_DIR:-}" ]; then
+		# shellcheck disable=SC2034 # read by lab_down
+		LAB_KEEP=1
+		echo "     logs: $LAB_DIR"
+	fi
+	echo "$1: $PASS passed, $FAIL failed"
+	if [ -n "${RESULTS:-}" ]; then echo "$1 $PASS $FAIL" >>"$RESULTS"; fi
+	[ "$FAIL" -eq 0 ]
+}
