@@ -36,7 +36,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 .PHONY: all test check unit golden torture fuzz-smoke fuzz e2e demo deps-test deps-demo clean
 DAEMON_SRC := $(filter-out nfq/sipalg-rewrite.c nfq/sipalgctl.c,$(wildcard nfq/*.c))
-DAEMON_LIBS := -lnetfilter_queue -lnftnl -lmnl
+DAEMON_LIBS := -lnetfilter_queue -lnetfilter_conntrack -lnftnl -lmnl
 all: $(BUILD)/sipalg-rewrite $(BUILD)/sipalgd $(BUILD)/sipalgctl
 
 $(BUILD)/obj/%.o: %.c

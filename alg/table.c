@@ -189,14 +189,17 @@ static void end_dialog(struct alg_table *t, struct table_dialog *d)
 	d->in_use = 0;
 }
 
-/* The stream's media binding (rtcp half or not) of dialog di, if any. */
-static struct table_binding *stream_binding(struct alg_table *t, int di, uint8_t stream, uint8_t rtcp)
+/* The media binding (rtcp half or not) of the stream that phone `ip` announced in dialog di.
+ * Keyed by phone too: when both ends of a call are behind the ALG, the proxy's two legs
+ * share one Call-ID and each phone announces its own stream 0. */
+static struct table_binding *stream_binding(struct alg_table *t, int di, uint8_t stream, uint8_t rtcp,
+					    uint32_t ip)
 {
 	for (size_t i = 0; i < TABLE_MAX_BINDINGS; i++) {
 		struct table_binding *b = &t->bind[i];
 
 		if (b->in_use && b->kind == ALG_PORT_MEDIA && b->dialog == di && b->stream == stream &&
-		    b->rtcp == rtcp)
+		    b->rtcp == rtcp && b->priv.ip == ip)
 			return b;
 	}
 	return NULL;
@@ -206,9 +209,9 @@ static void open_media(struct alg_table *t, struct table_dialog *d, uint8_t stre
 		       struct alg_endpoint priv, uint16_t pub)
 {
 	int di = dialog_index(t, d);
-	struct table_binding *old = stream_binding(t, di, stream, rtcp), *b;
+	struct table_binding *old = stream_binding(t, di, stream, rtcp, priv.ip), *b;
 
-	if (old && (old->priv.ip != priv.ip || old->priv.port != priv.port))
+	if (old && old->priv.port != priv.port)
 		remove_binding(t, old); /* a re-offer moved the stream */
 	b = bind(t, priv, pub, ALG_PORT_MEDIA, d->expires);
 	if (!b)
@@ -242,10 +245,10 @@ static void note_peer(struct alg_table *t, struct table_dialog *d, uint8_t strea
 	if (stream >= TABLE_MAX_STREAMS || d->peer[stream] == peer)
 		return;
 	d->peer[stream] = peer;
-	for (uint8_t rtcp = 0; rtcp < 2; rtcp++) {
-		struct table_binding *b = stream_binding(t, di, stream, rtcp);
+	for (size_t i = 0; i < TABLE_MAX_BINDINGS; i++) {
+		struct table_binding *b = &t->bind[i];
 
-		if (b) {
+		if (b->in_use && b->kind == ALG_PORT_MEDIA && b->dialog == di && b->stream == stream) {
 			b->peer = peer;
 			report(t, b, TABLE_UPDATED);
 		}

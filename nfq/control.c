@@ -24,10 +24,19 @@ int control_open(const char *path)
 		return -1;
 	}
 	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		log_err("another sipalgd answers on %s; not starting a second one", path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
-	unlink(path);
+	unlink(path); /* a stale socket of an instance that died */
 	old = umask(0177); /* the socket is created owner-only */
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 4)) {
 		log_err("--control '%s': %s", path, strerror(errno));

@@ -21,10 +21,19 @@ struct queue {
 	char verdict_buf[0xffff + 1024];
 };
 
+/* Sends a config message and reads the kernel's answer to it. */
 static int send_cfg(struct queue *q, struct nlmsghdr *nlh)
 {
-	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0) {
-		log_err("nfqueue %u: %s", q->num, strerror(errno));
+	ssize_t n;
+
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0 ||
+	    (n = mnl_socket_recvfrom(q->nl, q->buf, sizeof(q->buf))) < 0 ||
+	    mnl_cb_run(q->buf, (size_t)n, 0, q->portid, NULL, NULL) < 0) {
+		if (errno == EPERM)
+			log_err("nfqueue %u is in use by another program (another sipalgd?)", q->num);
+		else
+			log_err("nfqueue %u: %s", q->num, strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "alg.h"
+#include "conntrack.h"
 #include "control.h"
 #include "iface.h"
 #include "log.h"
@@ -41,6 +42,9 @@ struct daemon {
 	int control;
 	struct alg_table table;
 	int64_t now;
+	/* media bindings removed since the last commit, whose flows conntrack must forget */
+	size_t n_closed;
+	struct ct_flow_key closed[64];
 	struct counters count;
 	char msg_out[0xffff + 1024];
 	uint8_t pkt_out[0xffff];
@@ -71,12 +75,21 @@ static void mirror_change(void *ctx, const struct table_binding *b, enum table_c
 	struct daemon *d = ctx;
 
 	nft_mirror(d->nft, (size_t)(b - d->table.bind), b, c, d->public_ip, d->now);
+	if (c == TABLE_REMOVED && b->kind == ALG_PORT_MEDIA && d->n_closed < 64)
+		d->closed[d->n_closed++] = (struct ct_flow_key){ b->priv, { d->public_ip, b->pub_port } };
 }
 
 /* Sends the pending nftables changes; on failure the mirror is rebuilt from the table. */
 static int commit_bindings(struct daemon *d)
 {
-	if (nft_commit(d->nft) == 0)
+	int r = nft_commit(d->nft);
+
+	/* Closed pinholes close for the flows already through them too. */
+	if (d->n_closed) {
+		ct_forget(d->closed, d->n_closed);
+		d->n_closed = 0;
+	}
+	if (r == 0)
 		return 0;
 	d->count.nft_errors++;
 	if (nft_resync(d->nft, &d->table, d->public_ip, d->now))
@@ -327,20 +340,22 @@ int main(int argc, char **argv)
 	log_open(d.opt.foreground);
 	if (alg_init() || read_interfaces(&d))
 		return 1;
-	d.nft = nft_open(d.opt.wan, d.public_ip);
-	if (!d.nft)
-		return 1;
-	table_init(&d.table, &table_defaults, mirror_change, &d);
-	d.table.self_ip = d.public_ip;
+	/* A running instance is found before anything of it is touched: its control socket
+	 * answers, or it holds the queue. Only then is the nftables table replaced. */
 	if (!d.opt.control)
 		d.opt.control = CONTROL_DEFAULT_PATH;
 	d.control = control_open(d.opt.control);
-	d.queue = d.control < 0 ? NULL : queue_open(d.opt.queue);
-	if (!d.queue) {
+	if (d.control < 0)
+		return 1;
+	d.queue = queue_open(d.opt.queue);
+	d.nft = d.queue ? nft_open(d.opt.wan, d.public_ip) : NULL;
+	if (!d.nft) {
+		queue_close(d.queue);
 		control_close(d.control, d.opt.control);
-		nft_close(d.nft);
 		return 1;
 	}
+	table_init(&d.table, &table_defaults, mirror_change, &d);
+	d.table.self_ip = d.public_ip;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

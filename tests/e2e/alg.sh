@@ -11,8 +11,9 @@ alg_socket() { echo "$LAB_DIR/sipalgd.sock"; }
 alg_start() {
 	in_ns router "$SIPALG_TOP/router-scripts/sipalg-firewall" start --wan wan0 --lan lan0 >/dev/null ||
 		return 1
-	in_ns router "$SIPALGD" --wan wan0 --lan lan0 --foreground --control "$(alg_socket)" "$@" \
-		>>"$LAB_DIR/sipalgd.log" 2>&1 &
+	# exec all the way down, so that $! is the daemon itself
+	(exec ip netns exec "$(lab_ns router)" "$SIPALGD" --wan wan0 --lan lan0 --foreground \
+		--control "$(alg_socket)" "$@" >>"$LAB_DIR/sipalgd.log" 2>&1) &
 	ALG_PID=$!
 	# ready when the status socket answers
 	_as_i=0

@@ -9,7 +9,8 @@
 #
 #   phone1 192.168.1.10 ─┐                              ┌─ provider 203.0.113.10 (kamailio)
 #   phone2 192.168.1.11 ─┼─ lansw ─ lan0 ROUTER wan0 ─ wansw ─┤
-#                        │  (br0)  .1.1     203.0.113.1 (br0) └─ far      203.0.113.20
+#                        │  (br0)  .1.1     203.0.113.1 (br0) ├─ far      203.0.113.20
+#                                                               └─ far2     203.0.113.21
 #
 # Every namespace is named "$LAB_ID-<role>" (LAB_ID defaults to salab<pid>), so runs
 # never collide; lab_up installs traps that call lab_down on EXIT, INT and TERM.
@@ -24,7 +25,7 @@
 #   . "$LAB_E2E/lab.sh"
 #   lab_up                        start everything, kamailio included
 #   in_ns ROLE cmd...             run cmd in a lab namespace (phone1 phone2 router
-#                                 provider far lansw wansw)
+#                                 provider far far2 lansw wansw)
 #   lab_ns ROLE                   print that namespace's real name
 #   lab_register ROLE USER        REGISTER USER from ROLE's phone with the provider
 #   lab_sipp NAME ROLE SCENARIO [sipp args...]
@@ -62,18 +63,19 @@
 #   sent=N errors=E received=R sources=IP:PORT/COUNT,... first_error=...
 #
 # Addresses for tests: LAB_PHONE1_IP LAB_PHONE2_IP LAB_LAN_GW LAB_WAN_IP
-# LAB_PROVIDER_IP LAB_FAR_IP. Logs and temporary files live in $LAB_DIR; set
+# LAB_PROVIDER_IP LAB_FAR_IP LAB_FAR2_IP. Logs and temporary files live in $LAB_DIR; set
 # LAB_KEEP=1 to keep it after lab_down.
 
 LAB_E2E=${LAB_E2E:-$(cd "$(dirname "$0")" && pwd)}
 LAB_ID=${LAB_ID:-salab$$}
-LAB_ROLES="lansw wansw router phone1 phone2 provider far"
+LAB_ROLES="lansw wansw router phone1 phone2 provider far far2"
 LAB_PHONE1_IP=192.168.1.10
 LAB_PHONE2_IP=192.168.1.11
 LAB_LAN_GW=192.168.1.1
 LAB_WAN_IP=203.0.113.1
 LAB_PROVIDER_IP=203.0.113.10
 LAB_FAR_IP=203.0.113.20
+LAB_FAR2_IP=203.0.113.21
 LAB_DIR=
 LAB_SIPP_TIMEOUT=${LAB_SIPP_TIMEOUT:-20}
 
@@ -172,6 +174,7 @@ lab_up() {
 		lab_link wansw pr router wan0 "$LAB_WAN_IP/24" &&
 		lab_link wansw pp provider eth0 "$LAB_PROVIDER_IP/24" &&
 		lab_link wansw pf far eth0 "$LAB_FAR_IP/24" &&
+		lab_link wansw pg far2 eth0 "$LAB_FAR2_IP/24" &&
 		ip -n "$(lab_ns phone1)" route add default via "$LAB_LAN_GW" &&
 		ip -n "$(lab_ns phone2)" route add default via "$LAB_LAN_GW"; }; then
 		lab_log "cannot create links"
@@ -246,6 +249,7 @@ lab_ip() {
 	phone1) echo "$LAB_PHONE1_IP" ;;
 	phone2) echo "$LAB_PHONE2_IP" ;;
 	far) echo "$LAB_FAR_IP" ;;
+	far2) echo "$LAB_FAR2_IP" ;;
 	provider) echo "$LAB_PROVIDER_IP" ;;
 	router) echo "$LAB_WAN_IP" ;;
 	*) return 1 ;;

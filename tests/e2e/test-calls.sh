@@ -48,47 +48,125 @@ arrived() { rtp_counter_read "$1" "$2"; }
 enough() { [ "${1:-0}" -ge $((RTP_COUNT * 9 / 10)) ]; }
 
 # Media pinholes in the router's maps (signaling bindings are the ones to port 5060).
+# conntrack_forgets IP SECONDS: waits until the router has no UDP flow of IP on port 5060.
+conntrack_forgets() {
+	_cf_i=0
+	while [ $_cf_i -lt $(($2 * 2)) ]; do
+		in_ns router conntrack -L -p udp -s "$1" 2>/dev/null | grep -q 'sport=5060' || return 0
+		sleep 0.5
+		_cf_i=$((_cf_i + 1))
+	done
+	return 1
+}
+
+# rtp_both NAME CALLER_ROLE CALLER_PORT CALLEE_ROLE CALLEE_PORT: both ends heard the other.
+rtp_both() {
+	_rb_a=$(arrived "$2" "$3")
+	_rb_b=$(arrived "$4" "$5")
+	echo "     $1: RTP arrived at $2:$3 $_rb_a, at $4:$5 $_rb_b (of $RTP_COUNT each)"
+	check "$1: $4's RTP reached $2 ($_rb_a packets)" enough "$_rb_a"
+	check "$1: $2's RTP reached $4 ($_rb_b packets)" enough "$_rb_b"
+}
+
 media_pinholes() { { alg_map dnat_any; alg_map dnat_peer; } | grep -cv '\. 5060 *$'; }
 no_dialogs() { alg_status --json | grep -q '"dialogs":\[\]'; }
+
+
+scenario_outbound() {
+	echo "--- outbound call, phone1 to far via the provider, media direct"
+	check "phone1 registers as 1001 through the ALG" lab_register phone1 1001
+	check "far registers as 2001" lab_register far 2001
+	reg=$(provider_req REGISTER 1)
+	check "the REGISTER reached the provider with no private address" no_private "$reg"
+
+	call phone1 1001 far 2001 16000 20000 out
+	sleep 1
+	status=$(alg_status)
+	printf '%s\n' "$status" | sed 's/^/     | /'
+	check "during the call the status view shows its pinholes toward phone1" \
+		sh -c 'printf "%s\n" "$1" | grep -q "rtp  0: $2:16000 -> 192.168.1.10:16000 from 203.0.113.20"' _ "$status" "$PUB"
+	json=$(alg_status --json)
+	check "the JSON status names the dialog's pinholes" \
+		sh -c 'printf "%s" "$1" | grep -q "\"private\":\"192.168.1.10:16000\",\"public_port\":16000,\"from\":\"203.0.113.20\""' _ "$json"
+	check "the call completes (INVITE, 200, ACK, RTP, BYE, 200)" call_done out
+
+	invite=$(provider_req INVITE 1)
+	check "the INVITE reached the provider with no private address" no_private "$invite"
+	check "its Contact names the public address" \
+		sh -c 'printf "%s\n" "$1" | grep -qi "^contact: <sip:1001@$2:5060>"' _ "$invite" "$PUB"
+	check "its SDP names the public address and phone1's port" \
+		sh -c 'printf "%s\n" "$1" | grep -q "^c=IN IP4 $2" && printf "%s\n" "$1" | grep -q "^m=audio 16000 "' _ "$invite" "$PUB"
+	rtp_both out phone1 16000 far 20000
+	far_from=$(stat_field "$LAB_DIR/out-callee.rtp" sources)
+	check "phone1's RTP left from the public port its SDP announced (symmetric: $far_from)" \
+		[ "${far_from%%/*}" = "$PUB:16000" ]
+	check "after the BYE no media pinhole is left in nftables" [ "$(media_pinholes)" -eq 0 ]
+	check "after the BYE the status view lists no dialog" no_dialogs
+}
+
+scenario_incoming_after_timeout() {
+	echo "--- incoming call to registered phone2, after the router's conntrack forgot it"
+	check "phone2 registers as 1002" lab_register phone2 1002 300
+	check "the router's conntrack forgets phone2's signaling flow (UDP timeout 5 s)" \
+		conntrack_forgets "$LAB_PHONE2_IP" 20
+	call far 2001 phone2 1002 20000 16000 in
+	check "far's call reaches phone2 through the provider and completes" call_done in
+	rtp_both in far 20000 phone2 16000
+	check "after the BYE no media pinhole is left" [ "$(media_pinholes)" -eq 0 ]
+}
+
+scenario_same_port() {
+	echo "--- phone1 and phone2 announce the same RTP port in simultaneous calls"
+	check "far2 registers as 2002" lab_register far2 2002
+	call phone1 1001 far 2001 16000 20000 same1
+	sleep 0.3
+	call phone2 1002 far2 2002 16000 20000 same2
+	check "phone1's call completes" call_done same1
+	check "phone2's call completes" call_done same2
+	rtp_both same1 phone1 16000 far 20000
+	rtp_both same2 phone2 16000 far2 20000
+	m1=$(stat_field "$LAB_DIR/same1-callee.rtp" sources)
+	m2=$(stat_field "$LAB_DIR/same2-callee.rtp" sources)
+	echo "     far heard phone1 from $m1, far2 heard phone2 from $m2"
+	check "the two calls use different public media ports" [ "${m1%%/*}" != "${m2%%/*}" ]
+	check "after both BYEs no media pinhole is left" [ "$(media_pinholes)" -eq 0 ]
+}
+
+scenario_lan_to_lan() {
+	echo "--- phone1 calls phone2 through the provider (both behind the ALG)"
+	call phone1 1001 phone2 1002 16000 16000 lan
+	check "the call between the two LAN phones completes" call_done lan
+	rtp_both lan phone1 16000 phone2 16000
+	check "after the BYE no media pinhole is left" [ "$(media_pinholes)" -eq 0 ]
+}
+
+scenario_daemon_killed() {
+	echo "--- the daemon is killed during a call, then restarted"
+	call phone1 1001 far 2001 16000 20000 kill 4000
+	sleep 1
+	alg_kill KILL
+	check "with the daemon dead the call still completes (queue bypass)" call_done kill
+	rtp_both kill phone1 16000 far 20000
+	# shellcheck disable=SC2119
+	check "sipalgd restarts" alg_start
+	check "the restarted daemon replaced the stale table (no dialog, no media pinhole)" \
+		sh -c '[ "$1" -eq 0 ]' _ "$(media_pinholes)"
+	check "phone1 registers again" lab_register phone1 1001
+	call phone1 1001 far 2001 16000 20000 after
+	check "a new call after the restart completes" call_done after
+	rtp_both after phone1 16000 far 20000
+}
 
 start=$(date +%s)
 lab_up || { not_ok "lab_up"; finish e2e-calls; exit 1; }
 # shellcheck disable=SC2119 # no extra options
 alg_start || { not_ok "sipalgd starts"; cat "$LAB_DIR/sipalgd.log"; finish e2e-calls; exit 1; }
 
-echo "--- outbound call, phone1 to far via the provider, media direct"
-check "phone1 registers as 1001 through the ALG" lab_register phone1 1001
-check "far registers as 2001" lab_register far 2001
-reg=$(provider_req REGISTER 1)
-check "the REGISTER reached the provider with no private address" no_private "$reg"
-
-call phone1 1001 far 2001 16000 20000 out
-sleep 1
-status=$(alg_status)
-printf '%s\n' "$status" | sed 's/^/     | /'
-check "during the call the status view shows its pinholes toward phone1" \
-	sh -c 'printf "%s\n" "$1" | grep -q "rtp  0: $2:16000 -> 192.168.1.10:16000 from 203.0.113.20"' _ "$status" "$PUB"
-json=$(alg_status --json)
-check "the JSON status names the dialog's pinholes" \
-	sh -c 'printf "%s" "$1" | grep -q "\"private\":\"192.168.1.10:16000\",\"public_port\":16000,\"from\":\"203.0.113.20\""' _ "$json"
-check "the call completes (INVITE, 200, ACK, RTP, BYE, 200)" call_done out
-
-invite=$(provider_req INVITE 1)
-check "the INVITE reached the provider with no private address" no_private "$invite"
-check "its Contact names the public address" \
-	sh -c 'printf "%s\n" "$1" | grep -qi "^contact: <sip:1001@$2:5060>"' _ "$invite" "$PUB"
-check "its SDP names the public address and phone1's port" \
-	sh -c 'printf "%s\n" "$1" | grep -q "^c=IN IP4 $2" && printf "%s\n" "$1" | grep -q "^m=audio 16000 "' _ "$invite" "$PUB"
-at_phone1=$(arrived phone1 16000)
-at_far=$(arrived far 20000)
-far_from=$(stat_field "$LAB_DIR/out-callee.rtp" sources)
-echo "     RTP arrived: phone1 $at_phone1, far $at_far (of $RTP_COUNT each); far heard phone1 from $far_from"
-check "far's RTP reached phone1 ($at_phone1 packets)" enough "$at_phone1"
-check "phone1's RTP reached far ($at_far packets)" enough "$at_far"
-check "phone1's RTP left from the public port its SDP announced (symmetric: $far_from)" \
-	[ "${far_from%%/*}" = "$PUB:16000" ]
-check "after the BYE no media pinhole is left in nftables" [ "$(media_pinholes)" -eq 0 ]
-check "after the BYE the status view lists no dialog" no_dialogs
+scenario_outbound
+scenario_incoming_after_timeout
+scenario_same_port
+scenario_lan_to_lan
+scenario_daemon_killed
 
 alg_stop
 echo "     took $(($(date +%s) - start)) s"

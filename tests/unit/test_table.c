@@ -211,6 +211,27 @@ static void reinvite_moving_port_moves_pinhole(void **state)
 	free(moved);
 }
 
+static void both_ends_behind_the_alg_keep_their_own_pinholes(void **state)
+{
+	size_t len, len2;
+	char *msg = fixture("invite-200-answer-out", &len);
+	/* phone1's offer and phone2's answer in one Call-ID, as a proxy relays them */
+	char *offer = replace_all(msg, len, "192.168.1.102", "192.168.1.101", &len2);
+	struct run r;
+
+	(void)state;
+	table.self_ip = 0xcb007105;
+	step(&r, ALG_OUT, offer, len2, 100, provider);
+	run_free(&r);
+	step_fixture(&r, ALG_OUT, "invite-200-answer-out", 101, provider);
+	run_free(&r);
+	assert_int_equal(binding_of(0xc0a80165, 11780)->pub_port, 11780);
+	assert_int_not_equal(binding_of(0xc0a80166, 11780)->pub_port, 11780);
+	assert_int_equal(media_bindings(), 4);
+	free(msg);
+	free(offer);
+}
+
 static void hold_keeps_pinholes(void **state)
 {
 	struct run r;
@@ -280,6 +301,7 @@ int main(void)
 		cmocka_unit_test_setup(failed_reinvite_keeps_answered_call, reset),
 		cmocka_unit_test_setup(second_phone_on_same_port_gets_another, reset),
 		cmocka_unit_test_setup(reinvite_moving_port_moves_pinhole, reset),
+		cmocka_unit_test_setup(both_ends_behind_the_alg_keep_their_own_pinholes, reset),
 		cmocka_unit_test_setup(hold_keeps_pinholes, reset),
 		cmocka_unit_test_setup(registration_keeps_phone_reachable_until_expiry, reset),
 		cmocka_unit_test_setup(abandoned_dialog_expires, reset),
