@@ -34,7 +34,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all test check unit golden torture fuzz-smoke fuzz e2e demo deps-test deps-demo clean
+.PHONY: all test check lint unit golden torture fuzz-smoke fuzz e2e demo deps-test deps-demo clean
 DAEMON_SRC := $(filter-out nfq/sipalg-rewrite.c nfq/sipalgctl.c,$(wildcard nfq/*.c))
 DAEMON_LIBS := -lnetfilter_queue -lnetfilter_conntrack -lnftnl -lmnl
 all: $(BUILD)/sipalg-rewrite $(BUILD)/sipalgd $(BUILD)/sipalgctl
@@ -98,6 +98,12 @@ golden: $(BUILD)/sipalg-rewrite $(BUILD)/asan/sipalg-rewrite
 fuzz-smoke: $(FUZZ_BIN)
 	$(Q)RESULTS=$(RESULTS) sh tests/fuzz/run.sh $(BUILD) $(TEST_FUZZ_SECONDS) $(FUZZ_BIN)
 
+# Every shell script passes shellcheck (sourced files are followed from each script's folder).
+SHELL_SCRIPTS := router-scripts/sipalg-firewall .ci/run $(wildcard tests/*.sh tests/*/*.sh)
+lint:
+	$(Q)if shellcheck -x -P SCRIPTDIR $(SHELL_SCRIPTS); then echo "lint 1 0" >>$(RESULTS); \
+		echo "shellcheck: $(words $(SHELL_SCRIPTS)) scripts clean"; else echo "lint 0 1" >>$(RESULTS); exit 1; fi
+
 # End-to-end: real kamailio, sipp, NFQUEUE, nftables and conntrack in network namespaces the
 # tests create and remove (root only).
 E2E_TESTS := tests/e2e/test-baseline.sh tests/e2e/test-calls.sh
@@ -112,7 +118,7 @@ fuzz: $(FUZZ_BIN)
 
 check: all
 	@mkdir -p $(BUILD) && rm -f $(RESULTS)
-	$(Q)status=0; $(MAKE) --no-print-directory -k unit golden fuzz-smoke e2e || status=1; \
+	$(Q)status=0; $(MAKE) --no-print-directory -k lint unit golden fuzz-smoke e2e || status=1; \
 	awk '{ p += $$2; f += $$3 } END { printf "make test: %d passed, %d failed\n", p, f; exit f > 0 }' \
 		$(RESULTS) || status=1; exit $$status
 
