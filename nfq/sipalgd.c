@@ -20,6 +20,7 @@
 #include "queue.h"
 #include "status.h"
 #include "table.h"
+#include "wan_watch.h"
 
 #define MAX_LAN_NETS 8
 
@@ -40,6 +41,7 @@ struct daemon {
 	struct queue *queue;
 	struct nft *nft;
 	int control;
+	int wan_watch;
 	struct alg_table table;
 	int64_t now;
 	/* media bindings removed since the last commit, whose flows conntrack must forget */
@@ -74,7 +76,8 @@ static void mirror_change(void *ctx, const struct table_binding *b, enum table_c
 {
 	struct daemon *d = ctx;
 
-	nft_mirror(d->nft, (size_t)(b - d->table.bind), b, c, d->public_ip, d->now);
+	if (d->nft)
+		nft_mirror(d->nft, (size_t)(b - d->table.bind), b, c, d->public_ip, d->now);
 	if (c == TABLE_REMOVED && b->kind == ALG_PORT_MEDIA && d->n_closed < 64)
 		d->closed[d->n_closed++] = (struct ct_flow_key){ b->priv, { d->public_ip, b->pub_port } };
 }
@@ -82,7 +85,14 @@ static void mirror_change(void *ctx, const struct table_binding *b, enum table_c
 /* Sends the pending nftables changes; on failure the mirror is rebuilt from the table. */
 static int commit_bindings(struct daemon *d)
 {
-	int r = nft_commit(d->nft);
+	int r;
+
+	if (!d->nft) { /* lost when the WAN address changed: try again */
+		d->nft = nft_open(d->opt.wan, d->public_ip);
+		if (!d->nft || nft_resync(d->nft, &d->table, d->public_ip, d->now))
+			return -1;
+	}
+	r = nft_commit(d->nft);
 
 	/* Closed pinholes close for the flows already through them too. */
 	if (d->n_closed) {
@@ -240,6 +250,28 @@ static int read_interfaces(struct daemon *d)
 	return 0;
 }
 
+/* The WAN address changed (DHCP, PPPoE): new messages carry the new one, and the bindings
+ * are rebuilt on it. Calls in progress keep the address their SDP announced, which the
+ * router no longer has: they lose media, as they would without an ALG. */
+static void follow_wan_address(struct daemon *d)
+{
+	struct alg_net net;
+	uint32_t addr;
+	char old[ADDR_STR_MAX], new[ADDR_STR_MAX];
+
+	if (d->opt.have_public || iface_networks(d->opt.wan, &net, &addr, 1) != 1 || addr == d->public_ip)
+		return;
+	addr_format(d->public_ip, old);
+	addr_format(addr, new);
+	log_notice("WAN address changed: %s -> %s", old, new);
+	d->public_ip = addr;
+	d->table.self_ip = addr;
+	nft_close(d->nft);
+	d->nft = nft_open(d->opt.wan, addr);
+	if (!d->nft || nft_resync(d->nft, &d->table, addr, monotonic_seconds()))
+		log_err("nftables: could not rebuild the bindings on the new address");
+}
+
 static size_t answer_control(void *ctx, const char *cmd, char *buf, size_t cap)
 {
 	struct daemon *d = ctx;
@@ -356,6 +388,7 @@ int main(int argc, char **argv)
 	}
 	table_init(&d.table, &table_defaults, mirror_change, &d);
 	d.table.self_ip = d.public_ip;
+	d.wan_watch = d.opt.have_public ? -1 : wan_watch_open();
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -367,14 +400,15 @@ int main(int argc, char **argv)
 	log_info("started: queue %u, wan %s (public %s), lan %s (%zu network%s)", d.opt.queue,
 		 d.opt.wan, pub, d.opt.lan, d.n_lan_nets, d.n_lan_nets == 1 ? "" : "s");
 	while (!stop) {
-		struct pollfd pfd[2] = { { queue_fd(d.queue), POLLIN, 0 }, { d.control, POLLIN, 0 } };
+		struct pollfd pfd[3] = { { queue_fd(d.queue), POLLIN, 0 }, { d.control, POLLIN, 0 },
+					 { d.wan_watch, POLLIN, 0 } };
 		int64_t next;
 		int r;
 
 		d.now = monotonic_seconds();
 		next = table_expire(&d.table, d.now);
 		commit_bindings(&d);
-		r = poll(pfd, 2, next - d.now < 1 ? 1000 : next - d.now > 5 ? 5000 : (int)(next - d.now) * 1000);
+		r = poll(pfd, 3, next - d.now < 1 ? 1000 : next - d.now > 5 ? 5000 : (int)(next - d.now) * 1000);
 
 		if (r < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
@@ -386,10 +420,13 @@ int main(int argc, char **argv)
 		}
 		if (r > 0 && (pfd[1].revents & POLLIN))
 			control_serve(d.control, answer_control, &d);
+		if (r > 0 && (pfd[2].revents & POLLIN) && wan_watch_read(d.wan_watch))
+			follow_wan_address(&d);
 	}
 	log_info("stopping: %lu packets, %lu translated, %lu unchanged", d.count.seen,
 		 d.count.translated, d.count.unchanged);
 	queue_close(d.queue);
+	wan_watch_close(d.wan_watch);
 	control_close(d.control, d.opt.control);
 	nft_close(d.nft); /* the table, and every binding and pinhole in it, goes */
 	return 0;

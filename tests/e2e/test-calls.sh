@@ -157,6 +157,22 @@ scenario_daemon_killed() {
 	rtp_both after phone1 16000 far 20000
 }
 
+scenario_wan_renumbered() {
+	echo "--- the WAN address changes (DHCP renumbering) while sipalgd runs"
+	in_ns router ip addr del "$PUB/24" dev wan0
+	in_ns router ip addr add 203.0.113.2/24 dev wan0
+	sleep 0.5
+	check "the status view shows the new public address" \
+		sh -c 'printf "%s" "$1" | grep -q "\"public\":\"203.0.113.2\""' _ "$(alg_status --json)"
+	check "phone1 registers again" lab_register phone1 1001
+	n=$(grep -c 'SIPALG-LAB-REQ REGISTER' "$(provider_log)")
+	check "its REGISTER arrives from and names the new address" \
+		sh -c 'printf "%s\n" "$1" | grep -qi "^contact: <sip:1001@203.0.113.2:5060>"' _ "$(provider_req REGISTER "$n")"
+	call phone1 1001 far 2001 16000 20000 renum
+	check "a call on the new address completes" call_done renum
+	rtp_both renum phone1 16000 far 20000
+}
+
 start=$(date +%s)
 lab_up || { not_ok "lab_up"; finish e2e-calls; exit 1; }
 # shellcheck disable=SC2119 # no extra options
@@ -167,6 +183,7 @@ scenario_incoming_after_timeout
 scenario_same_port
 scenario_lan_to_lan
 scenario_daemon_killed
+scenario_wan_renumbered
 
 alg_stop
 echo "     took $(($(date +%s) - start)) s"
