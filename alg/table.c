@@ -267,6 +267,8 @@ void table_apply(struct alg_table *t, const struct alg_result *res, const char *
 			d = find_dialog(t, msg, a->call_id, opens);
 			if (!d)
 				continue;
+			if (!d->media_seen)
+				d->media_seen = now;
 			if (opens || a->kind == ALG_ACT_ANSWERED)
 				refresh_dialog(t, d, now + t->cfg.dialog_idle);
 		}
@@ -295,6 +297,8 @@ void table_apply(struct alg_table *t, const struct alg_result *res, const char *
 			note_peer(t, d, a->stream, a->priv.ip);
 			break;
 		case ALG_ACT_ANSWERED:
+			if (!d->answered)
+				d->media_seen = now; /* media is due from now on */
 			d->answered = 1;
 			break;
 		case ALG_ACT_MEDIA_CLOSE:
@@ -306,17 +310,28 @@ void table_apply(struct alg_table *t, const struct alg_result *res, const char *
 	}
 }
 
+void table_media_seen(struct alg_table *t, int di, int64_t now)
+{
+	if (di >= 0 && di < TABLE_MAX_DIALOGS && t->dialog[di].in_use && now > t->dialog[di].media_seen)
+		t->dialog[di].media_seen = now;
+}
+
 int64_t table_expire(struct alg_table *t, int64_t now)
 {
 	int64_t next = INT64_MAX;
 
 	for (size_t i = 0; i < TABLE_MAX_DIALOGS; i++) {
-		if (!t->dialog[i].in_use)
+		struct table_dialog *d = &t->dialog[i];
+		int64_t end = d->expires;
+
+		if (!d->in_use)
 			continue;
-		if (t->dialog[i].expires <= now)
-			end_dialog(t, &t->dialog[i]);
-		else if (t->dialog[i].expires < next)
-			next = t->dialog[i].expires;
+		if (d->answered && t->cfg.media_timeout && d->media_seen + t->cfg.media_timeout < end)
+			end = d->media_seen + t->cfg.media_timeout;
+		if (end <= now)
+			end_dialog(t, d);
+		else if (end < next)
+			next = end;
 	}
 	for (size_t i = 0; i < TABLE_MAX_BINDINGS; i++) {
 		struct table_binding *b = &t->bind[i];

@@ -20,6 +20,7 @@ struct table_config {
 	uint32_t signaling_idle;      /* seconds a signaling binding lives after its last message */
 	uint32_t dialog_idle;         /* seconds a dialog's media lives after its last message */
 	uint32_t register_grace;      /* seconds added to a registration's expiry */
+	uint32_t media_timeout;       /* an answered call without media this long ends; 0: never */
 };
 
 struct table_binding {
@@ -48,6 +49,7 @@ struct table_dialog {
 	char call_id[TABLE_CALL_ID_MAX]; /* the first bytes; call_id_len is the whole length */
 	uint32_t peer[TABLE_MAX_STREAMS];
 	int64_t expires;
+	int64_t media_seen; /* when its media was last known to flow (or it began) */
 };
 
 enum table_change {
@@ -81,7 +83,11 @@ struct alg_nat table_nat(struct alg_table *t, int64_t now);
 /* Takes the actions of a translated message: bindings, registrations, dialogs. */
 void table_apply(struct alg_table *t, const struct alg_result *res, const char *msg, int64_t now);
 
-/* Removes what has expired by now; returns the next expiry (INT64_MAX when none). */
+/* The media of dialog index di flowed at time now (the caller watches the traffic). */
+void table_media_seen(struct alg_table *t, int di, int64_t now);
+
+/* Removes what has expired by now, and answered calls whose media stopped; returns the next
+ * expiry (INT64_MAX when none). */
 int64_t table_expire(struct alg_table *t, int64_t now);
 
 /* Removes everything (reporting each binding). */

@@ -17,4 +17,8 @@ struct ct_flow_key {
 /* Deletes the UDP flows that match any of the keys. Returns how many, -1 on error. */
 int ct_forget(const struct ct_flow_key *keys, size_t n);
 
+/* Sets seen[i] when a UDP flow matches keys[i] (media still flowing, or recently).
+ * Returns -1 on error. */
+int ct_seen(const struct ct_flow_key *keys, size_t n, uint8_t *seen);
+
 #endif

@@ -30,6 +30,7 @@ struct options {
 	int have_public;
 	uint32_t public_ip;
 	int foreground;
+	long media_timeout;
 };
 
 struct daemon {
@@ -59,9 +60,34 @@ static const struct table_config table_defaults = {
 	.signaling_idle = 3600,
 	.dialog_idle = 7200,
 	.register_grace = 30,
+	.media_timeout = 60,
 };
 
 static volatile sig_atomic_t stop;
+
+/* Whether each call's media still flows, from the kernel's flows through its pinholes. */
+static void watch_media(struct daemon *d)
+{
+	static struct ct_flow_key keys[TABLE_MAX_BINDINGS];
+	static uint8_t seen[TABLE_MAX_BINDINGS];
+	static int dialog_of[TABLE_MAX_BINDINGS];
+	size_t n = 0;
+
+	for (size_t i = 0; i < TABLE_MAX_BINDINGS; i++) {
+		const struct table_binding *b = &d->table.bind[i];
+
+		if (!b->in_use || b->kind != ALG_PORT_MEDIA)
+			continue;
+		keys[n] = (struct ct_flow_key){ b->priv, { d->public_ip, b->pub_port } };
+		dialog_of[n++] = b->dialog;
+	}
+	memset(seen, 0, n);
+	if (n == 0 || ct_seen(keys, n, seen))
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (seen[i])
+			table_media_seen(&d->table, dialog_of[i], d->now);
+}
 
 static int64_t monotonic_seconds(void)
 {
@@ -125,6 +151,8 @@ static void usage(FILE *f)
 		"  --public IP        public address to write instead of the WAN interface's\n"
 		"                     (a router behind another NAT)\n"
 		"  --control PATH     status socket for sipalgctl (default " CONTROL_DEFAULT_PATH ")\n"
+		"  --media-timeout S  end an answered call whose media stopped for S seconds (after the\n"
+		"                     kernel's own UDP flow timeout); 0: never (default 60)\n"
 		"  --foreground       stay in the foreground and log to stderr (default: syslog)\n"
 		"  --log-level LEVEL  err, warning, notice, info (default) or debug\n");
 }
@@ -156,6 +184,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "queue", required_argument, NULL, 'q' },   { "public", required_argument, NULL, 'p' },
 		{ "foreground", no_argument, NULL, 'f' },    { "log-level", required_argument, NULL, 'v' },
 		{ "control", required_argument, NULL, 'c' },
+		{ "media-timeout", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -187,6 +216,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'c':
 			o->control = optarg;
+			break;
+		case 'm':
+			o->media_timeout = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end || o->media_timeout < 0 || o->media_timeout > 86400)
+				return bad_option("--media-timeout", optarg, "expected seconds, 0-86400");
 			break;
 		case 'v':
 			log_level = parse_level(optarg);
@@ -363,9 +397,11 @@ int main(int argc, char **argv)
 {
 	static struct daemon d;
 	struct sigaction sa;
+	int64_t next_media_check = 0;
 	char pub[ADDR_STR_MAX];
 	int rc;
 
+	d.opt.media_timeout = -1; /* not given: the default */
 	rc = parse_args(argc, argv, &d.opt);
 	if (rc)
 		return rc;
@@ -386,7 +422,13 @@ int main(int argc, char **argv)
 		control_close(d.control, d.opt.control);
 		return 1;
 	}
-	table_init(&d.table, &table_defaults, mirror_change, &d);
+	{
+		struct table_config tc = table_defaults;
+
+		if (d.opt.media_timeout >= 0)
+			tc.media_timeout = (uint32_t)d.opt.media_timeout;
+		table_init(&d.table, &tc, mirror_change, &d);
+	}
 	d.table.self_ip = d.public_ip;
 	d.wan_watch = d.opt.have_public ? -1 : wan_watch_open();
 
@@ -406,7 +448,13 @@ int main(int argc, char **argv)
 		int r;
 
 		d.now = monotonic_seconds();
+		if (d.table.cfg.media_timeout && d.now >= next_media_check) {
+			watch_media(&d);
+			next_media_check = d.now + (d.table.cfg.media_timeout >= 8 ? d.table.cfg.media_timeout / 4 : 2);
+		}
 		next = table_expire(&d.table, d.now);
+		if (d.table.cfg.media_timeout && next > next_media_check)
+			next = next_media_check;
 		commit_bindings(&d);
 		r = poll(pfd, 3, next - d.now < 1 ? 1000 : next - d.now > 5 ? 5000 : (int)(next - d.now) * 1000);
 

@@ -60,13 +60,18 @@ def main():
     first_error = ""
 
     def drain(timeout):
+        """Counts what arrives until the deadline: the sender keeps its 20 ms pace
+        whatever the other side does."""
         nonlocal received
-        ready, _, _ = select.select([sock], [], [], max(timeout, 0))
-        while ready:
+        deadline = time.monotonic() + max(timeout, 0)
+        while True:
+            ready, _, _ = select.select([sock], [], [], max(deadline - time.monotonic(), 0))
+            if not ready:
+                return
             try:
                 _, addr = sock.recvfrom(2048)
             except BlockingIOError:
-                return
+                continue
             except OSError:  # an ICMP error reported on the socket
                 continue
             received += 1

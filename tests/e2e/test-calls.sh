@@ -147,14 +147,105 @@ scenario_daemon_killed() {
 	alg_kill KILL
 	check "with the daemon dead the call still completes (queue bypass)" call_done kill
 	rtp_both kill phone1 16000 far 20000
-	# shellcheck disable=SC2119
-	check "sipalgd restarts" alg_start
+	check "sipalgd restarts" alg_start --media-timeout 5
 	check "the restarted daemon replaced the stale table (no dialog, no media pinhole)" \
 		sh -c '[ "$1" -eq 0 ]' _ "$(media_pinholes)"
 	check "phone1 registers again" lab_register phone1 1001
 	call phone1 1001 far 2001 16000 20000 after
 	check "a new call after the restart completes" call_done after
 	rtp_both after phone1 16000 far 20000
+}
+
+both_zero() { [ "$1" -eq 0 ] && [ "$2" -eq 0 ]; }
+
+# pinhole_for PRIV_IP:PORT: the status view lists a media pinhole toward it.
+pinhole_for() { alg_status | grep -q "rtp  0: .* -> $1 from"; }
+
+scenario_hold_and_move() {
+	echo "--- hold and resume by re-INVITE; the resume moves phone1's media to another port"
+	rtp_counter_start phone1 16000
+	rtp_counter_start phone1 16002
+	rtp_counter_start far 20000
+	lab_sipp_bg reinv-uas far uas-reinvite -key rtp_port 20000 \
+		-key rtp_stats "$LAB_DIR/reinv-callee.rtp" -key rtp_count $RTP_COUNT
+	lab_wait_udp far 5060 5 || not_ok "reinv: far listens"
+	lab_sipp_bg reinv-uac phone1 uac-reinvite -s 2001 -key me 1001 -key rtp_port 16000 \
+		-key rtp_port2 16002 -key rtp_stats "$LAB_DIR/reinv-caller.rtp" -key rtp_count $RTP_COUNT
+	sleep 2.5 # on hold since t0 + 1 s
+	check "on hold, phone1's pinhole stays open" pinhole_for "$LAB_PHONE1_IP:16000"
+	lab_wait reinv-uac 30
+	uac=$?
+	lab_wait reinv-uas 30
+	uas=$?
+	check "the call with hold, resume and a port change completes" both_zero $uac $uas
+	lab_wait_file "$LAB_DIR/reinv-callee.rtp.2" 10
+	before=$(arrived phone1 16000)
+	after=$(arrived phone1 16002)
+	at_far=$(arrived far 20000)
+	moved_from=$(stat_field "$LAB_DIR/reinv-callee.rtp.2" sources)
+	echo "     RTP at phone1: $before on 16000 before the move, $after on 16002 after; at far: $at_far of $((RTP_COUNT * 2))"
+	check "far's RTP reached phone1 before the move ($before packets)" enough "$before"
+	check "far's RTP reached phone1 on its new port after the move ($after packets)" enough "$after"
+	check "phone1's RTP reached far in both phases ($at_far packets)" [ "${at_far:-0}" -ge $((RTP_COUNT * 18 / 10)) ]
+	check "after the move phone1's RTP left from the new public port ($moved_from)" \
+		[ "${moved_from%%/*}" = "$PUB:16002" ]
+	check "after the BYE no media pinhole is left" [ "$(media_pinholes)" -eq 0 ]
+}
+
+scenario_cancel_and_busy() {
+	echo "--- a call cancelled while ringing, and a call answered 486 Busy"
+	lab_sipp_bg cancel-uas far uas-ring
+	lab_wait_udp far 5060 5 || not_ok "cancel: far listens"
+	lab_sipp_bg cancel-uac phone1 uac-cancel -s 2001 -key me 1001 -key rtp_port 16000
+	sleep 0.6
+	check "while it rings, phone1's pinhole is open (early media)" pinhole_for "$LAB_PHONE1_IP:16000"
+	lab_wait cancel-uac 20
+	uac=$?
+	lab_wait cancel-uas 20
+	uas=$?
+	check "the INVITE, CANCEL, 487 and ACK complete" both_zero $uac $uas
+	check "after the CANCEL no media pinhole is left" [ "$(media_pinholes)" -eq 0 ]
+
+	lab_sipp_bg busy-uas far uas-busy
+	lab_wait_udp far 5060 5 || not_ok "busy: far listens"
+	lab_sipp busy-uac phone1 uac-busy -s 2001 -key me 1001 -key rtp_port 16000
+	uac=$?
+	lab_wait busy-uas 20
+	uas=$?
+	check "the INVITE, 486 and ACK complete" both_zero $uac $uas
+	check "after the 486 no media pinhole is left" [ "$(media_pinholes)" -eq 0 ]
+	check "and the status view lists no dialog" no_dialogs
+}
+
+# ns_kill ROLE NAME: kills the processes called NAME in ROLE's namespace (only there).
+ns_kill() {
+	for _nk_pid in $(ip netns pids "$(lab_ns "$1")"); do
+		[ "$(cat "/proc/$_nk_pid/comm" 2>/dev/null)" = "$2" ] && kill "$_nk_pid" 2>/dev/null
+	done
+	return 0
+}
+
+# pinholes_gone SECONDS: waits until the maps hold no media pinhole.
+pinholes_gone() {
+	_pg_i=0
+	while [ "$(media_pinholes)" -ne 0 ]; do
+		[ $_pg_i -ge $(($1 * 2)) ] && return 1
+		sleep 0.5
+		_pg_i=$((_pg_i + 1))
+	done
+}
+
+scenario_media_stops() {
+	echo "--- both phones vanish mid-call, no BYE: the media timeout closes the pinholes"
+	call phone1 1001 far 2001 16000 20000 silent 60000
+	sleep 3.5
+	check "the answered call's pinholes are open" [ "$(media_pinholes)" -gt 0 ]
+	ns_kill phone1 sipp
+	ns_kill far sipp
+	t0=$(date +%s)
+	check "once media stops, the pinholes close by themselves (media timeout 5 s)" pinholes_gone 40
+	echo "     closed $(($(date +%s) - t0)) s after the phones vanished (conntrack UDP timeout 10 s + 5 s)"
+	check "and the status view lists no dialog" no_dialogs
 }
 
 scenario_wan_renumbered() {
@@ -175,14 +266,17 @@ scenario_wan_renumbered() {
 
 start=$(date +%s)
 lab_up || { not_ok "lab_up"; finish e2e-calls; exit 1; }
-# shellcheck disable=SC2119 # no extra options
-alg_start || { not_ok "sipalgd starts"; cat "$LAB_DIR/sipalgd.log"; finish e2e-calls; exit 1; }
+# A short media timeout, to see it work within the test.
+alg_start --media-timeout 5 || { not_ok "sipalgd starts"; cat "$LAB_DIR/sipalgd.log"; finish e2e-calls; exit 1; }
 
 scenario_outbound
 scenario_incoming_after_timeout
 scenario_same_port
 scenario_lan_to_lan
+scenario_hold_and_move
+scenario_cancel_and_busy
 scenario_daemon_killed
+scenario_media_stops
 scenario_wan_renumbered
 
 alg_stop

@@ -3,7 +3,7 @@
 #include "harness.h"
 #include "table.h"
 
-static const struct table_config tcfg = { 20000, 20099, 300, 3600, 30 };
+static const struct table_config tcfg = { 20000, 20099, 300, 3600, 30, 60 };
 static struct alg_table table;
 static int added, updated, removed;
 
@@ -279,6 +279,25 @@ static void abandoned_dialog_expires(void **state)
 	assert_int_equal(media_bindings(), 0);
 }
 
+static void silent_answered_call_ends_after_media_timeout(void **state)
+{
+	struct run r;
+
+	(void)state;
+	step_fixture(&r, ALG_OUT, "zoiper-invite-stun-off", 100, provider);
+	run_free(&r);
+	/* ringing: no media expected, nothing ends */
+	table_expire(&table, 100 + 120);
+	assert_int_equal(media_bindings(), 2);
+	step_fixture(&r, ALG_IN, "invite-200-in", 230, phone1);
+	run_free(&r);
+	table_media_seen(&table, binding_of(0xc0a80165, 8000)->dialog, 280);
+	table_expire(&table, 280 + 59);
+	assert_int_equal(media_bindings(), 2);
+	table_expire(&table, 280 + 60);
+	assert_int_equal(media_bindings(), 0);
+}
+
 static void repeated_messages_do_not_churn_the_mirror(void **state)
 {
 	struct run r;
@@ -305,6 +324,7 @@ int main(void)
 		cmocka_unit_test_setup(hold_keeps_pinholes, reset),
 		cmocka_unit_test_setup(registration_keeps_phone_reachable_until_expiry, reset),
 		cmocka_unit_test_setup(abandoned_dialog_expires, reset),
+		cmocka_unit_test_setup(silent_answered_call_ends_after_media_timeout, reset),
 		cmocka_unit_test_setup(repeated_messages_do_not_churn_the_mirror, reset),
 	};
 	return cmocka_run_group_tests_name("table", tests, setup_osip, NULL);
