@@ -106,12 +106,16 @@ lint:
 
 # End-to-end: real kamailio, sipp, NFQUEUE, nftables and conntrack in network namespaces the
 # tests create and remove (root only).
-E2E_TESTS := tests/e2e/test-baseline.sh tests/e2e/test-calls.sh
-e2e: all
+# The calls run twice: with the daemon as shipped, and with its ASan+UBSan build.
+e2e: all $(BUILD)/asan/sipalgd
 	$(Q)if [ "$$(id -u)" -ne 0 ]; then echo "e2e: needs root (network namespaces)"; \
 		echo "e2e 0 1" >>$(RESULTS); exit 1; fi
-	$(Q)status=0; for t in $(E2E_TESTS); do RESULTS=$(abspath $(RESULTS)) sh $$t || status=1; done; \
-		exit $$status
+	$(Q)status=0; export RESULTS=$(abspath $(RESULTS)); \
+	sh tests/e2e/test-baseline.sh || status=1; \
+	sh tests/e2e/test-calls.sh || status=1; \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 E2E_NAME=asan \
+		SIPALGD=$(abspath $(BUILD)/asan/sipalgd) sh tests/e2e/test-calls.sh || status=1; \
+	exit $$status
 
 fuzz: $(FUZZ_BIN)
 	$(Q)sh tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_BIN)

@@ -51,13 +51,15 @@ struct nft {
 	char wan[IF_NAMESIZE];
 	struct mnl_nlmsg_batch *batch;
 	size_t queued;
-	char buf[1 << 17];
-	char rx[1 << 16];
+	char buf[1 << 17] __attribute__((aligned(8))); /* netlink messages need alignment */
+	char rx[1 << 16] __attribute__((aligned(8)));
 	struct installed inst[TABLE_MAX_BINDINGS];
 };
 
 static void batch_start(struct nft *n)
 {
+	if (n->batch)
+		mnl_nlmsg_batch_stop(n->batch);
 	n->batch = mnl_nlmsg_batch_start(n->buf, sizeof(n->buf));
 	nftnl_batch_begin(mnl_nlmsg_batch_current(n->batch), n->seq++);
 	mnl_nlmsg_batch_next(n->batch);
@@ -310,6 +312,7 @@ struct nft *nft_open(const char *wan, uint32_t public_ip)
 
 	if (batch_send(n)) {
 		log_err("nftables: could not create table ip %s", NFT_TABLE_NAME);
+		mnl_nlmsg_batch_stop(n->batch);
 		mnl_socket_close(n->nl);
 		free(n);
 		return NULL;
@@ -325,6 +328,7 @@ void nft_close(struct nft *n)
 	batch_start(n);
 	queue_table(n, NFT_MSG_DELTABLE);
 	batch_send(n);
+	mnl_nlmsg_batch_stop(n->batch);
 	mnl_socket_close(n->nl);
 	free(n);
 }

@@ -17,8 +17,9 @@ struct queue {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint16_t num;
-	char buf[0xffff + 8192]; /* one full packet and its netlink headers */
-	char verdict_buf[0xffff + 1024];
+	/* netlink messages are read in place: keep them aligned */
+	char buf[0xffff + 8192] __attribute__((aligned(8))); /* one packet and its headers */
+	char verdict_buf[0xffff + 1024] __attribute__((aligned(8)));
 };
 
 /* Sends a config message and reads the kernel's answer to it. */

@@ -50,6 +50,7 @@
 #   lab_trap                      (re)install the EXIT/INT/TERM traps (lab_up does)
 #   lab_gc                        remove namespaces of lab runs killed outright
 #   lab_ip ROLE                   the address ROLE's SIP phone uses
+#   lab_conntrack_forgets IP S    wait until the router has no UDP flow of IP:5060
 #
 # sipp scenarios (tests/e2e/sipp/, keys given with -key, see each file):
 #   register    -s USER -key expires S                   expects 200
@@ -244,6 +245,17 @@ lab_wait_file() {
 }
 
 # The address a role's phone uses.
+# lab_conntrack_forgets IP SECONDS: waits until the router has no UDP flow of IP on port 5060.
+lab_conntrack_forgets() {
+	_cf_i=0
+	while [ $_cf_i -lt $(($2 * 2)) ]; do
+		in_ns router conntrack -L -p udp -s "$1" 2>/dev/null | grep -q 'sport=5060' || return 0
+		sleep 0.5
+		_cf_i=$((_cf_i + 1))
+	done
+	return 1
+}
+
 lab_ip() {
 	case $1 in
 	phone1) echo "$LAB_PHONE1_IP" ;;

@@ -25,6 +25,8 @@ has_private() { # has_private TEXT: TEXT names phone1's private address
 	printf '%s\n' "$1" | grep -q '192\.168\.1\.10\([^0-9]\|$\)'
 }
 
+has_private_phone2() { printf '%s\n' "$1" | grep -q 'sip:1002@192\.168\.1\.11'; }
+
 from_router() { # from_router "IP:PORT/N,...": every source is the router's public address
 	[ -n "$1" ] && [ "$1" != "-" ] || return 1
 	for _fr in $(echo "$1" | tr ',' ' '); do
@@ -97,6 +99,24 @@ check "far saw phone1's RTP come from the router's address ($far_from)" \
 	from_router "$far_from"
 check "without an ALG far's RTP to the private address never reaches phone1 (${at_phone1:-?} packets)" \
 	[ "${at_phone1:-1}" -eq 0 ]
+
+# Incoming: phone2 registers, the router forgets the flow, far calls it.
+check "phone2 registers as 1002" lab_register phone2 1002
+check "the router's conntrack forgets phone2's signaling flow" lab_conntrack_forgets "$LAB_PHONE2_IP" 20
+lab_sipp_bg in-uas phone2 uas-answer -key rtp_port 16000 -key rtp_stats "$LAB_DIR/in-callee.rtp" \
+	-key rtp_count $RTP_COUNT
+lab_wait_udp phone2 5060 5 || not_ok "phone2's sipp listens on 5060"
+lab_sipp in-uac far uac-call -s 1002 -key me 2001 -key rtp_port $FAR_RTP \
+	-key rtp_stats "$LAB_DIR/in-caller.rtp" -key rtp_count $RTP_COUNT -d 1000
+uac=$?
+sent=$(provider_sent_req INVITE 2)
+echo "     the provider forwarded the INVITE as: $(printf '%s\n' "$sent" | head -n 1)"
+check "without an ALG the provider sends the incoming INVITE to the private contact" \
+	has_private_phone2 "$(printf '%s\n' "$sent" | head -n 1)"
+check "without an ALG the incoming call fails (sipp status $uac)" [ "$uac" -ne 0 ]
+lab_wait in-uas 1
+uas=$?
+check "and phone2 never rang (sipp status $uas)" [ "$uas" -ne 0 ]
 
 # The router used no SIP helper.
 helpers=$(in_ns router conntrack -L 2>/dev/null | grep -c 'helper=')

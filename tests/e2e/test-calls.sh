@@ -48,17 +48,6 @@ arrived() { rtp_counter_read "$1" "$2"; }
 enough() { [ "${1:-0}" -ge $((RTP_COUNT * 9 / 10)) ]; }
 
 # Media pinholes in the router's maps (signaling bindings are the ones to port 5060).
-# conntrack_forgets IP SECONDS: waits until the router has no UDP flow of IP on port 5060.
-conntrack_forgets() {
-	_cf_i=0
-	while [ $_cf_i -lt $(($2 * 2)) ]; do
-		in_ns router conntrack -L -p udp -s "$1" 2>/dev/null | grep -q 'sport=5060' || return 0
-		sleep 0.5
-		_cf_i=$((_cf_i + 1))
-	done
-	return 1
-}
-
 # rtp_both NAME CALLER_ROLE CALLER_PORT CALLEE_ROLE CALLEE_PORT: both ends heard the other.
 rtp_both() {
 	_rb_a=$(arrived "$2" "$3")
@@ -108,7 +97,7 @@ scenario_incoming_after_timeout() {
 	echo "--- incoming call to registered phone2, after the router's conntrack forgot it"
 	check "phone2 registers as 1002" lab_register phone2 1002 300
 	check "the router's conntrack forgets phone2's signaling flow (UDP timeout 5 s)" \
-		conntrack_forgets "$LAB_PHONE2_IP" 20
+		lab_conntrack_forgets "$LAB_PHONE2_IP" 20
 	call far 2001 phone2 1002 20000 16000 in
 	check "far's call reaches phone2 through the provider and completes" call_done in
 	rtp_both in far 20000 phone2 16000
@@ -280,5 +269,11 @@ scenario_media_stops
 scenario_wan_renumbered
 
 alg_stop
+if grep -q 'Sanitizer\|runtime error' "$LAB_DIR/sipalgd.log"; then
+	not_ok "sipalgd ($SIPALGD) ran clean: see $LAB_DIR/sipalgd.log"
+	grep -m 20 'ERROR\|runtime error\|#[0-9]' "$LAB_DIR/sipalgd.log"
+else
+	ok "sipalgd ($SIPALGD) ran clean: no sanitizer report, no leak at exit"
+fi
 echo "     took $(($(date +%s) - start)) s"
-finish e2e-calls
+finish "e2e-calls${E2E_NAME:+-$E2E_NAME}"
