@@ -133,13 +133,13 @@ test: deps-test
 
 demo: deps-demo
 	$(Q)$(MAKE) --no-print-directory -s all
-	$(Q)sh tests/demo.sh $(BUILD)/sipalg-rewrite
+	$(Q)sh tests/demo.sh
 
 deps-test:
 	$(Q)sh tests/install-deps.sh test
 
 deps-demo:
-	$(Q)sh tests/install-deps.sh build
+	$(Q)sh tests/install-deps.sh demo
 
 clean:
 	rm -rf $(BUILD)

@@ -1,42 +1,59 @@
 #!/bin/sh
-# make demo: a sample call through the translation core. The LAN phone 192.168.1.101 calls
-# 2001 on the internet; the router's public address is 203.0.113.5. Shows the INVITE and the
-# 200 OK as they are on each side of the router, and the bindings and pinholes they call for.
-set -eu
-bin=${1:-build/sipalg-rewrite}
-golden=$(dirname "$0")/golden
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source-path=SCRIPTDIR/e2e
+# make demo: one call through sipalg in the built-in lab (network namespaces, made here and
+# removed at the end). phone1 (192.168.1.10) sits behind the lab router's NAT; far
+# (203.0.113.20) is on the internet; the provider (203.0.113.10) is kamailio as a plain
+# registrar and proxy. sipalgd runs in the router.
+set -u
+LAB_E2E=$(cd "$(dirname "$0")/e2e" && pwd)
+. "$LAB_E2E/lab.sh"
+. "$LAB_E2E/check.sh"
+. "$LAB_E2E/alg.sh"
+RTP_COUNT=150 # 3 s of audio each way
+. "$LAB_E2E/calls.sh"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "make demo needs root: it builds a small network of namespaces on this machine" >&2
+	exit 1
+fi
 width=${COLUMNS:-200}
 [ "$width" -ge 120 ] 2>/dev/null || width=200
+section() { printf '\n=== %s\n' "$*"; }
 
-show() { # title, case, the side each column is on
-	title=$1
-	case=$golden/$2
-	# shellcheck disable=SC2046 # args holds the options, split on purpose
-	"$bin" $(cat "$case/args") "$case/in.sip" >"$tmp/out" 2>"$tmp/actions"
-	tr -d '\r' <"$case/in.sip" >"$tmp/before"
-	tr -d '\r' <"$tmp/out" >"$tmp/after"
-	printf '\n=== %s\n' "$title"
-	printf '%-*s   %s\n' $((width / 2 - 2)) "$3" "$4"
-	diff --side-by-side --width="$width" --expand-tabs "$tmp/before" "$tmp/after" || true
-	printf -- '--- what the router must do for it:\n'
-	sed 's/^/    /' "$tmp/actions"
+# The first message of a kind that a sipp phone sent, from its trace.
+sent_by_phone() { # FILE METHOD
+	awk -v m="$2" '/message sent/ { inmsg = 1; started = 0; next }
+		inmsg && !started && $0 ~ "^" m " " { started = 1 }
+		inmsg && started && /^-------/ { exit }
+		started { print }' "$1" | tr -d '\r' | sed '/^$/N;/^\n$/D'
 }
 
-echo "sipalg demo: the translation core on one call (lines marked | were rewritten)"
-show "INVITE from the LAN phone (direction out)" zoiper-invite-stun-off \
-	"as the phone sent it (LAN side)" "as the provider receives it (WAN side)"
-show "200 OK from the far phone (direction in)" invite-200-in \
-	"as it arrives from the provider (WAN side)" "as the phone receives it (LAN side)"
-show "BYE from the LAN phone (direction out)" bye-out \
-	"as the phone sent it (LAN side)" "as the provider receives it (WAN side)"
+lab_up >/dev/null || exit 1
+# shellcheck disable=SC2119 # no extra options
+alg_start || { cat "$LAB_DIR/sipalgd.log"; exit 1; }
+section "1. phone1 (LAN, behind NAT) and far (internet) register with the provider"
+lab_register phone1 1001 && echo "phone1 registered as 1001"
+lab_register far 2001 && echo "far registered as 2001"
 
-cat <<'TXT'
+section "2. phone1 calls 2001; far answers; both send $((RTP_COUNT / 50)) s of RTP"
+call phone1 1001 far 2001 16000 20000 demo 4000
+sleep 1.5
+section "3. sipalgctl status, during the call"
+alg_status
+call_done demo && echo "(call completed: INVITE, 200 OK, ACK, RTP, BYE, 200 OK)"
 
-=== the pinholes of this call
-  RTP   198.51.100.20:40000 -> 203.0.113.5:8000 -> 192.168.1.101:8000   (far end's media, from its SDP)
-  RTCP  198.51.100.20:40001 -> 203.0.113.5:8001 -> 192.168.1.101:8001
-  out   192.168.1.101:8000 leaves as 203.0.113.5:8000 (symmetric RTP: the port written in the SDP)
-  closed by the BYE above (media-close). The daemon that installs them is issue 3's work.
-TXT
+section "4. the INVITE as phone1 sent it (left) and as the provider received it (right)"
+sent_by_phone "$LAB_DIR/demo-uac.msg" INVITE >"$LAB_DIR/invite.sent"
+provider_req INVITE 1 >"$LAB_DIR/invite.received"
+diff --side-by-side --width="$width" --expand-tabs "$LAB_DIR/invite.sent" "$LAB_DIR/invite.received"
+
+section "5. what each phone heard (RTP counted arriving in its own namespace)"
+echo "phone1 got $(arrived phone1 16000) of $RTP_COUNT packets from far; far got $(arrived far 20000) of $RTP_COUNT from phone1"
+echo "far heard phone1 from $(stat_field "$LAB_DIR/demo-callee.rtp" sources) (ip:port/packets): the public port its SDP announced"
+
+section "6. after the BYE"
+echo "media pinholes left in the router: $(media_pinholes)"
+alg_status | sed -n '/^dialogs/,$p'
+alg_stop
+echo
+echo "the lab is removed on exit; make test runs every scenario"

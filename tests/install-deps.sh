@@ -1,5 +1,5 @@
 #!/bin/sh
-# Installs the Debian packages a target needs, only those missing. Usage: install-deps.sh build|test
+# Installs the Debian packages a target needs, only those missing. Usage: install-deps.sh build|demo|test
 set -eu
 
 build="gcc make pkg-config libc6-dev libosip2-dev libnetfilter-queue-dev libnfnetlink-dev
@@ -10,8 +10,9 @@ test="$build libcmocka-dev clang libclang-rt-dev diffutils shellcheck $lab"
 
 case "${1:-}" in
 build) want=$build ;;
+demo) want="$build $lab" ;;
 test) want=$test ;;
-*) echo "usage: $0 build|test" >&2; exit 2 ;;
+*) echo "usage: $0 build|demo|test" >&2; exit 2 ;;
 esac
 
 missing=
