@@ -22,7 +22,7 @@ msg = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
 WARN := -Wall -Wextra -Werror
-ALL_CFLAGS := -std=gnu11 $(WARN) -Ialg -MMD -MP $(CPPFLAGS) $(CFLAGS)
+ALL_CFLAGS := -std=gnu11 $(WARN) -Ialg -Infq -MMD -MP $(CPPFLAGS) $(CFLAGS)
 OSIP_LIBS := -losipparser2
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -74,6 +74,11 @@ $(BUILD)/asan/sipalg-rewrite: $(BUILD)/asan/nfq/sipalg-rewrite.o $(ALG_ASAN_OBJ)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS)
 
 $(BUILD)/asan/test_%: $(BUILD)/asan/tests/unit/test_%.o $(ALG_ASAN_OBJ)
+	$(call msg,LD-SAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS) -lcmocka
+
+# The config parser is the daemon's, tested on its own.
+$(BUILD)/asan/test_config: $(BUILD)/asan/tests/unit/test_config.o $(BUILD)/asan/nfq/config.o $(ALG_ASAN_OBJ)
 	$(call msg,LD-SAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS) -lcmocka
 

@@ -115,7 +115,8 @@ struct alg_action {
 	uint16_t rtcp_pub_port;
 	uint8_t stream;             /* index of the m= line in its SDP body */
 	char media[12];             /* m= media type, e.g. "audio" */
-	uint32_t expires;           /* REGISTERED */
+	uint32_t expires;           /* REGISTERED ... */
+	uint32_t from;              /* ... and the registrar that accepted it */
 	uint16_t status;            /* MEDIA_CLOSE: the failed final response, or 0 ... */
 	struct alg_span method;     /* ... and the request that ended it (BYE, CANCEL) */
 };

@@ -285,8 +285,13 @@ void table_apply(struct alg_table *t, const struct alg_result *res, const char *
 			}
 			b = bind(t, a->priv, a->pub_port, ALG_PORT_SIGNALING,
 				 now + a->expires + t->cfg.register_grace);
-			if (b)
-				b->registered = 1;
+			if (!b)
+				break;
+			b->registered = 1;
+			if (t->cfg.registrar_only && b->peer != a->from) {
+				b->peer = a->from;
+				report(t, b, TABLE_UPDATED);
+			}
 			break;
 		case ALG_ACT_MEDIA_OPEN:
 			open_media(t, d, a->stream, 0, a->priv, a->pub_port);

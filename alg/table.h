@@ -21,6 +21,7 @@ struct table_config {
 	uint32_t dialog_idle;         /* seconds a dialog's media lives after its last message */
 	uint32_t register_grace;      /* seconds added to a registration's expiry */
 	uint32_t media_timeout;       /* an answered call without media this long ends; 0: never */
+	int registrar_only;           /* a registered phone takes requests from its registrar only */
 };
 
 struct table_binding {
@@ -28,7 +29,8 @@ struct table_binding {
 	enum alg_port_kind kind;
 	struct alg_endpoint priv;
 	uint16_t pub_port;
-	uint32_t peer;     /* media: the far end's media address, 0 while unknown (any) */
+	uint32_t peer;     /* who may send to it: media: the far end, once known; signaling: the
+			    * registrar, when registrar_only; 0: anyone */
 	int dialog;        /* media: index of its dialog */
 	uint8_t stream;    /* media: m= index */
 	uint8_t rtcp;      /* media: the RTCP half of the stream */

@@ -184,6 +184,7 @@ static int restore_registered(struct xlate *x, const struct hostport *hp, uint32
 	a->priv = priv;
 	a->pub_port = hostport_port(hp);
 	a->expires = expires != UINT32_MAX ? expires : expires_header(x);
+	a->from = x->pkt->src.ip;
 	return 0;
 }
 

@@ -397,7 +397,7 @@ void nft_mirror(struct nft *n, size_t slot, const struct table_binding *b, enum 
 	}
 	if (c == TABLE_REMOVED)
 		return;
-	*in = (struct installed){ 1, b->priv, b->pub_port, b->kind == ALG_PORT_MEDIA ? b->peer : 0 };
+	*in = (struct installed){ 1, b->priv, b->pub_port, b->peer };
 	queue_binding(n, in, 1, public_ip, b->installed_expires - now + ELEMENT_MARGIN);
 }
 

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "alg.h"
+#include "config.h"
 #include "conntrack.h"
 #include "control.h"
 #include "iface.h"
@@ -61,6 +62,7 @@ static const struct table_config table_defaults = {
 	.dialog_idle = 7200,
 	.register_grace = 30,
 	.media_timeout = 60,
+	.registrar_only = 1,
 };
 
 static volatile sig_atomic_t stop;
@@ -143,10 +145,12 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: sipalgd --wan IFACE --lan IFACE [--queue N] [--public IP] [--foreground]\n"
-		"               [--log-level LEVEL]\n"
+		"               [--config FILE] [--log-level LEVEL]\n"
 		"SIP ALG daemon: translates the SIP that the firewall diverts to NFQUEUE N.\n"
 		"  --wan IFACE        the internet side; its IPv4 address is the public address\n"
 		"  --lan IFACE        the phones' side; its IPv4 networks are the ones translated\n"
+		"  --config FILE      settings in UCI syntax (OpenWrt's /etc/config/sipalg); the\n"
+		"                     options below override it\n"
 		"  --queue N          NFQUEUE number (default 0)\n"
 		"  --public IP        public address to write instead of the WAN interface's\n"
 		"                     (a router behind another NAT)\n"
@@ -161,6 +165,39 @@ static int bad_option(const char *opt, const char *value, const char *why)
 {
 	fprintf(stderr, "sipalgd: %s '%s': %s\n", opt, value, why);
 	return 2;
+}
+
+/* --config FILE, read first so that the command line overrides it. Nothing has changed yet
+ * when a bad value stops the daemon, and the error names the option and the value. */
+static int load_config(int argc, char **argv, struct options *o, struct table_config *tc)
+{
+	struct sipalg_config c;
+	const char *path = NULL;
+	char err[256];
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			path = argv[i + 1];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			path = argv[i] + 9;
+	}
+	config_defaults(&c);
+	if (path && config_load(path, &c, err, sizeof(err))) {
+		fprintf(stderr, "sipalgd: %s%s%s\n", strncmp(err, "--config", 8) ? path : "",
+			strncmp(err, "--config", 8) ? ": " : "", err);
+		return 2;
+	}
+	o->queue = c.queue;
+	if (c.external_address) {
+		o->public_ip = c.external_address;
+		o->have_public = 1;
+	}
+	o->media_timeout = c.media_timeout;
+	log_level = c.log_level;
+	tc->port_min = c.media_port_min;
+	tc->port_max = c.media_port_max;
+	tc->registrar_only = c.inbound == INBOUND_REGISTRAR;
+	return 0;
 }
 
 static int parse_level(const char *s)
@@ -185,6 +222,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "foreground", no_argument, NULL, 'f' },    { "log-level", required_argument, NULL, 'v' },
 		{ "control", required_argument, NULL, 'c' },
 		{ "media-timeout", required_argument, NULL, 'm' },
+		{ "config", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -217,6 +255,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'c':
 			o->control = optarg;
 			break;
+		case 'C':
+			break; /* read before the other options, see load_config */
 		case 'm':
 			o->media_timeout = strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end || o->media_timeout < 0 || o->media_timeout > 86400)
@@ -398,11 +438,14 @@ int main(int argc, char **argv)
 	static struct daemon d;
 	struct sigaction sa;
 	int64_t next_media_check = 0;
+	struct table_config tcfg;
 	char pub[ADDR_STR_MAX];
 	int rc;
 
-	d.opt.media_timeout = -1; /* not given: the default */
-	rc = parse_args(argc, argv, &d.opt);
+	tcfg = table_defaults;
+	rc = load_config(argc, argv, &d.opt, &tcfg);
+	if (!rc)
+		rc = parse_args(argc, argv, &d.opt);
 	if (rc)
 		return rc;
 	log_open(d.opt.foreground);
@@ -422,13 +465,8 @@ int main(int argc, char **argv)
 		control_close(d.control, d.opt.control);
 		return 1;
 	}
-	{
-		struct table_config tc = table_defaults;
-
-		if (d.opt.media_timeout >= 0)
-			tc.media_timeout = (uint32_t)d.opt.media_timeout;
-		table_init(&d.table, &tc, mirror_change, &d);
-	}
+	tcfg.media_timeout = (uint32_t)d.opt.media_timeout;
+	table_init(&d.table, &tcfg, mirror_change, &d);
 	d.table.self_ip = d.public_ip;
 	d.wan_watch = d.opt.have_public ? -1 : wan_watch_open();
 

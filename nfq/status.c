@@ -87,12 +87,16 @@ size_t status_format(const struct status_view *v, int json, char *buf, size_t ca
 		if (!b->in_use || b->kind != ALG_PORT_SIGNALING)
 			continue;
 		endpoint_format(&b->priv, priv);
-		if (json)
-			put(&o, "%s{\"private\":\"%s\",\"public_port\":%u,\"registered\":%s,\"expires_in\":%lld}", sep,
-			    priv, b->pub_port, b->registered ? "true" : "false", (long long)(b->expires - v->now));
+		if (b->peer)
+			addr_format(b->peer, peer);
 		else
-			put(&o, "  %-21s -> %s:%-5u %6llds%s\n", priv, pub, b->pub_port,
-			    (long long)(b->expires - v->now), b->registered ? "  registered" : "");
+			strcpy(peer, "any");
+		if (json)
+			put(&o, "%s{\"private\":\"%s\",\"public_port\":%u,\"registered\":%s,\"from\":\"%s\",\"expires_in\":%lld}",
+			    sep, priv, b->pub_port, b->registered ? "true" : "false", peer, (long long)(b->expires - v->now));
+		else
+			put(&o, "  %-21s -> %s:%-5u %6llds%s from %s\n", priv, pub, b->pub_port,
+			    (long long)(b->expires - v->now), b->registered ? "  registered," : "", peer);
 		sep = ",";
 	}
 

@@ -193,6 +193,53 @@ scenario_media_stops() {
 	check "and the status view lists no dialog" no_dialogs
 }
 
+# stranger_invite ROLE: an INVITE sent from ROLE straight to phone1's public SIP port.
+stranger_invite() {
+	in_ns "$1" python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+msg = ("INVITE sip:1001@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s:5099;branch=z9hG4bKstranger\r\n"
+       "From: <sip:scanner@%s>;tag=1\r\nTo: <sip:1001@%s>\r\nCall-ID: stranger\r\n"
+       "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n") % (sys.argv[2], sys.argv[1], sys.argv[1], sys.argv[2])
+s.sendto(msg.encode(), (sys.argv[2], 5060))' "$(lab_ip "$1")" "$PUB"
+}
+
+scenario_bad_config() {
+	echo "--- a bad setting stops sipalgd before it changes anything"
+	sed "s/option media_timeout '60'/option media_timeout 'soon'/" \
+		"$SIPALG_TOP/openwrt/files/sipalg.config" >"$LAB_DIR/bad.config"
+	out=$(in_ns router "$SIPALGD" --wan wan0 --lan lan0 --config "$LAB_DIR/bad.config" \
+		--control "$LAB_DIR/bad.sock" 2>&1)
+	rc=$?
+	echo "     sipalgd said: $out"
+	check "it exits with status 2 (got $rc)" [ $rc -eq 2 ]
+	check "its message names the option and the value" \
+		sh -c 'printf "%s" "$1" | grep -q "option media_timeout '"'"'soon'"'"'"' _ "$out"
+	check "no nftables table was created" sh -c '! "$@" >/dev/null 2>&1' _ in_ns router nft list table ip sipalg
+}
+
+scenario_inbound_policy() {
+	echo "--- requests to a registered phone: from its registrar only (default), or from anyone"
+	check "phone1 registers as 1001" lab_register phone1 1001
+	check "its signaling binding takes requests from the registrar only" \
+		sh -c 'printf "%s" "$1" | grep -q "\"private\":\"192.168.1.10:5060\",[^}]*\"from\":\"203.0.113.10\""' \
+		_ "$(alg_status --json)"
+	rtp_counter_start phone1 5060
+	stranger_invite far2
+	sleep 0.5
+	check "a stranger's INVITE to phone1's public SIP port does not reach phone1 ($(arrived phone1 5060) packets)" \
+		[ "$(arrived phone1 5060)" -eq 0 ]
+	sed "s/option inbound_calls 'registrar'/option inbound_calls 'anyone'/" \
+		"$SIPALG_TOP/openwrt/files/sipalg.config" >"$LAB_DIR/anyone.config"
+	alg_kill TERM
+	check "sipalgd restarts with inbound_calls 'anyone'" alg_start --config "$LAB_DIR/anyone.config"
+	check "phone1 registers again" lab_register phone1 1001
+	rtp_counter_start phone1 5060
+	stranger_invite far2
+	sleep 0.5
+	check "now the stranger's INVITE reaches phone1 ($(arrived phone1 5060) packets)" \
+		[ "$(arrived phone1 5060)" -ge 1 ]
+}
+
 scenario_wan_renumbered() {
 	echo "--- the WAN address changes (DHCP renumbering) while sipalgd runs"
 	in_ns router ip addr del "$PUB/24" dev wan0
@@ -211,6 +258,7 @@ scenario_wan_renumbered() {
 
 start=$(date +%s)
 lab_up || { not_ok "lab_up"; finish e2e-calls; exit 1; }
+scenario_bad_config
 # A short media timeout, to see it work within the test.
 alg_start --media-timeout 5 || { not_ok "sipalgd starts"; cat "$LAB_DIR/sipalgd.log"; finish e2e-calls; exit 1; }
 
@@ -222,6 +270,7 @@ scenario_hold_and_move
 scenario_cancel_and_busy
 scenario_daemon_killed
 scenario_media_stops
+scenario_inbound_policy
 scenario_wan_renumbered
 
 alg_stop
