@@ -127,7 +127,8 @@ fuzz: $(FUZZ_BIN)
 
 check: all
 	@mkdir -p $(BUILD) && rm -f $(RESULTS)
-	$(Q)status=0; $(MAKE) --no-print-directory -k lint unit golden fuzz-smoke e2e || status=1; \
+	$(Q)status=0; $(MAKE) --no-print-directory -k lint unit golden fuzz-smoke e2e || \
+		{ status=1; echo "a stage that failed to build or run (see above)"; echo "stages 0 1" >>$(RESULTS); }; \
 	awk '{ p += $$2; f += $$3 } END { printf "make test: %d passed, %d failed\n", p, f; exit f > 0 }' \
 		$(RESULTS) || status=1; exit $$status
 

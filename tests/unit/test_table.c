@@ -3,7 +3,7 @@
 #include "harness.h"
 #include "table.h"
 
-static const struct table_config tcfg = { 20000, 20099, 300, 3600, 30, 60 };
+static const struct table_config tcfg = { 20000, 20099, 300, 3600, 30, 60, 0 };
 static struct alg_table table;
 static int added, updated, removed;
 
