@@ -4,6 +4,13 @@
 #   make demo       install what the demo needs, build, show the ALG at work
 #   make fuzz       run the fuzz harnesses for FUZZ_SECONDS each
 
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+BINDIR ?= $(PREFIX)/bin
+SHAREDIR ?= $(PREFIX)/share
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= /lib/systemd/system
+DESTDIR ?=
 CC ?= cc
 CLANG ?= clang
 CFLAGS ?= -O2 -g
@@ -34,7 +41,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all test check lint unit golden torture fuzz-smoke fuzz e2e demo deps-test deps-demo clean
+.PHONY: install all test check lint unit golden torture fuzz-smoke fuzz e2e demo deps-test deps-demo clean
 DAEMON_SRC := $(filter-out nfq/sipalg-rewrite.c nfq/sipalgctl.c,$(wildcard nfq/*.c))
 DAEMON_LIBS := -lnetfilter_queue -lnetfilter_conntrack -lnftnl -lmnl
 all: $(BUILD)/sipalg-rewrite $(BUILD)/sipalgd $(BUILD)/sipalgctl
@@ -117,6 +124,7 @@ e2e: all $(BUILD)/asan/sipalgd
 		echo "e2e 0 1" >>$(RESULTS); exit 1; fi
 	$(Q)status=0; export RESULTS=$(abspath $(RESULTS)); \
 	sh tests/e2e/test-baseline.sh || status=1; \
+	sh tests/e2e/test-install.sh || status=1; \
 	sh tests/e2e/test-calls.sh || status=1; \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 E2E_NAME=asan \
 		SIPALGD=$(abspath $(BUILD)/asan/sipalgd) sh tests/e2e/test-calls.sh || status=1; \
@@ -146,6 +154,20 @@ deps-test:
 
 deps-demo:
 	$(Q)sh tests/install-deps.sh demo
+
+# Plain Linux routers: the programs, the firewall script, the systemd unit and an example
+# configuration (kept if one is there).
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/sipalg \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR)/sipalg
+	install -m 0755 $(BUILD)/sipalgd $(DESTDIR)$(SBINDIR)/sipalgd
+	install -m 0755 $(BUILD)/sipalgctl $(BUILD)/sipalg-rewrite $(DESTDIR)$(BINDIR)/
+	install -m 0755 router-scripts/sipalg-firewall $(DESTDIR)$(SHAREDIR)/sipalg/sipalg-firewall
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SHAREDIR@|$(SHAREDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		router-scripts/sipalgd.service >$(DESTDIR)$(SYSTEMDUNITDIR)/sipalgd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/sipalgd.service
+	[ -e $(DESTDIR)$(SYSCONFDIR)/sipalg/sipalg.conf ] || \
+		install -m 0644 openwrt/files/sipalg.config $(DESTDIR)$(SYSCONFDIR)/sipalg/sipalg.conf
 
 clean:
 	rm -rf $(BUILD)

@@ -151,6 +151,7 @@ static void usage(FILE *f)
 		"  --lan IFACE        the phones' side; its IPv4 networks are the ones translated\n"
 		"  --config FILE      settings in UCI syntax (OpenWrt's /etc/config/sipalg); the\n"
 		"                     options below override it\n"
+		"  --firewall-args    print sipalg-firewall's --queue and --ports for --config, exit\n"
 		"  --queue N          NFQUEUE number (default 0)\n"
 		"  --public IP        public address to write instead of the WAN interface's\n"
 		"                     (a router behind another NAT)\n"
@@ -174,18 +175,28 @@ static int load_config(int argc, char **argv, struct options *o, struct table_co
 	struct sipalg_config c;
 	const char *path = NULL;
 	char err[256];
+	int firewall_args = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
 			path = argv[i + 1];
 		else if (strncmp(argv[i], "--config=", 9) == 0)
 			path = argv[i] + 9;
+		else if (strcmp(argv[i], "--firewall-args") == 0)
+			firewall_args = 1;
 	}
 	config_defaults(&c);
 	if (path && config_load(path, &c, err, sizeof(err))) {
 		fprintf(stderr, "sipalgd: %s%s%s\n", strncmp(err, "--config", 8) ? path : "",
 			strncmp(err, "--config", 8) ? ": " : "", err);
 		return 2;
+	}
+	if (firewall_args) { /* one source for the daemon's and the firewall's settings */
+		printf("--queue %u --ports ", c.queue);
+		for (size_t i = 0; i < c.n_sip_ports; i++)
+			printf("%s%u", i ? "," : "", c.sip_ports[i]);
+		printf("\n");
+		exit(0);
 	}
 	o->queue = c.queue;
 	if (c.external_address) {
@@ -223,6 +234,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "control", required_argument, NULL, 'c' },
 		{ "media-timeout", required_argument, NULL, 'm' },
 		{ "config", required_argument, NULL, 'C' },
+		{ "firewall-args", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -256,6 +268,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->control = optarg;
 			break;
 		case 'C':
+		case 'F':
 			break; /* read before the other options, see load_config */
 		case 'm':
 			o->media_timeout = strtol(optarg, &end, 10);

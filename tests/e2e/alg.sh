@@ -37,7 +37,7 @@ alg_kill() {
 
 alg_stop() {
 	alg_kill TERM
-	in_ns router "$SIPALG_TOP/router-scripts/sipalg-firewall" stop --wan wan0 --lan lan0
+	in_ns router "$SIPALG_TOP/router-scripts/sipalg-firewall" stop
 }
 
 # shellcheck disable=SC2120 # options are optional

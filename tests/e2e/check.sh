@@ -20,6 +20,12 @@ check() {
 	if "$@"; then ok "$_ck_what"; else not_ok "$_ck_what"; fi
 }
 
+# not command...: succeeds when the command fails (quietly).
+not() { ! "$@" >/dev/null 2>&1; }
+
+# has_line TEXT LINE: TEXT holds exactly LINE as one of its lines (case-insensitive).
+has_line() { printf '%s\n' "$1" | grep -qixF -- "$2"; }
+
 stat_field() { # stat_field FILE NAME: a field of rtp.py's statistics line
 	tr ' ' '\n' <"$1" 2>/dev/null | sed -n "s/^$2=//p"
 }
