@@ -321,6 +321,15 @@ struct nft *nft_open(const char *wan, uint32_t public_ip)
 	return n;
 }
 
+void nft_free(struct nft *n)
+{
+	if (!n)
+		return;
+	mnl_nlmsg_batch_stop(n->batch);
+	mnl_socket_close(n->nl);
+	free(n);
+}
+
 void nft_close(struct nft *n)
 {
 	if (!n)
@@ -328,9 +337,7 @@ void nft_close(struct nft *n)
 	batch_start(n);
 	queue_table(n, NFT_MSG_DELTABLE);
 	batch_send(n);
-	mnl_nlmsg_batch_stop(n->batch);
-	mnl_socket_close(n->nl);
-	free(n);
+	nft_free(n);
 }
 
 static void put_endpoint(uint8_t *out, uint32_t ip, uint16_t port)
@@ -399,6 +406,43 @@ void nft_mirror(struct nft *n, size_t slot, const struct table_binding *b, enum 
 		return;
 	*in = (struct installed){ 1, b->priv, b->pub_port, b->peer };
 	queue_binding(n, in, 1, public_ip, b->installed_expires - now + ELEMENT_MARGIN);
+}
+
+int nft_table_exists(struct nft *n)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *h;
+	ssize_t len;
+	int found = -1;
+
+	h = nftnl_nlmsg_build_hdr(n->rx, NFT_MSG_GETTABLE, NFPROTO_IPV4, NLM_F_ACK, n->seq++);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE_NAME);
+	nftnl_table_nlmsg_build_payload(h, t);
+	nftnl_table_free(t);
+	if (mnl_socket_sendto(n->nl, h, h->nlmsg_len) < 0)
+		return -1;
+	while (found < 0) {
+		struct pollfd pfd = { mnl_socket_get_fd(n->nl), POLLIN, 0 };
+
+		if (poll(&pfd, 1, 1000) <= 0 || (len = mnl_socket_recvfrom(n->nl, n->rx, sizeof(n->rx))) < 0)
+			return -1;
+		for (struct nlmsghdr *m = (struct nlmsghdr *)n->rx; mnl_nlmsg_ok(m, (int)len);
+		     m = mnl_nlmsg_next(m, (int *)&len)) {
+			if (m->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = mnl_nlmsg_get_payload(m);
+
+				if (e->error == -ENOENT)
+					found = 0;
+				else if (e->error == 0 && found < 0)
+					found = 1;
+				else if (e->error)
+					return -1;
+			} else if (m->nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE)) {
+				found = 1;
+			}
+		}
+	}
+	return found;
 }
 
 int nft_commit(struct nft *n)

@@ -21,10 +21,16 @@ struct nft;
 struct nft *nft_open(const char *wan, uint32_t public_ip);
 /* Deletes the table and closes. */
 void nft_close(struct nft *n);
+/* Closes, leaving the table as it is (it may be gone already). */
+void nft_free(struct nft *n);
 
 /* Queues the mirror of one change of binding slot `slot`. */
 void nft_mirror(struct nft *n, size_t slot, const struct table_binding *b, enum table_change c,
 		uint32_t public_ip, int64_t now);
+/* Whether the table still exists (another program, such as `fw4 flush`, may delete every
+ * table); -1 on a netlink error. */
+int nft_table_exists(struct nft *n);
+
 /* Sends what is queued; 0 when the kernel took all of it. */
 int nft_commit(struct nft *n);
 /* Empties the maps and installs every binding of the table again (after an error, or when

@@ -110,6 +110,19 @@ static void mirror_change(void *ctx, const struct table_binding *b, enum table_c
 		d->closed[d->n_closed++] = (struct ct_flow_key){ b->priv, { d->public_ip, b->pub_port } };
 }
 
+/* Our table, rebuilt from the daemon's own state when someone deleted it (OpenWrt's
+ * `service firewall stop` runs `fw4 flush`, which deletes every table). */
+static void keep_table(struct daemon *d)
+{
+	if (!d->nft || nft_table_exists(d->nft) != 0)
+		return;
+	log_warn("nftables: table ip %s was deleted from outside; rebuilding it", NFT_TABLE_NAME);
+	nft_free(d->nft);
+	d->nft = nft_open(d->opt.wan, d->public_ip);
+	if (d->nft && nft_resync(d->nft, &d->table, d->public_ip, d->now))
+		log_err("nftables: could not restore the bindings");
+}
+
 /* Sends the pending nftables changes; on failure the mirror is rebuilt from the table. */
 static int commit_bindings(struct daemon *d)
 {
@@ -450,7 +463,7 @@ int main(int argc, char **argv)
 {
 	static struct daemon d;
 	struct sigaction sa;
-	int64_t next_media_check = 0;
+	int64_t next_media_check = 0, next_table_check = 0;
 	struct table_config tcfg;
 	char pub[ADDR_STR_MAX];
 	int rc;
@@ -503,9 +516,15 @@ int main(int argc, char **argv)
 			watch_media(&d);
 			next_media_check = d.now + (d.table.cfg.media_timeout >= 8 ? d.table.cfg.media_timeout / 4 : 2);
 		}
+		if (d.now >= next_table_check) {
+			keep_table(&d);
+			next_table_check = d.now + 5;
+		}
 		next = table_expire(&d.table, d.now);
 		if (d.table.cfg.media_timeout && next > next_media_check)
 			next = next_media_check;
+		if (next > next_table_check)
+			next = next_table_check;
 		commit_bindings(&d);
 		r = poll(pfd, 3, next - d.now < 1 ? 1000 : next - d.now > 5 ? 5000 : (int)(next - d.now) * 1000);
 

@@ -20,6 +20,17 @@ check() {
 	if "$@"; then ok "$_ck_what"; else not_ok "$_ck_what"; fi
 }
 
+# lab_until SECONDS command...: retries the command every 0.5 s until it succeeds.
+lab_until() {
+	_lu_n=$(($1 * 2))
+	shift
+	until "$@"; do
+		_lu_n=$((_lu_n - 1))
+		[ $_lu_n -gt 0 ] || return 1
+		sleep 0.5
+	done
+}
+
 # not command...: succeeds when the command fails (quietly).
 not() { ! "$@" >/dev/null 2>&1; }
 

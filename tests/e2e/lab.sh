@@ -190,20 +190,7 @@ lab_up() {
 # The home router: forwarding, an fw4-like firewall and masquerade on wan0.
 lab_router_up() {
 	in_ns router sysctl -qw net.ipv4.ip_forward=1 || return 1
-	in_ns router nft -f - <<'EOF' || return 1
-table inet labfw {
-	chain forward {
-		type filter hook forward priority filter; policy drop;
-		ct state established,related accept
-		ct status dnat accept
-		iifname "lan0" oifname "wan0" accept
-	}
-	chain srcnat {
-		type nat hook postrouting priority srcnat; policy accept;
-		oifname "wan0" masquerade
-	}
-}
-EOF
+	in_ns router nft -f "$LAB_E2E/router-fw.nft" || return 1
 	# The conntrack sysctls of a namespace exist once conntrack is in use there,
 	# which the ct rules above have done.
 	in_ns router sysctl -qw net.netfilter.nf_conntrack_udp_timeout=5 \

@@ -171,14 +171,8 @@ ns_kill() {
 }
 
 # pinholes_gone SECONDS: waits until the maps hold no media pinhole.
-pinholes_gone() {
-	_pg_i=0
-	while [ "$(media_pinholes)" -ne 0 ]; do
-		[ $_pg_i -ge $(($1 * 2)) ] && return 1
-		sleep 0.5
-		_pg_i=$((_pg_i + 1))
-	done
-}
+no_media_pinholes() { [ "$(media_pinholes)" -eq 0 ]; }
+pinholes_gone() { lab_until "$1" no_media_pinholes; }
 
 scenario_media_stops() {
 	echo "--- both phones vanish mid-call, no BYE: the media timeout closes the pinholes"
@@ -240,6 +234,24 @@ scenario_inbound_policy() {
 		[ "$(arrived phone1 5060)" -ge 1 ]
 }
 
+# binding_to "IP . PORT": a DNAT element of the daemon's maps leads there.
+binding_to() { { alg_map dnat_any; alg_map dnat_peer; } | grep -qF ": $1"; }
+
+scenario_firewall_flushed() {
+	echo "--- every table deleted, as OpenWrt's 'service firewall stop' (fw4 flush) does"
+	check "phone2 registers as 1002" lab_register phone2 1002
+	in_ns router sh -c 'nft list tables | while read -r _ family table; do nft delete table "$family" "$table"; done'
+	check "sipalgd rebuilds its table with phone2's registration (it looks every 5 s)" \
+		lab_until 15 binding_to "$LAB_PHONE2_IP . 5060"
+	# what fw4 does when it starts again: its own rules, then the included diversion
+	in_ns router nft -f "$LAB_E2E/router-fw.nft"
+	in_ns router "$SIPALG_TOP/router-scripts/sipalg-firewall" start --wan wan0 --lan lan0 >/dev/null
+	check "the conntrack forgets phone2's signaling flow" lab_conntrack_forgets "$LAB_PHONE2_IP" 20
+	call far 2001 phone2 1002 20000 16000 flushed
+	check "an incoming call to phone2 works again" call_done flushed
+	rtp_both flushed far 20000 phone2 16000
+}
+
 scenario_wan_renumbered() {
 	echo "--- the WAN address changes (DHCP renumbering) while sipalgd runs"
 	in_ns router ip addr del "$PUB/24" dev wan0
@@ -271,6 +283,7 @@ scenario_cancel_and_busy
 scenario_daemon_killed
 scenario_media_stops
 scenario_inbound_policy
+scenario_firewall_flushed
 scenario_wan_renumbered
 
 alg_stop
