@@ -26,7 +26,7 @@
 #define MAX_LAN_NETS 8
 
 struct options {
-	const char *wan, *lan, *control;
+	const char *wan, *lan, *control, *config;
 	uint16_t queue;
 	int have_public;
 	uint32_t public_ip;
@@ -65,7 +65,7 @@ static const struct table_config table_defaults = {
 	.registrar_only = 1,
 };
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, reload;
 
 /* Whether each call's media still flows, from the kernel's flows through its pinholes. */
 static void watch_media(struct daemon *d)
@@ -150,8 +150,71 @@ static int commit_bindings(struct daemon *d)
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGHUP)
+		reload = 1;
+	else
+		stop = 1;
+}
+
+/* The public address changed (DHCP, PPPoE, or the external_address setting): new messages
+ * carry the new one, and the bindings are rebuilt on it. Calls in progress keep the address
+ * their SDP announced, which the router no longer has: they lose media, as they would
+ * without an ALG. */
+static void use_public_address(struct daemon *d, uint32_t addr)
+{
+	char old[ADDR_STR_MAX], new[ADDR_STR_MAX];
+
+	if (addr == d->public_ip)
+		return;
+	addr_format(d->public_ip, old);
+	addr_format(addr, new);
+	log_notice("public address changed: %s -> %s", old, new);
+	d->public_ip = addr;
+	d->table.self_ip = addr;
+	nft_close(d->nft);
+	d->nft = nft_open(d->opt.wan, addr);
+	if (!d->nft || nft_resync(d->nft, &d->table, addr, monotonic_seconds()))
+		log_err("nftables: could not rebuild the bindings on the new address");
+}
+
+/* The WAN interface's address, unless a public address is set. */
+static void follow_wan_address(struct daemon *d)
+{
+	struct alg_net net;
+	uint32_t addr;
+
+	if (d->opt.have_public)
+		use_public_address(d, d->opt.public_ip);
+	else if (iface_networks(d->opt.wan, &net, &addr, 1) == 1)
+		use_public_address(d, addr);
+}
+
+/* SIGHUP: the config file again. What can change in place does, calls and bindings stay;
+ * the queue and the interfaces need a restart (the init script passes them on the command
+ * line, so procd restarts when they change). A bad file changes nothing. */
+static void reload_config(struct daemon *d)
+{
+	struct sipalg_config c;
+	char err[256];
+
+	if (!d->opt.config)
+		return;
+	config_defaults(&c);
+	if (config_load(d->opt.config, &c, err, sizeof(err))) {
+		log_err("reload: %s: %s; keeping the running settings", d->opt.config, err);
+		return;
+	}
+	log_level = c.log_level;
+	d->table.cfg.media_timeout = c.media_timeout;
+	d->table.cfg.port_min = c.media_port_min;
+	d->table.cfg.port_max = c.media_port_max;
+	d->table.cfg.registrar_only = c.inbound == INBOUND_REGISTRAR;
+	d->opt.have_public = c.external_address != 0;
+	d->opt.public_ip = c.external_address;
+	follow_wan_address(d);
+	if (c.queue != d->opt.queue)
+		log_warn("reload: option queue changed; it takes effect at the next restart");
+	log_notice("reloaded %s", d->opt.config);
 }
 
 static void usage(FILE *f)
@@ -199,6 +262,7 @@ static int load_config(int argc, char **argv, struct options *o, struct table_co
 			firewall_args = 1;
 	}
 	config_defaults(&c);
+	o->config = path;
 	if (path && config_load(path, &c, err, sizeof(err))) {
 		fprintf(stderr, "sipalgd: %s%s%s\n", strncmp(err, "--config", 8) ? path : "",
 			strncmp(err, "--config", 8) ? ": " : "", err);
@@ -350,27 +414,6 @@ static int read_interfaces(struct daemon *d)
 	return 0;
 }
 
-/* The WAN address changed (DHCP, PPPoE): new messages carry the new one, and the bindings
- * are rebuilt on it. Calls in progress keep the address their SDP announced, which the
- * router no longer has: they lose media, as they would without an ALG. */
-static void follow_wan_address(struct daemon *d)
-{
-	struct alg_net net;
-	uint32_t addr;
-	char old[ADDR_STR_MAX], new[ADDR_STR_MAX];
-
-	if (d->opt.have_public || iface_networks(d->opt.wan, &net, &addr, 1) != 1 || addr == d->public_ip)
-		return;
-	addr_format(d->public_ip, old);
-	addr_format(addr, new);
-	log_notice("WAN address changed: %s -> %s", old, new);
-	d->public_ip = addr;
-	d->table.self_ip = addr;
-	nft_close(d->nft);
-	d->nft = nft_open(d->opt.wan, addr);
-	if (!d->nft || nft_resync(d->nft, &d->table, addr, monotonic_seconds()))
-		log_err("nftables: could not rebuild the bindings on the new address");
-}
 
 static size_t answer_control(void *ctx, const char *cmd, char *buf, size_t cap)
 {
@@ -494,18 +537,23 @@ int main(int argc, char **argv)
 	tcfg.media_timeout = (uint32_t)d.opt.media_timeout;
 	table_init(&d.table, &tcfg, mirror_change, &d);
 	d.table.self_ip = d.public_ip;
-	d.wan_watch = d.opt.have_public ? -1 : wan_watch_open();
+	d.wan_watch = wan_watch_open();
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	addr_format(d.public_ip, pub);
 	log_info("started: queue %u, wan %s (public %s), lan %s (%zu network%s)", d.opt.queue,
 		 d.opt.wan, pub, d.opt.lan, d.n_lan_nets, d.n_lan_nets == 1 ? "" : "s");
 	while (!stop) {
+		if (reload) {
+			reload = 0;
+			reload_config(&d);
+		}
 		struct pollfd pfd[3] = { { queue_fd(d.queue), POLLIN, 0 }, { d.control, POLLIN, 0 },
 					 { d.wan_watch, POLLIN, 0 } };
 		int64_t next;

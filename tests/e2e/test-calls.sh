@@ -232,6 +232,28 @@ scenario_inbound_policy() {
 	sleep 0.5
 	check "now the stranger's INVITE reaches phone1 ($(arrived phone1 5060) packets)" \
 		[ "$(arrived phone1 5060)" -ge 1 ]
+
+	echo "--- reload (SIGHUP) during a call: back to 'registrar', the call keeps its audio"
+	call phone1 1001 far 2001 16000 20000 reload 4000
+	sleep 1
+	cp "$SIPALG_TOP/openwrt/files/sipalg.config" "$LAB_DIR/anyone.config"
+	kill -HUP "$ALG_PID"
+	sleep 0.5
+	check "after the reload the call's pinhole is still there" pinhole_for "$LAB_PHONE1_IP:16000"
+	check "the call completes" call_done reload
+	rtp_both reload phone1 16000 far 20000
+	check "phone1 registers again" lab_register phone1 1001
+	rtp_counter_start phone1 5060
+	stranger_invite far2
+	sleep 0.5
+	check "with 'registrar' reloaded, the stranger's INVITE is kept out again ($(arrived phone1 5060) packets)" \
+		[ "$(arrived phone1 5060)" -eq 0 ]
+	echo "option media_timeout 'soon'" >>"$LAB_DIR/anyone.config"
+	kill -HUP "$ALG_PID"
+	sleep 0.5
+	check "a reload with a bad value keeps the daemon running" kill -0 "$ALG_PID"
+	check "and says so, naming the option" grep -q "option media_timeout 'soon'.*keeping the running settings" \
+		"$LAB_DIR/sipalgd.log"
 }
 
 # binding_to "IP . PORT": a DNAT element of the daemon's maps leads there.
