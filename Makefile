@@ -111,10 +111,12 @@ fuzz-smoke: $(FUZZ_BIN)
 	$(Q)RESULTS=$(RESULTS) sh tests/fuzz/run.sh $(BUILD) $(TEST_FUZZ_SECONDS) $(FUZZ_BIN)
 
 # Every shell script passes shellcheck (sourced files are followed from each script's folder).
-SHELL_SCRIPTS := router-scripts/sipalg-firewall .ci/run $(wildcard tests/*.sh tests/*/*.sh)
+SHELL_SCRIPTS := router-scripts/sipalg-firewall openwrt/files/sipalg.init .ci/run \
+	$(wildcard tests/*.sh tests/*/*.sh)
 lint:
-	$(Q)if shellcheck -x -P SCRIPTDIR $(SHELL_SCRIPTS); then echo "lint 1 0" >>$(RESULTS); \
-		echo "shellcheck: $(words $(SHELL_SCRIPTS)) scripts clean"; else echo "lint 0 1" >>$(RESULTS); exit 1; fi
+	$(Q)if shellcheck -x -P SCRIPTDIR $(SHELL_SCRIPTS) && for s in $(SHELL_SCRIPTS); do sh -n $$s || exit 1; done; \
+		then echo "lint 1 0" >>$(RESULTS); \
+		echo "shellcheck and sh -n: $(words $(SHELL_SCRIPTS)) scripts clean"; else echo "lint 0 1" >>$(RESULTS); exit 1; fi
 
 # End-to-end: real kamailio, sipp, NFQUEUE, nftables and conntrack in network namespaces the
 # tests create and remove (root only).
@@ -125,6 +127,7 @@ e2e: all $(BUILD)/asan/sipalgd
 	$(Q)status=0; export RESULTS=$(abspath $(RESULTS)); \
 	sh tests/e2e/test-baseline.sh || status=1; \
 	sh tests/e2e/test-install.sh || status=1; \
+	sh tests/e2e/test-openwrt-init.sh || status=1; \
 	sh tests/e2e/test-calls.sh || status=1; \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 E2E_NAME=asan \
 		SIPALGD=$(abspath $(BUILD)/asan/sipalgd) sh tests/e2e/test-calls.sh || status=1; \

@@ -24,6 +24,18 @@ int control_open(const char *path)
 		return -1;
 	}
 	strcpy(sa.sun_path, path);
+	{
+		char dir[sizeof(sa.sun_path)];
+		char *slash;
+
+		strcpy(dir, path);
+		slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = '\0';
+			if (mkdir(dir, 0750) && errno != EEXIST)
+				log_warn("--control '%s': cannot make %s: %s", path, dir, strerror(errno));
+		}
+	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;

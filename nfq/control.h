@@ -5,9 +5,10 @@
 
 #include <stddef.h>
 
-#define CONTROL_DEFAULT_PATH "/var/run/sipalgd.sock"
+#define CONTROL_DEFAULT_PATH "/var/run/sipalg/sipalgd.sock"
 
-/* Listening socket at path, owner-only (0600); -1 on error (logged). */
+/* Listening socket at path, owner-only (0600), its directory made if missing; -1 on error
+ * (logged). */
 int control_open(const char *path);
 void control_close(int fd, const char *path);
 /* Serves one waiting client: reads its command, writes answer(cmd) back. */
