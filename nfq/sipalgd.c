@@ -471,11 +471,17 @@ static void on_packet(void *ctx, struct queue *q, const struct queued_packet *p)
 		queue_verdict(q, p->id, NULL, 0);
 		return;
 	}
+	/* One line per notable event: registrations and calls at info, the rest at debug. */
 	for (size_t i = 0; i < res.n_actions; i++) {
+		const struct alg_action *a = &res.actions[i];
 		char line[256];
 
-		alg_action_format(&res.actions[i], u.payload, d->public_ip, line, sizeof(line));
-		log_debug("%s", line);
+		alg_action_format(a, u.payload, d->public_ip, line, sizeof(line));
+		if (a->kind == ALG_ACT_REGISTERED || a->kind == ALG_ACT_ANSWERED ||
+		    a->kind == ALG_ACT_MEDIA_CLOSE)
+			log_info("%s", line);
+		else
+			log_debug("%s", line);
 	}
 	/* Bindings and pinholes are in place before the packet moves on. If the kernel refused
 	 * them, the message must not announce them: it passes untranslated. */
@@ -547,8 +553,12 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	addr_format(d.public_ip, pub);
-	log_info("started: queue %u, wan %s (public %s), lan %s (%zu network%s)", d.opt.queue,
-		 d.opt.wan, pub, d.opt.lan, d.n_lan_nets, d.n_lan_nets == 1 ? "" : "s");
+	log_info("started: queue %u, wan %s (public %s%s), lan %s (%zu network%s), media ports %u-%u, "
+		 "inbound calls from %s, media timeout %us%s%s",
+		 d.opt.queue, d.opt.wan, pub, d.opt.have_public ? ", set" : "", d.opt.lan, d.n_lan_nets,
+		 d.n_lan_nets == 1 ? "" : "s", d.table.cfg.port_min, d.table.cfg.port_max,
+		 d.table.cfg.registrar_only ? "the registrar" : "anyone", d.table.cfg.media_timeout,
+		 d.opt.config ? ", config " : "", d.opt.config ? d.opt.config : "");
 	while (!stop) {
 		if (reload) {
 			reload = 0;

@@ -309,6 +309,13 @@ scenario_firewall_flushed
 scenario_wan_renumbered
 
 alg_stop
+echo "--- the log: one line per notable event"
+grep -m 1 '^started:' "$LAB_DIR/sipalgd.log" | sed 's/^/     /'
+check "it starts with the effective settings" \
+	grep -q '^started: queue 0, wan wan0 (public 203.0.113.1), lan lan0 (1 network), media ports 16384-32767, inbound calls from the registrar, media timeout 5s' "$LAB_DIR/sipalgd.log"
+check "it notes registrations" grep -q '^registered 192.168.1.10:5060 -> 203.0.113.1:5060 expires=300' "$LAB_DIR/sipalgd.log"
+check "calls set up and torn down" sh -c 'grep -q "^answered call=" "$1" && grep -q "^media-close call=.* reason=BYE" "$1" && grep -q "^media-close call=.* reason=486" "$1"' _ "$LAB_DIR/sipalgd.log"
+check "and the WAN address change" grep -q '^public address changed: 203.0.113.1 -> 203.0.113.2' "$LAB_DIR/sipalgd.log"
 if grep -q 'Sanitizer\|runtime error' "$LAB_DIR/sipalgd.log"; then
 	not_ok "sipalgd ($SIPALGD) ran clean: see $LAB_DIR/sipalgd.log"
 	grep -m 20 'ERROR\|runtime error\|#[0-9]' "$LAB_DIR/sipalgd.log"
