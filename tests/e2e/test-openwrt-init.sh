@@ -42,8 +42,14 @@ check "start_service refuses it" not init start_service
 check "the log names the option and the value" grep -q "not started: .*option queue 'first'" "$SHIM_DIR/log"
 check "nothing was diverted" not sh -c "ip netns exec $(lab_ns router) iptables -S | grep -q SIPALG"
 
-echo "--- switched on: uci set sipalg.main.enabled=1"
-sed "s/option enabled '0'/option enabled '1'/" "$SIPALG_TOP/openwrt/files/sipalg.config" >"$SHIM_DIR/sipalg.uci"
+echo "--- switched on: uci set sipalg.main.enabled=1, and every other option changed"
+# An extra WAN address stands for the public address of a router behind another NAT.
+in_ns router ip addr add 203.0.113.3/24 dev wan0
+sed -e "s/option enabled '0'/option enabled '1'/" -e "s/list sip_port '5060'/list sip_port '5060'\n\tlist sip_port '5080'/" \
+	-e "s/option media_ports '16384-32767'/option media_ports '30000-30009'/" \
+	-e "s/option external_address ''/option external_address '203.0.113.3'/" \
+	-e "s/option log_level 'info'/option log_level 'debug'/" \
+	"$SIPALG_TOP/openwrt/files/sipalg.config" >"$SHIM_DIR/sipalg.uci"
 check "start_service succeeds" init start_service
 echo "     procd command: $(tr '\n' ' ' <"$SHIM_DIR/command")"
 check "procd is asked for sipalgd on the networks' devices" \
@@ -54,7 +60,8 @@ check "as user sipalg with the capabilities file and reload by SIGHUP" \
 check "service_triggers succeeds" init service_triggers
 check "reloads follow changes to /etc/config/sipalg and the WAN interface" \
 	sh -c 'grep -qx "reload_trigger sipalg" "$1" && grep -q "^interface_trigger interface.\* wan " "$1"' _ "$SHIM_DIR/triggers"
-check "SIP is diverted into the queue" sh -c "ip netns exec $(lab_ns router) iptables -S | grep -q NFQUEUE"
+check "SIP on both ports (sip_port 5060 and 5080) is diverted into the queue" \
+	sh -c "ip netns exec $(lab_ns router) iptables -S | grep -q 'multiport --dports 5060,5080 .*NFQUEUE'"
 
 caps=$(tr -d ' \n\t' <"$SIPALG_TOP/openwrt/files/capabilities.json")
 check "the capabilities file grants CAP_NET_ADMIN and nothing else" \
@@ -71,8 +78,12 @@ ctl_answers() { in_ns router "$SIPALG_TOP/build/sipalgctl" --socket "$SHIM_DIR/r
 check "the daemon answers, running as nobody with CAP_NET_ADMIN" lab_until 5 ctl_answers
 check "it runs as nobody" [ "$(ps -o user= -p "$ALG_PID")" = nobody ]
 check "phone1 registers through it" lab_register phone1 1001
-check "the REGISTER reached the provider translated" \
-	has_line "$(provider_req REGISTER 1)" "contact: <sip:1001@203.0.113.1:5060>"
+check "its REGISTER names the external_address" \
+	has_line "$(provider_req REGISTER 1)" "contact: <sip:1001@203.0.113.3:5060>"
+check "phone2 registers too" lab_register phone2 1002
+check "port 5060 being phone1's, phone2 gets the first port of media_ports" \
+	has_line "$(provider_req REGISTER 2)" "contact: <sip:1002@203.0.113.3:30000>"
+check "log_level 'debug' logs the bindings too" grep -q '^signaling 192.168.1.11:5060 -> 203.0.113.3:30000' "$LAB_DIR/sipalgd.log"
 kill -TERM "$ALG_PID"
 wait "$ALG_PID"
 
