@@ -474,14 +474,14 @@ static void on_packet(void *ctx, struct queue *q, const struct queued_packet *p)
 	/* One line per notable event: registrations and calls at info, the rest at debug. */
 	for (size_t i = 0; i < res.n_actions; i++) {
 		const struct alg_action *a = &res.actions[i];
+		int prio = a->kind == ALG_ACT_REGISTERED || a->kind == ALG_ACT_ANSWERED ||
+				   a->kind == ALG_ACT_MEDIA_CLOSE ? LOG_INFO : LOG_DEBUG;
 		char line[256];
 
+		if (prio > log_level)
+			continue; /* not formatted for nothing */
 		alg_action_format(a, u.payload, d->public_ip, line, sizeof(line));
-		if (a->kind == ALG_ACT_REGISTERED || a->kind == ALG_ACT_ANSWERED ||
-		    a->kind == ALG_ACT_MEDIA_CLOSE)
-			log_info("%s", line);
-		else
-			log_debug("%s", line);
+		log_msg(prio, "%s", line);
 	}
 	/* Bindings and pinholes are in place before the packet moves on. If the kernel refused
 	 * them, the message must not announce them: it passes untranslated. */
