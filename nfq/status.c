@@ -40,6 +40,16 @@ static void call_id(const struct table_dialog *d, char *dst, size_t cap)
 	dst[w] = '\0';
 }
 
+/* A binding's private endpoint, and whom it accepts traffic from. */
+static void binding_text(const struct table_binding *b, char *priv, char *peer)
+{
+	endpoint_format(&b->priv, priv);
+	if (b->peer)
+		addr_format(b->peer, peer);
+	else
+		strcpy(peer, "any");
+}
+
 static const char *const counter_names[] = {
 	"packets", "translated", "unchanged", "not_sip_udp", "fragments", "malformed", "errors", "nftables_errors",
 };
@@ -86,11 +96,7 @@ size_t status_format(const struct status_view *v, int json, char *buf, size_t ca
 
 		if (!b->in_use || b->kind != ALG_PORT_SIGNALING)
 			continue;
-		endpoint_format(&b->priv, priv);
-		if (b->peer)
-			addr_format(b->peer, peer);
-		else
-			strcpy(peer, "any");
+		binding_text(b, priv, peer);
 		if (json)
 			put(&o, "%s{\"private\":\"%s\",\"public_port\":%u,\"registered\":%s,\"from\":\"%s\",\"expires_in\":%lld}",
 			    sep, priv, b->pub_port, b->registered ? "true" : "false", peer, (long long)(b->expires - v->now));
@@ -120,11 +126,7 @@ size_t status_format(const struct status_view *v, int json, char *buf, size_t ca
 
 			if (!b->in_use || b->kind != ALG_PORT_MEDIA || b->dialog != (int)di)
 				continue;
-			endpoint_format(&b->priv, priv);
-			if (b->peer)
-				addr_format(b->peer, peer);
-			else
-				strcpy(peer, "any");
+			binding_text(b, priv, peer);
 			if (json)
 				put(&o, "%s{\"stream\":%u,\"rtcp\":%s,\"private\":\"%s\",\"public_port\":%u,\"from\":\"%s\"}",
 				    psep, b->stream, b->rtcp ? "true" : "false", priv, b->pub_port, peer);
