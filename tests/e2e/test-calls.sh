@@ -95,7 +95,7 @@ scenario_daemon_killed() {
 	alg_kill KILL
 	check "with the daemon dead the call still completes (queue bypass)" call_done kill
 	rtp_both kill phone1 16000 far 20000
-	check "sipalgd restarts" alg_start --media-timeout 5
+	check "sipalgd restarts" alg_start --config "$LAB_DIR/test.config"
 	check "the restarted daemon replaced the stale table (no dialog, no media pinhole)" \
 		sh -c '[ "$1" -eq 0 ]' _ "$(media_pinholes)"
 	check "phone1 registers again" lab_register phone1 1001
@@ -182,8 +182,8 @@ scenario_media_stops() {
 	ns_kill phone1 sipp
 	ns_kill far sipp
 	t0=$(date +%s)
-	check "once media stops, the pinholes close by themselves (media timeout 5 s)" pinholes_gone 40
-	echo "     closed $(($(date +%s) - t0)) s after the phones vanished (conntrack UDP timeout 10 s + 5 s)"
+	check "once media stops, the pinholes close by themselves (media_timeout '5' in the config)" pinholes_gone 40
+	echo "     closed $(($(date +%s) - t0)) s after the phones vanished (conntrack UDP timeout 10 s + media_timeout '5')"
 	check "and the status view lists no dialog" no_dialogs
 }
 
@@ -223,7 +223,7 @@ scenario_inbound_policy() {
 	check "a stranger's INVITE to phone1's public SIP port does not reach phone1 ($(arrived phone1 5060) packets)" \
 		[ "$(arrived phone1 5060)" -eq 0 ]
 	sed "s/option inbound_calls 'registrar'/option inbound_calls 'anyone'/" \
-		"$SIPALG_TOP/openwrt/files/sipalg.config" >"$LAB_DIR/anyone.config"
+		"$LAB_DIR/test.config" >"$LAB_DIR/anyone.config"
 	alg_kill TERM
 	check "sipalgd restarts with inbound_calls 'anyone'" alg_start --config "$LAB_DIR/anyone.config"
 	check "phone1 registers again" lab_register phone1 1001
@@ -236,7 +236,7 @@ scenario_inbound_policy() {
 	echo "--- reload (SIGHUP) during a call: back to 'registrar', the call keeps its audio"
 	call phone1 1001 far 2001 16000 20000 reload 4000
 	sleep 1
-	cp "$SIPALG_TOP/openwrt/files/sipalg.config" "$LAB_DIR/anyone.config"
+	cp "$LAB_DIR/test.config" "$LAB_DIR/anyone.config"
 	kill -HUP "$ALG_PID"
 	sleep 0.5
 	check "after the reload the call's pinhole is still there" pinhole_for "$LAB_PHONE1_IP:16000"
@@ -293,8 +293,10 @@ scenario_wan_renumbered() {
 start=$(date +%s)
 lab_up || { not_ok "lab_up"; finish e2e-calls; exit 1; }
 scenario_bad_config
-# A short media timeout, to see it work within the test.
-alg_start --media-timeout 5 || { not_ok "sipalgd starts"; cat "$LAB_DIR/sipalgd.log"; finish e2e-calls; exit 1; }
+# A short media timeout, to see it work within the test: set in the config file, as on a router.
+sed "s/option media_timeout '60'/option media_timeout '5'/" "$SIPALG_TOP/openwrt/files/sipalg.config" \
+	>"$LAB_DIR/test.config"
+alg_start --config "$LAB_DIR/test.config" || { not_ok "sipalgd starts"; cat "$LAB_DIR/sipalgd.log"; finish e2e-calls; exit 1; }
 
 scenario_outbound
 scenario_incoming_after_timeout

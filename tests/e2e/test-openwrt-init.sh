@@ -50,7 +50,18 @@ sed -e "s/option enabled '0'/option enabled '1'/" -e "s/list sip_port '5060'/lis
 	-e "s/option external_address ''/option external_address '203.0.113.3'/" \
 	-e "s/option log_level 'info'/option log_level 'debug'/" \
 	"$SIPALG_TOP/openwrt/files/sipalg.config" >"$SHIM_DIR/sipalg.uci"
+# As fw4 does for a zone with helper 'sip': the kernel's helper assigned to SIP flows. Only
+# while start_service runs, and no SIP crosses the router meanwhile.
+in_ns router nft -f - <<'NFT'
+table inet labhelper {
+	ct helper sip { type "sip" protocol udp; }
+	chain prerouting { type filter hook prerouting priority filter; udp dport 5060 ct helper set "sip"; }
+}
+NFT
 check "start_service succeeds" init start_service
+check "with the kernel's SIP helper active, it warns and names the fw4 option" \
+	grep -q "kernel's SIP helper is active too; set firewall.@zone\[<wan zone>\].auto_helper='0'" "$SHIM_DIR/log"
+in_ns router nft delete table inet labhelper
 echo "     procd command: $(tr '\n' ' ' <"$SHIM_DIR/command")"
 check "procd is asked for sipalgd on the networks' devices" \
 	grep -qx -- "--wan" "$SHIM_DIR/command"
