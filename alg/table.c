@@ -20,7 +20,7 @@ static void report(struct alg_table *t, const struct table_binding *b, enum tabl
 
 static struct table_binding *find_priv(struct alg_table *t, struct alg_endpoint priv)
 {
-	for (size_t i = 0; i < TABLE_MAX_BINDINGS; i++)
+	for (size_t i = 0; i < t->bind_top; i++)
 		if (t->bind[i].in_use && t->bind[i].priv.ip == priv.ip && t->bind[i].priv.port == priv.port)
 			return &t->bind[i];
 	return NULL;
@@ -28,7 +28,7 @@ static struct table_binding *find_priv(struct alg_table *t, struct alg_endpoint 
 
 static struct table_binding *find_pub(struct alg_table *t, uint16_t pub)
 {
-	for (size_t i = 0; i < TABLE_MAX_BINDINGS; i++)
+	for (size_t i = 0; i < t->bind_top; i++)
 		if (t->bind[i].in_use && t->bind[i].pub_port == pub)
 			return &t->bind[i];
 	return NULL;
@@ -133,6 +133,8 @@ static struct table_binding *bind(struct alg_table *t, struct alg_endpoint priv,
 	for (size_t i = 0; i < TABLE_MAX_BINDINGS; i++) {
 		if (t->bind[i].in_use)
 			continue;
+		if (i >= t->bind_top)
+			t->bind_top = i + 1;
 		b = &t->bind[i];
 		memset(b, 0, sizeof(*b));
 		b->in_use = 1;
@@ -154,7 +156,7 @@ static struct table_dialog *find_dialog(struct alg_table *t, const char *msg, st
 	uint32_t n = id.len < TABLE_CALL_ID_MAX ? id.len : TABLE_CALL_ID_MAX;
 	struct table_dialog *free_slot = NULL;
 
-	for (size_t i = 0; i < TABLE_MAX_DIALOGS; i++) {
+	for (size_t i = 0; i < t->dialog_top; i++) {
 		struct table_dialog *d = &t->dialog[i];
 
 		if (!d->in_use) {
@@ -165,7 +167,11 @@ static struct table_dialog *find_dialog(struct alg_table *t, const char *msg, st
 		if (d->call_id_len == id.len && memcmp(d->call_id, msg + id.off, n) == 0)
 			return d;
 	}
-	if (!create || !free_slot)
+	if (!create)
+		return NULL;
+	if (!free_slot && t->dialog_top < TABLE_MAX_DIALOGS)
+		free_slot = &t->dialog[t->dialog_top++];
+	if (!free_slot)
 		return NULL;
 	memset(free_slot, 0, sizeof(*free_slot));
 	free_slot->in_use = 1;
@@ -183,7 +189,7 @@ static void end_dialog(struct alg_table *t, struct table_dialog *d)
 {
 	int di = dialog_index(t, d);
 
-	for (size_t i = 0; i < TABLE_MAX_BINDINGS; i++)
+	for (size_t i = 0; i < t->bind_top; i++)
 		if (t->bind[i].in_use && t->bind[i].kind == ALG_PORT_MEDIA && t->bind[i].dialog == di)
 			remove_binding(t, &t->bind[i]);
 	d->in_use = 0;
@@ -195,7 +201,7 @@ static void end_dialog(struct alg_table *t, struct table_dialog *d)
 static struct table_binding *stream_binding(struct alg_table *t, int di, uint8_t stream, uint8_t rtcp,
 					    uint32_t ip)
 {
-	for (size_t i = 0; i < TABLE_MAX_BINDINGS; i++) {
+	for (size_t i = 0; i < t->bind_top; i++) {
 		struct table_binding *b = &t->bind[i];
 
 		if (b->in_use && b->kind == ALG_PORT_MEDIA && b->dialog == di && b->stream == stream &&
@@ -231,7 +237,7 @@ static void refresh_dialog(struct alg_table *t, struct table_dialog *d, int64_t 
 	int di = dialog_index(t, d);
 
 	d->expires = until;
-	for (size_t i = 0; i < TABLE_MAX_BINDINGS; i++)
+	for (size_t i = 0; i < t->bind_top; i++)
 		if (t->bind[i].in_use && t->bind[i].kind == ALG_PORT_MEDIA && t->bind[i].dialog == di)
 			extend(t, &t->bind[i], until);
 }
@@ -245,7 +251,7 @@ static void note_peer(struct alg_table *t, struct table_dialog *d, uint8_t strea
 	if (stream >= TABLE_MAX_STREAMS || d->peer[stream] == peer)
 		return;
 	d->peer[stream] = peer;
-	for (size_t i = 0; i < TABLE_MAX_BINDINGS; i++) {
+	for (size_t i = 0; i < t->bind_top; i++) {
 		struct table_binding *b = &t->bind[i];
 
 		if (b->in_use && b->kind == ALG_PORT_MEDIA && b->dialog == di && b->stream == stream) {
@@ -317,7 +323,7 @@ void table_apply(struct alg_table *t, const struct alg_result *res, const char *
 
 void table_media_seen(struct alg_table *t, int di, int64_t now)
 {
-	if (di >= 0 && di < TABLE_MAX_DIALOGS && t->dialog[di].in_use && now > t->dialog[di].media_seen)
+	if (di >= 0 && (size_t)di < t->dialog_top && t->dialog[di].in_use && now > t->dialog[di].media_seen)
 		t->dialog[di].media_seen = now;
 }
 
@@ -325,7 +331,7 @@ int64_t table_expire(struct alg_table *t, int64_t now)
 {
 	int64_t next = INT64_MAX;
 
-	for (size_t i = 0; i < TABLE_MAX_DIALOGS; i++) {
+	for (size_t i = 0; i < t->dialog_top; i++) {
 		struct table_dialog *d = &t->dialog[i];
 		int64_t end = d->expires;
 
@@ -338,7 +344,7 @@ int64_t table_expire(struct alg_table *t, int64_t now)
 		else if (end < next)
 			next = end;
 	}
-	for (size_t i = 0; i < TABLE_MAX_BINDINGS; i++) {
+	for (size_t i = 0; i < t->bind_top; i++) {
 		struct table_binding *b = &t->bind[i];
 
 		if (!b->in_use)
@@ -353,9 +359,9 @@ int64_t table_expire(struct alg_table *t, int64_t now)
 
 void table_clear(struct alg_table *t)
 {
-	for (size_t i = 0; i < TABLE_MAX_DIALOGS; i++)
+	for (size_t i = 0; i < t->dialog_top; i++)
 		t->dialog[i].in_use = 0;
-	for (size_t i = 0; i < TABLE_MAX_BINDINGS; i++)
+	for (size_t i = 0; i < t->bind_top; i++)
 		if (t->bind[i].in_use)
 			remove_binding(t, &t->bind[i]);
 }

@@ -72,6 +72,9 @@ struct alg_table {
 	uint32_t self_ip;
 	size_t n_proposed;
 	struct alg_binding proposed[TABLE_MAX_PROPOSED];
+	/* Slots at and above these were never used: scans stop there, so a lookup costs what
+	 * the live bindings cost, not the table's capacity. */
+	size_t bind_top, dialog_top;
 	struct table_binding bind[TABLE_MAX_BINDINGS];
 	struct table_dialog dialog[TABLE_MAX_DIALOGS];
 };

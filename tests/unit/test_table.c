@@ -298,6 +298,32 @@ static void silent_answered_call_ends_after_media_timeout(void **state)
 	assert_int_equal(media_bindings(), 0);
 }
 
+static void freed_slots_are_reused_and_later_bindings_still_found(void **state)
+{
+	size_t len, len2;
+	char *msg = fixture("zoiper-invite-stun-off", &len);
+	char *other = replace_all(msg, len, "YTQ5ZGM3", "QQQQQQQQ", &len2);
+	struct run r;
+	size_t top;
+
+	(void)state;
+	step(&r, ALG_OUT, msg, len, 100, provider); /* slots 0-2: signaling, rtp, rtcp */
+	run_free(&r);
+	step_fixture(&r, ALG_OUT, "register-out", 101, provider); /* slot 3: the desk phone */
+	run_free(&r);
+	step_fixture(&r, ALG_OUT, "bye-out", 102, provider); /* frees slots 1-2 */
+	run_free(&r);
+	top = table.bind_top;
+	assert_non_null(binding_of(0xc0a80166, 5060)); /* above the freed slots: still found */
+	step(&r, ALG_OUT, other, len2, 103, provider); /* a new call takes the freed slots */
+	run_free(&r);
+	assert_int_equal(table.bind_top, top);
+	assert_int_equal(binding_of(0xc0a80165, 8000)->pub_port, 8000);
+	assert_non_null(binding_of(0xc0a80166, 5060));
+	free(msg);
+	free(other);
+}
+
 static void repeated_messages_do_not_churn_the_mirror(void **state)
 {
 	struct run r;
@@ -325,6 +351,7 @@ int main(void)
 		cmocka_unit_test_setup(registration_keeps_phone_reachable_until_expiry, reset),
 		cmocka_unit_test_setup(abandoned_dialog_expires, reset),
 		cmocka_unit_test_setup(silent_answered_call_ends_after_media_timeout, reset),
+		cmocka_unit_test_setup(freed_slots_are_reused_and_later_bindings_still_found, reset),
 		cmocka_unit_test_setup(repeated_messages_do_not_churn_the_mirror, reset),
 	};
 	return cmocka_run_group_tests_name("table", tests, setup_osip, NULL);
