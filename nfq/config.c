@@ -97,11 +97,20 @@ static int network_name(const char *v)
 	return 0;
 }
 
-static int set_option(struct sipalg_config *c, const char *name, const char *v, int is_list,
-		      int *ports_listed, char *err, size_t cap)
+int config_log_level(const char *name)
 {
 	static const char *const levels[] = { "err", "warning", "notice", "info", "debug" };
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
+
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (strcmp(name, levels[i]) == 0)
+			return prio[i];
+	return -1;
+}
+
+static int set_option(struct sipalg_config *c, const char *name, const char *v, int is_list,
+		      int *ports_listed, char *err, size_t cap)
+{
 	unsigned long n, lo, hi;
 	const char *dash;
 
@@ -162,13 +171,9 @@ static int set_option(struct sipalg_config *c, const char *name, const char *v, 
 			return fail(err, cap, "option queue '%s': expected a queue number 0-65535", v);
 		c->queue = (uint16_t)n;
 	} else if (strcmp(name, "log_level") == 0) {
-		size_t i;
-
-		for (i = 0; i < sizeof(levels) / sizeof(levels[0]) && strcmp(v, levels[i]); i++)
-			;
-		if (i == sizeof(levels) / sizeof(levels[0]))
+		c->log_level = config_log_level(v);
+		if (c->log_level < 0)
 			return fail(err, cap, "option log_level '%s': expected err, warning, notice, info or debug", v);
-		c->log_level = prio[i];
 	} else {
 		return fail(err, cap, "option %s: unknown option (a typo?)", name);
 	}

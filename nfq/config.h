@@ -30,6 +30,9 @@ struct sipalg_config {
 
 void config_defaults(struct sipalg_config *c);
 
+/* The syslog priority named err, warning, notice, info or debug; -1 for anything else. */
+int config_log_level(const char *name);
+
 /* Parses the `config sipalg` section of a UCI file over the defaults. On a bad value it
  * returns -1 and writes into err a line naming the option and the value. */
 int config_parse(const char *buf, size_t len, struct sipalg_config *c, char *err, size_t err_cap);

@@ -54,7 +54,7 @@ struct daemon {
 	uint8_t pkt_out[0xffff];
 };
 
-/* Defaults; issue 4 makes them settings. */
+/* The table's settings before the config file and the command line have their say. */
 static const struct table_config table_defaults = {
 	.port_min = 16384,
 	.port_max = 32767,
@@ -189,6 +189,19 @@ static void follow_wan_address(struct daemon *d)
 		use_public_address(d, addr);
 }
 
+/* The settings of a config file, at start and at reload. */
+static void apply_config(const struct sipalg_config *c, struct options *o, struct table_config *tc)
+{
+	log_level = c->log_level;
+	o->have_public = c->external_address != 0;
+	o->public_ip = c->external_address;
+	o->media_timeout = c->media_timeout;
+	tc->media_timeout = c->media_timeout;
+	tc->port_min = c->media_port_min;
+	tc->port_max = c->media_port_max;
+	tc->registrar_only = c->inbound == INBOUND_REGISTRAR;
+}
+
 /* SIGHUP: the config file again. What can change in place does, calls and bindings stay;
  * the queue and the interfaces need a restart (the init script passes them on the command
  * line, so procd restarts when they change). A bad file changes nothing. */
@@ -204,13 +217,7 @@ static void reload_config(struct daemon *d)
 		log_err("reload: %s: %s; keeping the running settings", d->opt.config, err);
 		return;
 	}
-	log_level = c.log_level;
-	d->table.cfg.media_timeout = c.media_timeout;
-	d->table.cfg.port_min = c.media_port_min;
-	d->table.cfg.port_max = c.media_port_max;
-	d->table.cfg.registrar_only = c.inbound == INBOUND_REGISTRAR;
-	d->opt.have_public = c.external_address != 0;
-	d->opt.public_ip = c.external_address;
+	apply_config(&c, &d->opt, &d->table.cfg);
 	follow_wan_address(d);
 	if (c.queue != d->opt.queue)
 		log_warn("reload: option queue changed; it takes effect at the next restart");
@@ -276,30 +283,8 @@ static int load_config(int argc, char **argv, struct options *o, struct table_co
 		exit(0);
 	}
 	o->queue = c.queue;
-	if (c.external_address) {
-		o->public_ip = c.external_address;
-		o->have_public = 1;
-	}
-	o->media_timeout = c.media_timeout;
-	log_level = c.log_level;
-	tc->port_min = c.media_port_min;
-	tc->port_max = c.media_port_max;
-	tc->registrar_only = c.inbound == INBOUND_REGISTRAR;
+	apply_config(&c, o, tc);
 	return 0;
-}
-
-static int parse_level(const char *s)
-{
-	static const struct {
-		const char *name;
-		int level;
-	} levels[] = { { "err", LOG_ERR },       { "warning", LOG_WARNING }, { "notice", LOG_NOTICE },
-		       { "info", LOG_INFO },     { "debug", LOG_DEBUG } };
-
-	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-		if (strcmp(s, levels[i].name) == 0)
-			return levels[i].level;
-	return -1;
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -353,7 +338,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return bad_option("--media-timeout", optarg, "expected seconds, 0-86400");
 			break;
 		case 'v':
-			log_level = parse_level(optarg);
+			log_level = config_log_level(optarg);
 			if (log_level < 0)
 				return bad_option("--log-level", optarg, "expected err, warning, notice, info or debug");
 			break;
