@@ -44,23 +44,20 @@ enum packet_kind packet_decode(const uint8_t *data, size_t len, struct udp_packe
 	return PACKET_UDP;
 }
 
-size_t packet_rewrite(const uint8_t *data, size_t len, const char *payload, size_t payload_len,
-		      uint8_t *out, size_t cap)
+size_t packet_rewrite(const uint8_t *data, size_t len, const struct udp_packet *u,
+		      const char *payload, size_t payload_len, uint8_t *out, size_t cap)
 {
-	struct udp_packet u;
 	struct pkt_buff *pb;
 	struct iphdr *ip;
 	size_t n = 0, grow;
 
-	if (packet_decode(data, len, &u) != PACKET_UDP)
-		return 0;
-	grow = payload_len > u.payload_len ? payload_len - u.payload_len : 0;
+	grow = payload_len > u->payload_len ? payload_len - u->payload_len : 0;
 	pb = pktb_alloc(AF_INET, (void *)data, len, grow);
 	if (!pb)
 		return 0;
 	ip = nfq_ip_get_hdr(pb);
 	if (ip && nfq_ip_set_transport_header(pb, ip) == 0 &&
-	    nfq_udp_mangle_ipv4(pb, 0, (unsigned)u.payload_len, payload, (unsigned)payload_len) &&
+	    nfq_udp_mangle_ipv4(pb, 0, (unsigned)u->payload_len, payload, (unsigned)payload_len) &&
 	    pktb_len(pb) <= cap && pktb_len(pb) <= 0xffff) {
 		n = pktb_len(pb);
 		memcpy(out, pktb_data(pb), n);

@@ -482,7 +482,7 @@ static void on_packet(void *ctx, struct queue *q, const struct queued_packet *p)
 		queue_verdict(q, p->id, NULL, 0);
 		return;
 	}
-	n = packet_rewrite(p->data, p->len, d->msg_out, res.out_len, d->pkt_out, sizeof(d->pkt_out));
+	n = packet_rewrite(p->data, p->len, &u, d->msg_out, res.out_len, d->pkt_out, sizeof(d->pkt_out));
 	if (n == 0) {
 		d->count.errors++;
 		log_warn("could not rewrite a %zu-byte packet; passing it unchanged", p->len);
