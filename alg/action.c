@@ -96,6 +96,14 @@ const char *alg_reason_str(enum alg_reason r)
 		[ALG_TOO_MANY_EDITS] = "too many addresses to rewrite",
 		[ALG_TOO_MANY_ACTIONS] = "too many bindings or streams",
 		[ALG_NO_ROOM] = "translated message too large",
+		[ALG_TOO_LARGE] = "message larger than max_message_size",
+		[ALG_FOREIGN_ADDRESS] = "names another LAN host's address",
+		[ALG_LIMIT_REGISTRATIONS] = "limit max_registrations_per_host",
+		[ALG_LIMIT_DIALOGS] = "limit max_calls",
+		[ALG_LIMIT_CALL_PINHOLES] = "limit max_pinholes_per_call",
+		[ALG_LIMIT_HOST_PINHOLES] = "limit max_pinholes_per_host",
+		[ALG_LIMIT_PINHOLES] = "limit max_pinholes",
+		[ALG_LIMIT_PINHOLE_RATE] = "limit max_new_pinholes_per_second",
 	};
 	return (unsigned)r < ALG_REASON_COUNT && names[r] ? names[r] : "unknown";
 }

@@ -47,6 +47,9 @@ struct alg_config {
 	/* With no public_port, every port is kept. Coming in, a public port nobody claims
 	 * belongs to the packet's LAN destination, same port. */
 	struct alg_nat nat;
+	/* Limits; 0 takes the built-in maximum (65535 bytes, SIP_MAX_HEADERS headers). */
+	size_t max_message;
+	size_t max_headers;
 };
 
 /* A fixed list of bindings as an alg_nat; ports without a binding are kept. */
@@ -88,6 +91,15 @@ enum alg_reason {
 	ALG_TOO_MANY_EDITS,
 	ALG_TOO_MANY_ACTIONS,
 	ALG_NO_ROOM,          /* the translated message does not fit the output buffer */
+	ALG_TOO_LARGE,        /* longer than the max_message limit */
+	ALG_FOREIGN_ADDRESS,  /* a LAN sender names another LAN host (policy: own address only) */
+	/* Limits of the binding table (table_admit) */
+	ALG_LIMIT_REGISTRATIONS,   /* signaling bindings per LAN host */
+	ALG_LIMIT_DIALOGS,         /* concurrent calls */
+	ALG_LIMIT_CALL_PINHOLES,   /* pinholes per call */
+	ALG_LIMIT_HOST_PINHOLES,   /* pinholes per LAN host */
+	ALG_LIMIT_PINHOLES,        /* pinholes in all */
+	ALG_LIMIT_PINHOLE_RATE,    /* new pinholes per second per LAN host */
 	ALG_REASON_COUNT
 };
 

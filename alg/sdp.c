@@ -267,11 +267,15 @@ static int open_stream(struct xlate *x, const struct sdp_scan *sc, size_t i)
 
 	if (s->port_val == 0 || !c->present || !c->ipv4 || !xlate_is_lan(x, c->ip))
 		return 0; /* declined, or a public (STUN, SBC) address the phone handles itself */
+	if (xlate_check_own(x, c->ip))
+		return -1;
 	a = stream_action(x, sc, i, ALG_ACT_MEDIA_OPEN);
 	if (!a)
 		return -1;
 	a->pub_port = xlate_public_port(x, a->priv, ALG_PORT_MEDIA);
 	if (a->pub_port != s->port_val && xlate_edit_port(x, s->port, a->pub_port))
+		return -1;
+	if (a->rtcp.port && xlate_is_lan(x, a->rtcp.ip) && xlate_check_own(x, a->rtcp.ip))
 		return -1;
 	if (!a->rtcp.port || !xlate_is_lan(x, a->rtcp.ip) || (!s->rtcp_val && a->pub_port == 65535)) {
 		a->rtcp = (struct alg_endpoint){ 0, 0 };

@@ -34,6 +34,40 @@ static struct table_binding *find_pub(struct alg_table *t, uint16_t pub)
 	return NULL;
 }
 
+/* The rate slot of LAN host ip: its own, else the one idle longest. */
+static struct table_rate *rate_slot(struct alg_table *t, uint32_t ip)
+{
+	struct table_rate *oldest = &t->rate[0];
+
+	for (size_t i = 0; i < TABLE_RATE_SLOTS; i++) {
+		if (t->rate[i].ip == ip)
+			return &t->rate[i];
+		if (t->rate[i].second < oldest->second)
+			oldest = &t->rate[i];
+	}
+	*oldest = (struct table_rate){ ip, 0, 0 };
+	return oldest;
+}
+
+static uint32_t new_this_second(struct alg_table *t, uint32_t ip, int64_t now)
+{
+	for (size_t i = 0; i < TABLE_RATE_SLOTS; i++)
+		if (t->rate[i].ip == ip && t->rate[i].second == now)
+			return t->rate[i].n;
+	return 0;
+}
+
+static void count_new_pinhole(struct alg_table *t, uint32_t ip, int64_t now)
+{
+	struct table_rate *r = rate_slot(t, ip);
+
+	if (r->second != now) {
+		r->second = now;
+		r->n = 0;
+	}
+	r->n++;
+}
+
 /* A public port is taken by a binding, by a proposal of this message, or as the implied RTCP
  * port (one up) of a proposed media port. */
 static int port_taken(struct alg_table *t, uint16_t p)
@@ -150,8 +184,26 @@ static struct table_binding *bind(struct alg_table *t, struct alg_endpoint priv,
 	return NULL; /* full: the message was translated, the NAT's own mapping will have to do */
 }
 
+enum dialog_create { DIALOG_FIND, DIALOG_FROM_LAN, DIALOG_FROM_WAN };
+
+/* A slot for a new dialog: a free one, else the one the WAN side spoke of longest ago (it
+ * holds no pinhole), so that strangers' INVITEs cannot crowd out the LAN's calls. */
+static struct table_dialog *dialog_slot(struct alg_table *t, struct table_dialog *free_slot)
+{
+	struct table_dialog *oldest = NULL;
+
+	if (free_slot)
+		return free_slot;
+	if (t->dialog_top < TABLE_MAX_DIALOGS)
+		return &t->dialog[t->dialog_top++];
+	for (size_t i = 0; i < t->dialog_top; i++)
+		if (!t->dialog[i].from_lan && (!oldest || t->dialog[i].expires < oldest->expires))
+			oldest = &t->dialog[i];
+	return oldest;
+}
+
 static struct table_dialog *find_dialog(struct alg_table *t, const char *msg, struct alg_span id,
-					int create)
+					enum dialog_create create)
 {
 	uint32_t n = id.len < TABLE_CALL_ID_MAX ? id.len : TABLE_CALL_ID_MAX;
 	struct table_dialog *free_slot = NULL;
@@ -167,10 +219,9 @@ static struct table_dialog *find_dialog(struct alg_table *t, const char *msg, st
 		if (d->call_id_len == id.len && memcmp(d->call_id, msg + id.off, n) == 0)
 			return d;
 	}
-	if (!create)
+	if (create == DIALOG_FIND)
 		return NULL;
-	if (!free_slot && t->dialog_top < TABLE_MAX_DIALOGS)
-		free_slot = &t->dialog[t->dialog_top++];
+	free_slot = dialog_slot(t, free_slot);
 	if (!free_slot)
 		return NULL;
 	memset(free_slot, 0, sizeof(*free_slot));
@@ -219,6 +270,8 @@ static void open_media(struct alg_table *t, struct table_dialog *d, uint8_t stre
 
 	if (old && old->priv.port != priv.port)
 		remove_binding(t, old); /* a re-offer moved the stream */
+	if (!find_priv(t, priv))
+		count_new_pinhole(t, priv.ip, t->now);
 	b = bind(t, priv, pub, ALG_PORT_MEDIA, d->expires);
 	if (!b)
 		return;
@@ -246,6 +299,8 @@ static void note_peer(struct alg_table *t, struct table_dialog *d, uint8_t strea
 {
 	int di = dialog_index(t, d);
 
+	if (peer == 0)
+		return; /* c=0.0.0.0 (RFC 2543 hold) names nobody: it must not open the pinhole to all */
 	if (peer == t->self_ip)
 		peer = 0;
 	if (stream >= TABLE_MAX_STREAMS || d->peer[stream] == peer)
@@ -261,38 +316,144 @@ static void note_peer(struct alg_table *t, struct table_dialog *d, uint8_t strea
 	}
 }
 
-void table_apply(struct alg_table *t, const struct alg_result *res, const char *msg, int64_t now)
+/* Live bindings of a kind, of one host (ip 0: any) and of one dialog (di -1: any). */
+static uint32_t count_bindings(const struct alg_table *t, enum alg_port_kind kind, uint32_t ip, int di)
 {
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < t->bind_top; i++) {
+		const struct table_binding *b = &t->bind[i];
+
+		n += b->in_use && b->kind == kind && (!ip || b->priv.ip == ip) && (di < 0 || b->dialog == di);
+	}
+	return n;
+}
+
+static int over(uint32_t limit, uint32_t have, uint32_t adding)
+{
+	return limit && adding && have + adding > limit;
+}
+
+/* The endpoints a message would bind anew: signaling and media, each with its host. */
+struct admission {
+	size_t n;
+	struct {
+		struct alg_endpoint ep;
+		enum alg_port_kind kind;
+	} e[2 * ALG_MAX_ACTIONS];
+};
+
+static void admit_add(struct alg_table *t, struct admission *ad, struct alg_endpoint ep,
+		      enum alg_port_kind kind)
+{
+	if (!ep.port || find_priv(t, ep))
+		return;
+	for (size_t i = 0; i < ad->n; i++)
+		if (ad->e[i].ep.ip == ep.ip && ad->e[i].ep.port == ep.port)
+			return;
+	ad->e[ad->n].ep = ep;
+	ad->e[ad->n++].kind = kind;
+}
+
+static uint32_t admit_count(const struct admission *ad, enum alg_port_kind kind, uint32_t ip)
+{
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < ad->n; i++)
+		n += ad->e[i].kind == kind && (!ip || ad->e[i].ep.ip == ip);
+	return n;
+}
+
+enum alg_reason table_admit(struct alg_table *t, const struct alg_result *res, const char *msg,
+			    int64_t now)
+{
+	const struct table_config *c = &t->cfg;
+	struct table_dialog *d = NULL;
+	struct admission ad = { 0 };
+	uint32_t media;
+
 	for (size_t i = 0; i < res->n_actions; i++) {
 		const struct alg_action *a = &res->actions[i];
-		int opens = a->kind == ALG_ACT_MEDIA_OPEN || a->kind == ALG_ACT_MEDIA_PEER;
+
+		if (a->kind == ALG_ACT_SIGNALING)
+			admit_add(t, &ad, a->priv, ALG_PORT_SIGNALING);
+		if (a->kind != ALG_ACT_MEDIA_OPEN)
+			continue;
+		admit_add(t, &ad, a->priv, ALG_PORT_MEDIA);
+		admit_add(t, &ad, a->rtcp, ALG_PORT_MEDIA);
+		if (!d) {
+			d = find_dialog(t, msg, a->call_id, DIALOG_FIND);
+			if (!d || !d->from_lan) { /* a new call from the LAN's point of view */
+				uint32_t calls = 0;
+
+				for (size_t k = 0; k < t->dialog_top; k++)
+					calls += t->dialog[k].in_use && t->dialog[k].from_lan;
+				if (over(c->max_dialogs, calls, 1))
+					return ALG_LIMIT_DIALOGS;
+			}
+		}
+	}
+	for (size_t i = 0; i < ad.n; i++) {
+		uint32_t ip = ad.e[i].ep.ip;
+
+		if (ad.e[i].kind == ALG_PORT_SIGNALING) {
+			if (over(c->max_registrations_per_host, count_bindings(t, ALG_PORT_SIGNALING, ip, -1),
+				 admit_count(&ad, ALG_PORT_SIGNALING, ip)))
+				return ALG_LIMIT_REGISTRATIONS;
+			continue;
+		}
+		media = admit_count(&ad, ALG_PORT_MEDIA, ip);
+		if (over(c->max_pinholes_per_host, count_bindings(t, ALG_PORT_MEDIA, ip, -1), media))
+			return ALG_LIMIT_HOST_PINHOLES;
+		if (over(c->max_new_pinholes_per_sec, new_this_second(t, ip, now), media))
+			return ALG_LIMIT_PINHOLE_RATE;
+	}
+	media = admit_count(&ad, ALG_PORT_MEDIA, 0);
+	if (d && d->from_lan &&
+	    over(c->max_pinholes_per_call, count_bindings(t, ALG_PORT_MEDIA, 0, dialog_index(t, d)), media))
+		return ALG_LIMIT_CALL_PINHOLES;
+	if ((!d || !d->from_lan) && over(c->max_pinholes_per_call, 0, media))
+		return ALG_LIMIT_CALL_PINHOLES;
+	if (over(c->max_pinholes, count_bindings(t, ALG_PORT_MEDIA, 0, -1), media))
+		return ALG_LIMIT_PINHOLES;
+	return ALG_OK;
+}
+
+void table_apply(struct alg_table *t, const struct alg_result *res, const char *msg, int64_t now)
+{
+	t->now = now;
+	for (size_t i = 0; i < res->n_actions; i++) {
+		const struct alg_action *a = &res->actions[i];
+		enum dialog_create create = a->kind == ALG_ACT_MEDIA_OPEN ? DIALOG_FROM_LAN :
+					    a->kind == ALG_ACT_MEDIA_PEER ? DIALOG_FROM_WAN : DIALOG_FIND;
 		struct table_dialog *d = NULL;
 		struct table_binding *b;
 
 		if (a->kind != ALG_ACT_SIGNALING && a->kind != ALG_ACT_REGISTERED) {
-			d = find_dialog(t, msg, a->call_id, opens);
+			d = find_dialog(t, msg, a->call_id, create);
 			if (!d)
 				continue;
+			if (create == DIALOG_FROM_LAN)
+				d->from_lan = 1;
 			if (!d->media_seen)
 				d->media_seen = now;
-			if (opens || a->kind == ALG_ACT_ANSWERED)
-				refresh_dialog(t, d, now + t->cfg.dialog_idle);
+			if (create != DIALOG_FIND || a->kind == ALG_ACT_ANSWERED)
+				refresh_dialog(t, d, now + (d->from_lan ? t->cfg.dialog_idle : TABLE_UNCONFIRMED_IDLE));
 		}
 		switch (a->kind) {
 		case ALG_ACT_SIGNALING:
 			bind(t, a->priv, a->pub_port, ALG_PORT_SIGNALING, now + t->cfg.signaling_idle);
 			break;
 		case ALG_ACT_REGISTERED:
+			/* The WAN side confirms a binding the phone's REGISTER made; it never makes one. */
 			b = find_priv(t, a->priv);
+			if (!b || b->kind != ALG_PORT_SIGNALING || b->pub_port != a->pub_port)
+				break;
 			if (a->expires == 0) {
-				if (b && b->kind == ALG_PORT_SIGNALING)
-					remove_binding(t, b);
+				remove_binding(t, b);
 				break;
 			}
-			b = bind(t, a->priv, a->pub_port, ALG_PORT_SIGNALING,
-				 now + a->expires + t->cfg.register_grace);
-			if (!b)
-				break;
+			extend(t, b, now + a->expires + t->cfg.register_grace);
 			b->registered = 1;
 			if (t->cfg.registrar_only && b->peer != a->from) {
 				b->peer = a->from;

@@ -14,6 +14,10 @@
 #define TABLE_MAX_STREAMS 8
 #define TABLE_CALL_ID_MAX 128
 #define TABLE_MAX_PROPOSED 32
+#define TABLE_RATE_SLOTS 64
+/* A call only the WAN side has spoken of (an INVITE's offer) is kept this long unless a LAN
+ * phone takes part: RFC 3261's Timer C, the longest an INVITE may ring at a proxy. */
+#define TABLE_UNCONFIRMED_IDLE 180
 
 struct table_config {
 	uint16_t port_min, port_max; /* public ports to use when a phone's own port is taken */
@@ -22,6 +26,14 @@ struct table_config {
 	uint32_t register_grace;      /* seconds added to a registration's expiry */
 	uint32_t media_timeout;       /* an answered call without media this long ends; 0: never */
 	int registrar_only;           /* a registered phone takes requests from its registrar only */
+	/* Limits, checked by table_admit; 0: none beyond the table's capacity. Per host means
+	 * per LAN address, so that one phone cannot use up what the others need. */
+	uint32_t max_registrations_per_host; /* signaling bindings */
+	uint32_t max_dialogs;                /* calls a LAN phone takes part in */
+	uint32_t max_pinholes_per_call;      /* media bindings (RTP and RTCP each count) */
+	uint32_t max_pinholes_per_host;
+	uint32_t max_pinholes;
+	uint32_t max_new_pinholes_per_sec;   /* per host */
 };
 
 struct table_binding {
@@ -47,6 +59,7 @@ struct table_binding {
 struct table_dialog {
 	int in_use;
 	int answered;
+	int from_lan;      /* a LAN phone announced media in it; else only the WAN spoke of it */
 	uint32_t call_id_len;
 	char call_id[TABLE_CALL_ID_MAX]; /* the first bytes; call_id_len is the whole length */
 	uint32_t peer[TABLE_MAX_STREAMS];
@@ -58,6 +71,13 @@ enum table_change {
 	TABLE_ADDED,
 	TABLE_UPDATED, /* peer or lifetime changed */
 	TABLE_REMOVED,
+};
+
+/* New pinholes of one LAN host in one second. */
+struct table_rate {
+	uint32_t ip;
+	int64_t second;
+	uint32_t n;
 };
 
 typedef void table_change_fn(void *ctx, const struct table_binding *b, enum table_change c);
@@ -75,6 +95,7 @@ struct alg_table {
 	/* Slots at and above these were never used: scans stop there, so a lookup costs what
 	 * the live bindings cost, not the table's capacity. */
 	size_t bind_top, dialog_top;
+	struct table_rate rate[TABLE_RATE_SLOTS];
 	struct table_binding bind[TABLE_MAX_BINDINGS];
 	struct table_dialog dialog[TABLE_MAX_DIALOGS];
 };
@@ -85,7 +106,14 @@ void table_init(struct alg_table *t, const struct table_config *cfg, table_chang
  * endpoints get proposed ports (their own when free) that table_apply then takes. */
 struct alg_nat table_nat(struct alg_table *t, int64_t now);
 
-/* Takes the actions of a translated message: bindings, registrations, dialogs. */
+/* Whether the actions of a translated message fit the limits: ALG_OK, or the limit they
+ * would break (the message then passes untranslated and nothing is taken). */
+enum alg_reason table_admit(struct alg_table *t, const struct alg_result *res, const char *msg,
+			    int64_t now);
+
+/* Takes the actions of a translated message: bindings, registrations, dialogs. Only a LAN
+ * phone's own messages create bindings and pinholes; the WAN side's can only narrow,
+ * refresh or close what exists. */
 void table_apply(struct alg_table *t, const struct alg_result *res, const char *msg, int64_t now);
 
 /* The media of dialog index di flowed at time now (the caller watches the traffic). */

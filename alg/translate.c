@@ -33,6 +33,15 @@ int xlate_is_lan(const struct xlate *x, uint32_t ip)
 	return net_contains(x->cfg->lan, x->cfg->n_lan, ip);
 }
 
+int xlate_check_own(struct xlate *x, uint32_t ip)
+{
+	/* A LAN host binds and opens only its own address: otherwise a host (or a web page in
+	 * its browser: NAT Slipstreaming) could open the router to another LAN host. */
+	if (x->pkt->dir == ALG_OUT && x->pkt->src.ip && ip != x->pkt->src.ip)
+		return xlate_fail(x, ALG_FOREIGN_ADDRESS);
+	return 0;
+}
+
 uint16_t xlate_public_port(const struct xlate *x, struct alg_endpoint priv, enum alg_port_kind kind)
 {
 	const struct alg_nat *nat = &x->cfg->nat;
@@ -120,6 +129,8 @@ static int to_public(struct xlate *x, const struct hostport *hp, uint32_t expire
 	(void)expires;
 	if (!hp->ipv4 || !xlate_is_lan(x, hp->ip))
 		return 0;
+	if (xlate_check_own(x, hp->ip))
+		return -1;
 	pub = xlate_public_port(x, priv, ALG_PORT_SIGNALING);
 	for (size_t i = 0; i < x->res->n_actions; i++) {
 		a = &x->res->actions[i];
@@ -522,9 +533,17 @@ void alg_translate(const struct alg_config *cfg, const struct alg_packet *pkt, c
 	x.res = res;
 	x.edits.n = 0;
 
+	if (cfg->max_message && pkt->len > cfg->max_message) {
+		res->reason = ALG_TOO_LARGE;
+		return;
+	}
 	se = sip_msg_scan(pkt->msg, pkt->len, &x.msg);
 	if (se != SCAN_OK) {
 		res->reason = scan_reason(se);
+		return;
+	}
+	if (cfg->max_headers && x.msg.n_headers > cfg->max_headers) {
+		res->reason = ALG_TOO_MANY_HEADERS;
 		return;
 	}
 	if (translate(&x) || fix_content_length(&x)) {

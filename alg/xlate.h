@@ -30,6 +30,8 @@ struct xlate {
 };
 
 int xlate_is_lan(const struct xlate *x, uint32_t ip);
+/* Outbound, a LAN address must be the sender's own; -1 (ALG_FOREIGN_ADDRESS) when not. */
+int xlate_check_own(struct xlate *x, uint32_t ip);
 uint16_t xlate_public_port(const struct xlate *x, struct alg_endpoint priv, enum alg_port_kind kind);
 /* The private endpoint behind public port pub, or -1 when none is known. */
 int xlate_private(const struct xlate *x, uint16_t pub, struct alg_endpoint *priv);

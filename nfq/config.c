@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,41 @@ void config_defaults(struct sipalg_config *c)
 	c->inbound = INBOUND_REGISTRAR;
 	c->media_timeout = 60;
 	c->log_level = LOG_INFO;
+	c->limits = (struct sipalg_limits){
+		.max_message_size = 8192,
+		.max_headers = 64,
+		.max_registrations_per_host = 16,
+		.max_calls = 256,
+		.max_pinholes_per_call = 16,
+		.max_pinholes_per_host = 64,
+		.max_pinholes = 1024,
+		.max_new_pinholes_per_second = 20,
+	};
+}
+
+/* The limits: a name, where the value goes, and its range (the upper ends are the sizes of
+ * the daemon's tables: see alg/table.h and alg/sip_msg.h). */
+static const struct limit_option {
+	const char *name;
+	size_t offset;
+	uint32_t min, max;
+} limit_options[] = {
+	{ "max_message_size", offsetof(struct sipalg_limits, max_message_size), 1024, 65535 },
+	{ "max_headers", offsetof(struct sipalg_limits, max_headers), 16, 128 },
+	{ "max_registrations_per_host", offsetof(struct sipalg_limits, max_registrations_per_host), 1, 4096 },
+	{ "max_calls", offsetof(struct sipalg_limits, max_calls), 1, 1024 },
+	{ "max_pinholes_per_call", offsetof(struct sipalg_limits, max_pinholes_per_call), 2, 4096 },
+	{ "max_pinholes_per_host", offsetof(struct sipalg_limits, max_pinholes_per_host), 2, 4096 },
+	{ "max_pinholes", offsetof(struct sipalg_limits, max_pinholes), 2, 4096 },
+	{ "max_new_pinholes_per_second", offsetof(struct sipalg_limits, max_new_pinholes_per_second), 1, 100000 },
+};
+
+static const struct limit_option *limit_option(const char *name)
+{
+	for (size_t i = 0; i < sizeof(limit_options) / sizeof(limit_options[0]); i++)
+		if (strcmp(name, limit_options[i].name) == 0)
+			return &limit_options[i];
+	return NULL;
 }
 
 static int fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -111,6 +147,7 @@ int config_log_level(const char *name)
 static int set_option(struct sipalg_config *c, const char *name, const char *v, int is_list,
 		      int *ports_listed, char *err, size_t cap)
 {
+	const struct limit_option *lim = limit_option(name);
 	unsigned long n, lo, hi;
 	const char *dash;
 
@@ -170,6 +207,10 @@ static int set_option(struct sipalg_config *c, const char *name, const char *v, 
 		if (number(v, 65535, &n))
 			return fail(err, cap, "option queue '%s': expected a queue number 0-65535", v);
 		c->queue = (uint16_t)n;
+	} else if (lim) {
+		if (number(v, lim->max, &n) || n < lim->min)
+			return fail(err, cap, "option %s '%s': expected a number %u-%u", name, v, lim->min, lim->max);
+		*(uint32_t *)((char *)&c->limits + lim->offset) = (uint32_t)n;
 	} else if (strcmp(name, "log_level") == 0) {
 		c->log_level = config_log_level(v);
 		if (c->log_level < 0)

@@ -26,6 +26,16 @@ struct sipalg_config {
 	uint32_t external_address;       /* 0: the WAN interface's own */
 	uint16_t queue;
 	int log_level;                   /* syslog priority */
+	struct sipalg_limits {
+		uint32_t max_message_size;   /* bytes of one SIP message */
+		uint32_t max_headers;        /* header lines of one message */
+		uint32_t max_registrations_per_host;
+		uint32_t max_calls;
+		uint32_t max_pinholes_per_call;
+		uint32_t max_pinholes_per_host;
+		uint32_t max_pinholes;
+		uint32_t max_new_pinholes_per_second; /* per host */
+	} limits;
 };
 
 void config_defaults(struct sipalg_config *c);

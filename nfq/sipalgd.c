@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "alg.h"
 #include "config.h"
@@ -18,6 +19,7 @@
 #include "log.h"
 #include "nft.h"
 #include "packet.h"
+#include "privdrop.h"
 #include "queue.h"
 #include "status.h"
 #include "table.h"
@@ -26,12 +28,13 @@
 #define MAX_LAN_NETS 8
 
 struct options {
-	const char *wan, *lan, *control, *config;
+	const char *wan, *lan, *control, *config, *user;
 	uint16_t queue;
 	int have_public;
 	uint32_t public_ip;
 	int foreground;
 	long media_timeout;
+	struct sipalg_limits limits;
 };
 
 struct daemon {
@@ -200,6 +203,13 @@ static void apply_config(const struct sipalg_config *c, struct options *o, struc
 	tc->port_min = c->media_port_min;
 	tc->port_max = c->media_port_max;
 	tc->registrar_only = c->inbound == INBOUND_REGISTRAR;
+	o->limits = c->limits;
+	tc->max_registrations_per_host = c->limits.max_registrations_per_host;
+	tc->max_dialogs = c->limits.max_calls;
+	tc->max_pinholes_per_call = c->limits.max_pinholes_per_call;
+	tc->max_pinholes_per_host = c->limits.max_pinholes_per_host;
+	tc->max_pinholes = c->limits.max_pinholes;
+	tc->max_new_pinholes_per_sec = c->limits.max_new_pinholes_per_second;
 }
 
 /* SIGHUP: the config file again. What can change in place does, calls and bindings stay;
@@ -228,7 +238,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: sipalgd --wan IFACE --lan IFACE [--queue N] [--public IP] [--foreground]\n"
-		"               [--config FILE] [--log-level LEVEL]\n"
+		"               [--config FILE] [--log-level LEVEL] [--user NAME]\n"
 		"SIP ALG daemon: translates the SIP that the firewall diverts to NFQUEUE N.\n"
 		"  --wan IFACE        the internet side; its IPv4 address is the public address\n"
 		"  --lan IFACE        the phones' side; its IPv4 networks are the ones translated\n"
@@ -242,7 +252,10 @@ static void usage(FILE *f)
 		"  --media-timeout S  end an answered call whose media stopped for S seconds (after the\n"
 		"                     kernel's own UDP flow timeout); 0: never (default 60)\n"
 		"  --foreground       stay in the foreground and log to stderr (default: syslog)\n"
-		"  --log-level LEVEL  err, warning, notice, info (default) or debug\n");
+		"  --log-level LEVEL  err, warning, notice, info (default) or debug\n"
+		"  --user NAME        started as root, run as NAME once the sockets are open, with\n"
+		"                     CAP_NET_ADMIN only (default nobody)\n"
+		"Limits (max_message_size, max_calls, ...) are set in the config file.\n");
 }
 
 static int bad_option(const char *opt, const char *value, const char *why)
@@ -297,6 +310,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "media-timeout", required_argument, NULL, 'm' },
 		{ "config", required_argument, NULL, 'C' },
 		{ "firewall-args", no_argument, NULL, 'F' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -325,6 +339,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'f':
 			o->foreground = 1;
+			break;
+		case 'u':
+			o->user = optarg;
 			break;
 		case 'c':
 			o->control = optarg;
@@ -414,7 +431,9 @@ static size_t answer_control(void *ctx, const char *cmd, char *buf, size_t cap)
 static void on_packet(void *ctx, struct queue *q, const struct queued_packet *p)
 {
 	struct daemon *d = ctx;
-	struct alg_config cfg = { d->lan_nets, d->n_lan_nets, d->public_ip, { NULL, NULL, NULL } };
+	struct alg_config cfg = { .lan = d->lan_nets, .n_lan = d->n_lan_nets, .public_ip = d->public_ip,
+				  .max_message = d->opt.limits.max_message_size,
+				  .max_headers = d->opt.limits.max_headers };
 	struct alg_packet pkt;
 	struct alg_result res;
 	struct udp_packet u;
@@ -447,6 +466,8 @@ static void on_packet(void *ctx, struct queue *q, const struct queued_packet *p)
 	d->now = monotonic_seconds();
 	cfg.nat = table_nat(&d->table, d->now);
 	alg_translate(&cfg, &pkt, d->msg_out, sizeof(d->msg_out), &res);
+	if (res.reason == ALG_OK)
+		res.reason = table_admit(&d->table, &res, u.payload, d->now);
 	if (res.reason != ALG_OK) {
 		/* Logged the first time each reason is seen; counted always. */
 		if (d->count.reasons[res.reason]++ == 0)
@@ -529,6 +550,12 @@ int main(int argc, char **argv)
 	table_init(&d.table, &tcfg, mirror_change, &d);
 	d.table.self_ip = d.public_ip;
 	d.wan_watch = wan_watch_open();
+	if (privdrop(d.opt.user ? d.opt.user : "nobody")) {
+		nft_close(d.nft);
+		queue_close(d.queue);
+		control_close(d.control, d.opt.control);
+		return 1;
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -544,6 +571,13 @@ int main(int argc, char **argv)
 		 d.n_lan_nets == 1 ? "" : "s", d.table.cfg.port_min, d.table.cfg.port_max,
 		 d.table.cfg.registrar_only ? "the registrar" : "anyone", d.table.cfg.media_timeout,
 		 d.opt.config ? ", config " : "", d.opt.config ? d.opt.config : "");
+	log_info("limits: message %u bytes, %u headers, %u registrations per host, %u calls, "
+		 "pinholes %u per call, %u per host, %u in all, %u new per second per host; "
+		 "running as uid %u with CAP_NET_ADMIN only",
+		 d.opt.limits.max_message_size, d.opt.limits.max_headers,
+		 d.opt.limits.max_registrations_per_host, d.opt.limits.max_calls,
+		 d.opt.limits.max_pinholes_per_call, d.opt.limits.max_pinholes_per_host,
+		 d.opt.limits.max_pinholes, d.opt.limits.max_new_pinholes_per_second, (unsigned)getuid());
 	while (!stop) {
 		if (reload) {
 			reload = 0;

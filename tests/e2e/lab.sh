@@ -156,6 +156,9 @@ lab_up() {
 	lab_trap
 	lab_gc
 	LAB_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sipalg-e2e.XXXXXX") || return 1
+	# sipalgd runs as nobody after start-up and rereads its config file here on reload,
+	# as it reads /etc/config/sipalg on a router.
+	chmod 755 "$LAB_DIR"
 	mkdir -p "$LAB_DIR/kamailio-run"
 
 	for _up_role in $LAB_ROLES; do

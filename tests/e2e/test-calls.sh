@@ -142,8 +142,9 @@ scenario_cancel_and_busy() {
 	lab_sipp_bg cancel-uas far uas-ring
 	lab_wait_udp far 5060 5 || not_ok "cancel: far listens"
 	lab_sipp_bg cancel-uac phone1 uac-cancel -s 2001 -key me 1001 -key rtp_port 16000
-	sleep 0.6
-	check "while it rings, phone1's pinhole is open (early media)" pinhole_for "$LAB_PHONE1_IP:16000"
+	# it rings for 3 s before the CANCEL
+	check "while it rings, phone1's pinhole is open (early media)" \
+		lab_until 2 pinhole_for "$LAB_PHONE1_IP:16000"
 	lab_wait cancel-uac 20
 	uac=$?
 	lab_wait cancel-uas 20

@@ -17,12 +17,14 @@ static const struct alg_binding fuzz_map[] = {
 	{ { 0xc0a80165, 8000 }, 40010 },
 };
 
-/* Translates msg and aborts on any broken promise of the core. */
-static void fuzz_one(const char *msg, size_t len, enum alg_direction dir, int bound)
+/* Translates msg and aborts on any broken promise of the core. With known_src the message
+ * comes from 192.168.1.101 (and may name only that LAN host); else from nobody known. */
+static void fuzz_one(const char *msg, size_t len, enum alg_direction dir, int bound, int known_src)
 {
 	struct alg_binding_list list = { fuzz_map, 2 };
-	struct alg_config cfg = { fuzz_lan, 2, 0xcb007105, { NULL, NULL, NULL } };
-	struct alg_packet pkt = { msg, len, dir, { 0xc0a80165, 5060 }, { 0xc0a80165, 5060 } };
+	struct alg_config cfg = { .lan = fuzz_lan, .n_lan = 2, .public_ip = 0xcb007105 };
+	struct alg_endpoint phone = { 0xc0a80165, 5060 }, unknown = { 0, 0 };
+	struct alg_packet pkt = { msg, len, dir, known_src ? phone : unknown, phone };
 	struct alg_result res, again;
 
 	if (bound)

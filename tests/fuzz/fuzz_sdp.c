@@ -28,8 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	n = snprintf(msg, sizeof(head) + 24, head, size);
 	memcpy(msg + n, data, size);
-	fuzz_one(msg, (size_t)n + size, ALG_OUT, size & 1);
-	fuzz_one(msg, (size_t)n + size, ALG_IN, 0);
+	fuzz_one(msg, (size_t)n + size, ALG_OUT, size & 1, size & 2);
+	fuzz_one(msg, (size_t)n + size, ALG_IN, 0, 1);
 	free(msg);
 	return 0;
 }

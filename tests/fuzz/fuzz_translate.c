@@ -12,7 +12,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	fuzz_one((const char *)data, size, ALG_OUT, size & 1);
-	fuzz_one((const char *)data, size, ALG_IN, size & 1);
+	fuzz_one((const char *)data, size, ALG_OUT, size & 1, size & 2);
+	fuzz_one((const char *)data, size, ALG_IN, size & 1, size & 2);
 	return 0;
 }

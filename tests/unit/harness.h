@@ -70,7 +70,7 @@ static const struct alg_net lab_lan[] = { { 0xc0a80100, 0xffffff00 } };
 static inline struct alg_config lab_config(const struct alg_binding *b, size_t n)
 {
 	static struct alg_binding_list list;
-	struct alg_config c = { lab_lan, 1, 0xcb007105, { NULL, NULL, NULL } };
+	struct alg_config c = { .lan = lab_lan, .n_lan = 1, .public_ip = 0xcb007105 };
 
 	if (n) {
 		list = (struct alg_binding_list){ b, n };
@@ -79,10 +79,11 @@ static inline struct alg_config lab_config(const struct alg_binding *b, size_t n
 	return c;
 }
 
-static inline void run_bytes(struct run *r, const struct alg_config *cfg, enum alg_direction dir,
-			     const char *msg, size_t len, struct alg_endpoint dst)
+/* Translates msg as sent from src (0: unknown) to dst. */
+static inline void run_from(struct run *r, const struct alg_config *cfg, enum alg_direction dir,
+			    const char *msg, size_t len, struct alg_endpoint src, struct alg_endpoint dst)
 {
-	struct alg_packet pkt = { msg, len, dir, { 0, 0 }, dst };
+	struct alg_packet pkt = { msg, len, dir, src, dst };
 
 	memset(r, 0, sizeof(*r));
 	r->in = malloc(len + 1);
@@ -100,6 +101,12 @@ static inline void run_bytes(struct run *r, const struct alg_config *cfg, enum a
 	for (size_t i = 0; i < r->res.n_actions; i++)
 		alg_action_format(&r->res.actions[i], r->in, cfg->public_ip, r->actions[i],
 				  sizeof(r->actions[i]));
+}
+
+static inline void run_bytes(struct run *r, const struct alg_config *cfg, enum alg_direction dir,
+			     const char *msg, size_t len, struct alg_endpoint dst)
+{
+	run_from(r, cfg, dir, msg, len, (struct alg_endpoint){ 0, 0 }, dst);
 }
 
 static inline void run_fixture(struct run *r, const struct alg_config *cfg,

@@ -57,6 +57,14 @@ static void full_config_sets_every_option(void **state)
 	assert_int_equal(c.external_address, 0xc6336407);
 	assert_int_equal(c.queue, 3);
 	assert_int_equal(c.log_level, LOG_DEBUG);
+	assert_int_equal(c.limits.max_message_size, 4000);
+	assert_int_equal(c.limits.max_headers, 40);
+	assert_int_equal(c.limits.max_registrations_per_host, 2);
+	assert_int_equal(c.limits.max_calls, 10);
+	assert_int_equal(c.limits.max_pinholes_per_call, 4);
+	assert_int_equal(c.limits.max_pinholes_per_host, 8);
+	assert_int_equal(c.limits.max_pinholes, 100);
+	assert_int_equal(c.limits.max_new_pinholes_per_second, 5);
 	free(buf);
 }
 
@@ -105,6 +113,19 @@ static void every_bad_value_is_named(void **state)
 		       "option external_address '203.0.113'");
 	expect_refused("option queue '0'", "option queue '65536'", "option queue '65536'");
 	expect_refused("option log_level 'info'", "option log_level 'loud'", "option log_level 'loud'");
+	expect_refused("option max_message_size '8192'", "option max_message_size '100'",
+		       "option max_message_size '100'");
+	expect_refused("option max_headers '64'", "option max_headers '500'", "option max_headers '500'");
+	expect_refused("option max_registrations_per_host '16'", "option max_registrations_per_host '0'",
+		       "option max_registrations_per_host '0'");
+	expect_refused("option max_calls '256'", "option max_calls '5000'", "option max_calls '5000'");
+	expect_refused("option max_pinholes_per_call '16'", "option max_pinholes_per_call 'many'",
+		       "option max_pinholes_per_call 'many'");
+	expect_refused("option max_pinholes_per_host '64'", "option max_pinholes_per_host '-1'",
+		       "option max_pinholes_per_host '-1'");
+	expect_refused("option max_pinholes '1024'", "option max_pinholes '99999'", "option max_pinholes '99999'");
+	expect_refused("option max_new_pinholes_per_second '20'", "option max_new_pinholes_per_second ''",
+		       "option max_new_pinholes_per_second ''");
 	expect_refused("option queue '0'", "option qeueu '0'", "option qeueu: unknown option");
 	expect_refused("option queue '0'", "list queue '0'", "list queue: only sip_port takes a list");
 	expect_refused("option queue '0'", "option queue '0", "needs a name and a value");

@@ -3,7 +3,10 @@
 #include "harness.h"
 #include "table.h"
 
-static const struct table_config tcfg = { 20000, 20099, 300, 3600, 30, 60, 0 };
+static const struct table_config tcfg = {
+	.port_min = 20000, .port_max = 20099, .signaling_idle = 300, .dialog_idle = 3600,
+	.register_grace = 30, .media_timeout = 60,
+};
 static struct alg_table table;
 static int added, updated, removed;
 
@@ -27,16 +30,28 @@ static int reset(void **state)
 	return 0;
 }
 
-/* Translates msg through the table at time now and applies its actions. */
-static void step(struct run *r, enum alg_direction dir, const char *msg, size_t len, int64_t now,
-		 struct alg_endpoint dst)
+/* Translates msg from src to dst through the table at time now, as the daemon does: its
+ * actions are taken when the table's limits admit them. Returns the reason it passes
+ * unchanged, or ALG_OK. */
+static enum alg_reason try_step(struct run *r, enum alg_direction dir, const char *msg, size_t len,
+				int64_t now, struct alg_endpoint src, struct alg_endpoint dst)
 {
 	struct alg_config cfg = lab_config(NULL, 0);
 
 	cfg.nat = table_nat(&table, now);
-	run_bytes(r, &cfg, dir, msg, len, dst);
-	assert_int_equal(r->res.reason, ALG_OK);
-	table_apply(&table, &r->res, r->in, now);
+	run_from(r, &cfg, dir, msg, len, src, dst);
+	if (r->res.reason == ALG_OK)
+		r->res.reason = table_admit(&table, &r->res, r->in, now);
+	if (r->res.reason == ALG_OK)
+		table_apply(&table, &r->res, r->in, now);
+	return r->res.reason;
+}
+
+/* Translates msg through the table at time now and applies its actions. */
+static void step(struct run *r, enum alg_direction dir, const char *msg, size_t len, int64_t now,
+		 struct alg_endpoint dst)
+{
+	assert_int_equal(try_step(r, dir, msg, len, now, (struct alg_endpoint){ 0, 0 }, dst), ALG_OK);
 }
 
 static void step_fixture(struct run *r, enum alg_direction dir, const char *name, int64_t now,
@@ -337,6 +352,178 @@ static void repeated_messages_do_not_churn_the_mirror(void **state)
 	assert_true(updated <= 1);
 }
 
+/* phone1's INVITE (zoiper-invite-stun-off) as sent by LAN host `ip` ("192.168.1.1xx") in the
+ * call tagged `tag` (8 characters of its Call-ID). */
+static char *invite_from(const char *ip, const char *tag, size_t *len)
+{
+	size_t n, n2;
+	char *msg = fixture("zoiper-invite-stun-off", &n);
+	char *moved = replace_all(msg, n, "192.168.1.101", ip, &n2);
+	char *retagged = replace_all(moved, n2, "YTQ5ZGM3", tag, &n);
+	char port[16];
+	char *out;
+
+	/* each call on its own media port, as a phone does */
+	snprintf(port, sizeof(port), "m=audio %u", 8000 + 2 * (unsigned)(tag[0] - 'A'));
+	out = replace_all(retagged, n, "m=audio 8000", port, len);
+	free(msg);
+	free(moved);
+	free(retagged);
+	return out;
+}
+
+static struct alg_endpoint host(uint32_t ip)
+{
+	return (struct alg_endpoint){ ip, 5060 };
+}
+
+static enum alg_reason call_from(const char *ip, uint32_t ip_val, const char *tag, int64_t now)
+{
+	size_t len;
+	char *msg = invite_from(ip, tag, &len);
+	struct run r;
+	enum alg_reason reason = try_step(&r, ALG_OUT, msg, len, now, host(ip_val), provider);
+
+	run_free(&r);
+	free(msg);
+	return reason;
+}
+
+/* The WAN side's messages open nothing: an INVITE's offer, a 200 to a REGISTER nobody sent,
+ * and a hold (c=0.0.0.0) does not widen a pinhole narrowed to the far end. */
+static void wan_side_cannot_open_or_widen(void **state)
+{
+	size_t len, len1, len2;
+	char *hold = fixture("invite-200-in", &len);
+	char *held1 = replace_all(hold, len, "c=IN IP4 198.51.100.20", "c=IN IP4 0.0.0.0", &len1);
+	char *held = replace_all(held1, len1, "Content-Length: 248", "Content-Length: 242", &len2);
+	struct run r;
+
+	(void)state;
+	step_fixture(&r, ALG_IN, "invite-in-to-phone", 100, (struct alg_endpoint){ 0xc0a80166, 5060 });
+	run_free(&r);
+	step_fixture(&r, ALG_IN, "register-200-in", 101, (struct alg_endpoint){ 0xc0a80166, 5060 });
+	run_free(&r);
+	assert_int_equal(added, 0);
+
+	step_fixture(&r, ALG_OUT, "zoiper-invite-stun-off", 200, provider);
+	run_free(&r);
+	step_fixture(&r, ALG_IN, "invite-200-in", 201, phone1);
+	run_free(&r);
+	assert_int_equal(binding_of(0xc0a80165, 8000)->peer, FAR_PHONE);
+	step(&r, ALG_IN, held, len2, 202, phone1);
+	run_free(&r);
+	assert_int_equal(binding_of(0xc0a80165, 8000)->peer, FAR_PHONE);
+	free(hold);
+	free(held1);
+	free(held);
+}
+
+/* A LAN host's SDP naming another LAN host opens nothing and the message passes as it was. */
+static void lan_host_opens_only_its_own_address(void **state)
+{
+	size_t len, len2;
+	char *msg = fixture("zoiper-invite-stun-off", &len);
+	char *other = replace_all(msg, len, "c=IN IP4 192.168.1.101", "c=IN IP4 192.168.1.103", &len2);
+	struct run r;
+
+	(void)state;
+	assert_int_equal(try_step(&r, ALG_OUT, other, len2, 100, phone1, provider), ALG_FOREIGN_ADDRESS);
+	assert_int_equal(r.res.changed, 0);
+	run_free(&r);
+	/* and signaling for another host (Via, Contact) is refused the same way */
+	assert_int_equal(try_step(&r, ALG_OUT, msg, len, 100, host(0xc0a80167), provider),
+			 ALG_FOREIGN_ADDRESS);
+	run_free(&r);
+	assert_int_equal(added, 0);
+	assert_int_equal(try_step(&r, ALG_OUT, msg, len, 100, phone1, provider), ALG_OK);
+	run_free(&r);
+	assert_int_equal(media_bindings(), 2);
+	free(msg);
+	free(other);
+}
+
+/* Each limit refuses the message that would break it, and only for the host or call that
+ * reached it: the other phones go on. */
+static void limits_refuse_only_whoever_reaches_them(void **state)
+{
+	(void)state;
+	table.cfg.max_pinholes_per_host = 2;
+	assert_int_equal(call_from("192.168.1.101", 0xc0a80165, "AAAAAAAA", 100), ALG_OK);
+	assert_int_equal(call_from("192.168.1.101", 0xc0a80165, "BBBBBBBB", 101), ALG_LIMIT_HOST_PINHOLES);
+	assert_int_equal(call_from("192.168.1.102", 0xc0a80166, "CCCCCCCC", 102), ALG_OK);
+	assert_int_equal(media_bindings(), 4);
+
+	reset(NULL);
+	table.cfg.max_dialogs = 1;
+	assert_int_equal(call_from("192.168.1.101", 0xc0a80165, "AAAAAAAA", 100), ALG_OK);
+	assert_int_equal(call_from("192.168.1.101", 0xc0a80165, "AAAAAAAA", 101), ALG_OK); /* same call */
+	assert_int_equal(call_from("192.168.1.102", 0xc0a80166, "CCCCCCCC", 102), ALG_LIMIT_DIALOGS);
+
+	reset(NULL);
+	table.cfg.max_new_pinholes_per_sec = 2;
+	assert_int_equal(call_from("192.168.1.101", 0xc0a80165, "AAAAAAAA", 100), ALG_OK);
+	assert_int_equal(call_from("192.168.1.101", 0xc0a80165, "BBBBBBBB", 100), ALG_LIMIT_PINHOLE_RATE);
+	assert_int_equal(call_from("192.168.1.102", 0xc0a80166, "CCCCCCCC", 100), ALG_OK);
+	assert_int_equal(call_from("192.168.1.101", 0xc0a80165, "BBBBBBBB", 101), ALG_OK);
+
+	reset(NULL);
+	table.cfg.max_pinholes_per_call = 1;
+	assert_int_equal(call_from("192.168.1.101", 0xc0a80165, "AAAAAAAA", 100), ALG_LIMIT_CALL_PINHOLES);
+
+	reset(NULL);
+	table.cfg.max_pinholes = 3;
+	assert_int_equal(call_from("192.168.1.101", 0xc0a80165, "AAAAAAAA", 100), ALG_OK);
+	assert_int_equal(call_from("192.168.1.102", 0xc0a80166, "CCCCCCCC", 100), ALG_LIMIT_PINHOLES);
+	assert_int_equal(media_bindings(), 2);
+}
+
+static void registrations_per_host_are_limited(void **state)
+{
+	size_t len, len2;
+	char *reg = fixture("register-out", &len);
+	char *other_port = replace_all(reg, len, "192.168.1.102:5060", "192.168.1.102:5070", &len2);
+	struct run r;
+
+	(void)state;
+	table.cfg.max_registrations_per_host = 1;
+	assert_int_equal(try_step(&r, ALG_OUT, reg, len, 100, host(0xc0a80166), provider), ALG_OK);
+	run_free(&r);
+	assert_int_equal(try_step(&r, ALG_OUT, other_port, len2, 101, host(0xc0a80166), provider),
+			 ALG_LIMIT_REGISTRATIONS);
+	run_free(&r);
+	/* the same one again is a refresh, not another */
+	assert_int_equal(try_step(&r, ALG_OUT, reg, len, 102, host(0xc0a80166), provider), ALG_OK);
+	run_free(&r);
+	assert_int_equal(call_from("192.168.1.101", 0xc0a80165, "AAAAAAAA", 103), ALG_OK);
+	free(reg);
+	free(other_port);
+}
+
+/* Strangers' INVITEs fill the call slots; a LAN phone's call still gets its pinholes. */
+static void wan_invites_cannot_crowd_out_lan_calls(void **state)
+{
+	size_t len;
+	char *msg = fixture("invite-in-to-phone", &len);
+	struct run r;
+
+	(void)state;
+	char *call_id = strstr(msg, "w7Tq3LmZpE");
+
+	for (int i = 0; i < TABLE_MAX_DIALOGS + 10; i++) {
+		char id[11];
+
+		snprintf(id, sizeof(id), "%010d", i); /* as long as the fixture's Call-ID */
+		memcpy(call_id, id, 10);
+		step(&r, ALG_IN, msg, len, 100, (struct alg_endpoint){ 0xc0a80166, 5060 });
+		run_free(&r);
+	}
+	assert_int_equal(added, 0);
+	assert_int_equal(call_from("192.168.1.101", 0xc0a80165, "AAAAAAAA", 101), ALG_OK);
+	assert_int_equal(media_bindings(), 2);
+	free(msg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -353,6 +540,11 @@ int main(void)
 		cmocka_unit_test_setup(silent_answered_call_ends_after_media_timeout, reset),
 		cmocka_unit_test_setup(freed_slots_are_reused_and_later_bindings_still_found, reset),
 		cmocka_unit_test_setup(repeated_messages_do_not_churn_the_mirror, reset),
+		cmocka_unit_test_setup(wan_side_cannot_open_or_widen, reset),
+		cmocka_unit_test_setup(lan_host_opens_only_its_own_address, reset),
+		cmocka_unit_test_setup(limits_refuse_only_whoever_reaches_them, reset),
+		cmocka_unit_test_setup(registrations_per_host_are_limited, reset),
+		cmocka_unit_test_setup(wan_invites_cannot_crowd_out_lan_calls, reset),
 	};
 	return cmocka_run_group_tests_name("table", tests, setup_osip, NULL);
 }

@@ -110,7 +110,7 @@ static void check_one(const char *dir, const char *file, enum alg_direction dir_
 	char path[512], name[64];
 	size_t len, n_in, n_out;
 	char *msg, *a, *b;
-	struct alg_config cfg = { torture_lan, 2, TORTURE_PUBLIC, { NULL, NULL, NULL } };
+	struct alg_config cfg = { .lan = torture_lan, .n_lan = 2, .public_ip = TORTURE_PUBLIC };
 	struct alg_endpoint phone = { 0xc000024d, 5060 }; /* 192.0.2.77 */
 	struct run r;
 	int in_parses;

@@ -418,6 +418,34 @@ static void hostile_call_id_cannot_forge_log_lines(void **state)
 	run_free(&r);
 }
 
+/* The size limits: a message over either passes as it came, with no action. */
+static void messages_over_the_limits_pass_unchanged(void **state)
+{
+	struct alg_config cfg = lab_config(NULL, 0);
+	struct run r;
+
+	(void)state;
+	cfg.max_message = 512; /* the INVITE is longer */
+	run_fixture(&r, &cfg, ALG_OUT, "zoiper-invite-stun-off", provider);
+	assert_int_equal(r.res.reason, ALG_TOO_LARGE);
+	assert_false(r.res.changed);
+	assert_int_equal(r.res.n_actions, 0);
+	run_free(&r);
+	cfg.max_message = 0;
+	cfg.max_headers = 8; /* it has more header lines */
+	run_fixture(&r, &cfg, ALG_OUT, "zoiper-invite-stun-off", provider);
+	assert_int_equal(r.res.reason, ALG_TOO_MANY_HEADERS);
+	assert_false(r.res.changed);
+	assert_int_equal(r.res.n_actions, 0);
+	run_free(&r);
+	cfg.max_headers = 64;
+	cfg.max_message = 8192;
+	run_fixture(&r, &cfg, ALG_OUT, "zoiper-invite-stun-off", provider);
+	assert_int_equal(r.res.reason, ALG_OK);
+	assert_true(r.res.changed);
+	run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -443,6 +471,7 @@ int main(void)
 		cmocka_unit_test(ipv6_passes_unchanged),
 		cmocka_unit_test(output_buffer_too_small),
 		cmocka_unit_test(hostile_call_id_cannot_forge_log_lines),
+		cmocka_unit_test(messages_over_the_limits_pass_unchanged),
 	};
 	return cmocka_run_group_tests_name("translate", tests, setup_osip, NULL);
 }
