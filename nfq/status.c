@@ -116,10 +116,12 @@ size_t status_format(const struct status_view *v, int json, char *buf, size_t ca
 			continue;
 		call_id(d, id, sizeof(id));
 		if (json)
-			put(&o, "%s{\"call_id\":\"%s\",\"answered\":%s,\"expires_in\":%lld,\"pinholes\":[", sep, id,
-			    d->answered ? "true" : "false", (long long)(d->expires - v->now));
+			put(&o, "%s{\"call_id\":\"%s\",\"answered\":%s,\"lan_phone\":%s,\"expires_in\":%lld,\"pinholes\":[",
+			    sep, id, d->answered ? "true" : "false", d->from_lan ? "true" : "false",
+			    (long long)(d->expires - v->now));
 		else
-			put(&o, "  call %s (%s, expires in %llds)\n", id, d->answered ? "answered" : "ringing",
+			put(&o, "  call %s (%s, expires in %llds)\n", id,
+			    d->answered ? "answered" : d->from_lan ? "ringing" : "offered from the WAN, no pinhole",
 			    (long long)(d->expires - v->now));
 		for (size_t i = 0; i < TABLE_MAX_BINDINGS; i++) {
 			const struct table_binding *b = &t->bind[i];
