@@ -19,7 +19,7 @@ static const struct alg_binding fuzz_map[] = {
 
 /* Translates msg and aborts on any broken promise of the core. With known_src the message
  * comes from 192.168.1.101 (and may name only that LAN host); else from nobody known. */
-static void fuzz_one(const char *msg, size_t len, enum alg_direction dir, int bound, int known_src)
+static inline void fuzz_one(const char *msg, size_t len, enum alg_direction dir, int bound, int known_src)
 {
 	struct alg_binding_list list = { fuzz_map, 2 };
 	struct alg_config cfg = { .lan = fuzz_lan, .n_lan = 2, .public_ip = 0xcb007105 };

@@ -22,6 +22,25 @@ for harness in "$@"; do
 			cp "$f" "$corpus/golden-$(basename "$(dirname "$f")")"
 		fi
 	done
+	if [ "$name" = fuzz_table ]; then
+		# whole call flows: a control byte per message (see fuzz_table.c), then the message
+		flow() {
+			out=$1
+			shift
+			: >"$out"
+			for step in "$@"; do
+				printf '%s' "${step%%:*}" >>"$out"
+				cat "$top/tests/golden/${step#*:}/in.sip" >>"$out"
+				printf '\n%%%%\n' >>"$out"
+			done
+		}
+		# control bytes: "(" out from phone1 plus 10 s, ")" in to phone1, "*" out from phone2
+		flow "$corpus/flow-call" "(:zoiper-invite-stun-off" "):invite-200-in" "(:reinvite-hold-out" \
+			"(:bye-out"
+		flow "$corpus/flow-register" "*:register-out" "+:register-200-in" "+:invite-in-to-phone" \
+			"*:invite-200-answer-out"
+		flow "$corpus/flow-cancel" "(:zoiper-invite-stun-off" "(:cancel-out" "):busy-486-in"
+	fi
 	if [ -d "$torture" ]; then
 		cp "$torture"/*.dat "$corpus/" 2>/dev/null || true
 	else

@@ -1,0 +1,114 @@
+/* fuzz_table: sequences of messages through the core and the binding table, as the daemon
+ * runs them (translate, admit, apply, expire), with small limits so that every limit is hit.
+ * After each step the table must be whole: public ports and private endpoints unique, media
+ * bindings in live calls, limits kept, and what it reported matching what it holds (the
+ * daemon mirrors those reports into nftables). At the end, far in the future, it is empty.
+ *
+ * Input: messages separated by "\n%%\n"; each starts with one control byte: bit 0 the
+ * direction (1: from the WAN), bit 1 a sender other than phone 192.168.1.101, bits 2-7 the
+ * seconds since the previous message. */
+#define _GNU_SOURCE /* memmem */
+#include <stdint.h>
+
+#include "fuzz_common.h"
+#include "table.h"
+
+static struct alg_table table;
+static uint8_t mirrored[TABLE_MAX_BINDINGS]; /* what the reports say is there */
+
+static void on_change(void *ctx, const struct table_binding *b, enum table_change c)
+{
+	size_t i = (size_t)(b - table.bind);
+
+	(void)ctx;
+	if (c == TABLE_ADDED && mirrored[i])
+		abort(); /* added twice without a removal */
+	if (c != TABLE_ADDED && !mirrored[i])
+		abort(); /* updated or removed, never added */
+	mirrored[i] = c != TABLE_REMOVED;
+}
+
+static void check_whole(void)
+{
+	uint32_t media = 0;
+
+	for (size_t i = 0; i < TABLE_MAX_BINDINGS; i++) {
+		const struct table_binding *b = &table.bind[i];
+
+		if (mirrored[i] != (b->in_use != 0) || (b->in_use && i >= table.bind_top))
+			abort();
+		if (!b->in_use)
+			continue;
+		for (size_t k = i + 1; k < table.bind_top; k++) {
+			const struct table_binding *o = &table.bind[k];
+
+			if (o->in_use && (o->pub_port == b->pub_port ||
+					  (o->priv.ip == b->priv.ip && o->priv.port == b->priv.port)))
+				abort();
+		}
+		if (b->kind == ALG_PORT_MEDIA) {
+			media++;
+			if (b->dialog < 0 || (size_t)b->dialog >= table.dialog_top ||
+			    !table.dialog[b->dialog].in_use || !table.dialog[b->dialog].from_lan)
+				abort(); /* a pinhole outside a call a LAN phone is in */
+		}
+	}
+	if (media > table.cfg.max_pinholes)
+		abort();
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	return alg_init();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const struct table_config tcfg = {
+		.port_min = 20000, .port_max = 20063, .signaling_idle = 300, .dialog_idle = 3600,
+		.register_grace = 30, .media_timeout = 60, .registrar_only = 1,
+		.max_registrations_per_host = 4, .max_dialogs = 8, .max_pinholes_per_call = 6,
+		.max_pinholes_per_host = 10, .max_pinholes = 16, .max_new_pinholes_per_sec = 12,
+	};
+	const char *p = (const char *)data, *end = p + size;
+	int64_t now = 1000;
+	size_t cap = size + 1024;
+	char *out = malloc(cap);
+
+	memset(mirrored, 0, sizeof(mirrored));
+	table_init(&table, &tcfg, on_change, NULL);
+	table.self_ip = 0xcb007105;
+	while (p < end) {
+		const char *sep = memmem(p, (size_t)(end - p), "\n%%\n", 4), *e = sep ? sep : end;
+		uint8_t ctl = (uint8_t)*p++;
+		int in = ctl & 1;
+		struct alg_endpoint phone = { ctl & 2 ? 0xc0a80166 : 0xc0a80165, 5060 };
+		struct alg_endpoint far = { 0xc633640a, 5060 };
+		struct alg_config cfg = { .lan = fuzz_lan, .n_lan = 2, .public_ip = 0xcb007105,
+					  .max_message = 8192, .max_headers = 64 };
+		struct alg_packet pkt = { p, (size_t)(e - p), in ? ALG_IN : ALG_OUT, in ? far : phone,
+					  in ? phone : far };
+		struct alg_result res;
+
+		if (e < p)
+			break;
+		now += ctl >> 2;
+		cfg.nat = table_nat(&table, now);
+		alg_translate(&cfg, &pkt, out, cap, &res);
+		if (res.reason == ALG_OK)
+			res.reason = table_admit(&table, &res, p, now);
+		if (res.reason == ALG_OK)
+			table_apply(&table, &res, p, now);
+		table_expire(&table, now);
+		check_whole();
+		p = sep ? sep + 4 : end;
+	}
+	table_expire(&table, now + 10 * 86400);
+	for (size_t i = 0; i < TABLE_MAX_BINDINGS; i++)
+		if (table.bind[i].in_use || mirrored[i])
+			abort(); /* everything ends */
+	free(out);
+	return 0;
+}
