@@ -27,12 +27,11 @@ for harness in "$@"; do
 		flow() {
 			out=$1
 			shift
-			: >"$out"
 			for step in "$@"; do
-				printf '%s' "${step%%:*}" >>"$out"
-				cat "$top/tests/golden/${step#*:}/in.sip" >>"$out"
-				printf '\n%%%%\n' >>"$out"
-			done
+				printf '%s' "${step%%:*}"
+				cat "$top/tests/golden/${step#*:}/in.sip"
+				printf '\n%%%%\n'
+			done >"$out"
 		}
 		# control bytes: "(" out from phone1 plus 10 s, ")" in to phone1, "*" out from phone2
 		flow "$corpus/flow-call" "(:zoiper-invite-stun-off" "):invite-200-in" "(:reinvite-hold-out" \
