@@ -1,8 +1,7 @@
 #!/bin/sh
 # shellcheck disable=SC2016 # the sh -c snippets expand their own arguments
-# sipalg end-to-end: faults. The daemon under valgrind through a whole call; the queue
-# overflowing while the daemon hangs; the kernel refusing the daemon's nftables batches; a
-# burst of hostile SIP from the WAN during a call. Each scenario asserts what users see: SIP
+# sipalg end-to-end: faults. The daemon under valgrind through a whole call; a call on ports
+# whose earlier call's last packets are still in conntrack. Each scenario asserts what users see: SIP
 # passes (untranslated when it cannot be translated truthfully), calls keep their audio, the
 # daemon comes back, leaks nothing and does not grow.
 # (The daemon killed mid-call and the WAN address changing are in test-calls.sh.)
@@ -121,9 +120,41 @@ EOF
 	check "valgrind reports 0 bytes definitely and 0 indirectly lost" both_zero "$definite" "$indirect"
 }
 
+# ---------------------------------------------------------------------------------------
+# The last packets of a call, after its BYE closed its pinholes, leave flows the NAT made
+# without them: far's to the router itself, phone1's masqueraded to another port. A next call
+# on the same ports keeps those flows alive with its own media, unless the daemon clears them.
+
+# udp_once ROLE SPORT IP PORT: one RTP-sized datagram from ROLE's SPORT
+udp_once() {
+	in_ns "$1" python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.sendto(b"\x80" + bytes(171), (sys.argv[2], int(sys.argv[3])))' "$2" "$3" "$4"
+}
+
+scenario_stale_flows() {
+	echo "--- a call on the ports whose last packets, after the earlier call's BYE, are still in conntrack"
+	# as the BYE left them: the earlier flows forgotten, then a last packet each way
+	in_ns router conntrack -D -p udp --orig-port-src 16000 >/dev/null 2>&1
+	in_ns router conntrack -D -p udp --orig-port-dst 16000 >/dev/null 2>&1
+	udp_once far 20000 "$PUB" 16000
+	udp_once phone1 16000 "$LAB_FAR_IP" 20000
+	in_ns router conntrack -L -p udp 2>/dev/null | grep 'port=16000 ' | sed 's/^/     | /'
+	RTP_COUNT=100
+	call phone1 1001 far 2001 16000 20000 stale
+	check "the call completes" call_done stale
+	rtp_both stale phone1 16000 far 20000
+	from=$(stat_field "$LAB_DIR/stale-callee.rtp" sources)
+	check "phone1's RTP left from the port its SDP announced ($from)" [ "${from%%/*}" = "$PUB:16000" ]
+}
+
 start=$(date +%s)
 lab_up || { not_ok "lab_up"; finish e2e-faults; exit 1; }
 cp "$SIPALG_TOP/openwrt/files/sipalg.config" "$LAB_DIR/test.config"
 scenario_valgrind
+alg_start --config "$LAB_DIR/test.config" || { not_ok "sipalgd starts"; finish e2e-faults; exit 1; }
+scenario_stale_flows
+alg_stop
 echo "     took $(($(date +%s) - start)) s"
 finish "e2e-faults${E2E_NAME:+-$E2E_NAME}"
