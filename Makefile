@@ -120,7 +120,8 @@ lint:
 
 # End-to-end: real kamailio, sipp, NFQUEUE, nftables and conntrack in network namespaces the
 # tests create and remove (root only).
-# The calls run twice: with the daemon as shipped, and with its ASan+UBSan build.
+# The calls run twice: with the daemon as shipped, and with its ASan+UBSan build; the faults
+# (valgrind, queue overflow, nftables errors, a hostile burst) with the daemon as shipped.
 e2e: all $(BUILD)/asan/sipalgd
 	$(Q)if [ "$$(id -u)" -ne 0 ]; then echo "e2e: needs root (network namespaces)"; \
 		echo "e2e 0 1" >>$(RESULTS); exit 1; fi
@@ -130,6 +131,7 @@ e2e: all $(BUILD)/asan/sipalgd
 	sh tests/e2e/test-openwrt-init.sh || status=1; \
 	sh tests/e2e/test-calls.sh || status=1; \
 	sh tests/e2e/test-security.sh || status=1; \
+	sh tests/e2e/test-faults.sh || status=1; \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 E2E_NAME=asan \
 		SIPALGD=$(abspath $(BUILD)/asan/sipalgd) sh tests/e2e/test-calls.sh || status=1; \
 	exit $$status

@@ -49,7 +49,7 @@ struct daemon {
 	int wan_watch;
 	struct alg_table table;
 	int64_t now;
-	/* media bindings removed since the last commit, whose flows conntrack must forget */
+	/* media bindings added or removed since the last commit, whose flows conntrack must forget */
 	size_t n_closed;
 	struct ct_flow_key closed[64];
 	struct counters count;
@@ -102,14 +102,18 @@ static int64_t monotonic_seconds(void)
 	return ts.tv_sec;
 }
 
-/* The table reports each binding change; the backend mirrors it into the pending batch. */
+/* The table reports each binding change; the backend mirrors it into the pending batch.
+ * A media binding starts and ends with no flow through its ports: the last packets of an
+ * earlier call on the same ports, after its BYE, leave flows that the NAT made without the
+ * bindings (masqueraded to another port, or addressed to the router itself); while the new
+ * call's media keeps them alive, it would never meet its bindings. */
 static void mirror_change(void *ctx, const struct table_binding *b, enum table_change c)
 {
 	struct daemon *d = ctx;
 
 	if (d->nft)
 		nft_mirror(d->nft, (size_t)(b - d->table.bind), b, c, d->public_ip, d->now);
-	if (c == TABLE_REMOVED && b->kind == ALG_PORT_MEDIA && d->n_closed < 64)
+	if ((c == TABLE_REMOVED || c == TABLE_ADDED) && b->kind == ALG_PORT_MEDIA && d->n_closed < 64)
 		d->closed[d->n_closed++] = (struct ct_flow_key){ b->priv, { d->public_ip, b->pub_port } };
 }
 
@@ -138,7 +142,7 @@ static int commit_bindings(struct daemon *d)
 	}
 	r = nft_commit(d->nft);
 
-	/* Closed pinholes close for the flows already through them too. */
+	/* Closed pinholes close for the flows already through them too; new ones start afresh. */
 	if (d->n_closed) {
 		ct_forget(d->closed, d->n_closed);
 		d->n_closed = 0;

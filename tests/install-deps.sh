@@ -6,7 +6,7 @@ build="gcc make pkg-config libc6-dev libosip2-dev libnetfilter-queue-dev libnfne
 	libnftnl-dev libmnl-dev libnetfilter-conntrack-dev"
 # the end-to-end lab: see the PACKAGES line of tests/e2e/lab.sh
 lab="$(sed -n 's/^# PACKAGES: //p' "$(dirname "$0")/e2e/lab.sh") iptables"
-test="$build libcmocka-dev clang libclang-rt-dev diffutils shellcheck $lab"
+test="$build libcmocka-dev clang libclang-rt-dev diffutils shellcheck valgrind $lab"
 
 case "${1:-}" in
 build) want=$build ;;
