@@ -104,6 +104,7 @@ const char *alg_reason_str(enum alg_reason r)
 		[ALG_LIMIT_HOST_PINHOLES] = "limit max_pinholes_per_host",
 		[ALG_LIMIT_PINHOLES] = "limit max_pinholes",
 		[ALG_LIMIT_PINHOLE_RATE] = "limit max_new_pinholes_per_second",
+		[ALG_TABLE_FULL] = "binding table full",
 	};
 	return (unsigned)r < ALG_REASON_COUNT && names[r] ? names[r] : "unknown";
 }

@@ -100,6 +100,7 @@ enum alg_reason {
 	ALG_LIMIT_HOST_PINHOLES,   /* pinholes per LAN host */
 	ALG_LIMIT_PINHOLES,        /* pinholes in all */
 	ALG_LIMIT_PINHOLE_RATE,    /* new pinholes per second per LAN host */
+	ALG_TABLE_FULL,            /* no room left in the binding table */
 	ALG_REASON_COUNT
 };
 

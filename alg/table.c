@@ -393,6 +393,9 @@ enum alg_reason table_admit(struct alg_table *t, const struct alg_result *res, c
 			}
 		}
 	}
+	if (ad.n && count_bindings(t, ALG_PORT_SIGNALING, 0, -1) + count_bindings(t, ALG_PORT_MEDIA, 0, -1) +
+			    ad.n > TABLE_MAX_BINDINGS)
+		return ALG_TABLE_FULL; /* translated, it would announce bindings there is no room for */
 	for (size_t i = 0; i < ad.n; i++) {
 		uint32_t ip = ad.e[i].ep.ip;
 
@@ -480,6 +483,12 @@ void table_apply(struct alg_table *t, const struct alg_result *res, const char *
 			break;
 		}
 	}
+}
+
+void table_remove_binding(struct alg_table *t, size_t i)
+{
+	if (i < t->bind_top && t->bind[i].in_use)
+		remove_binding(t, &t->bind[i]);
 }
 
 void table_media_seen(struct alg_table *t, int di, int64_t now)

@@ -116,6 +116,9 @@ enum alg_reason table_admit(struct alg_table *t, const struct alg_result *res, c
  * refresh or close what exists. */
 void table_apply(struct alg_table *t, const struct alg_result *res, const char *msg, int64_t now);
 
+/* Removes binding slot i (reporting it): the daemon undoes what the firewall refused. */
+void table_remove_binding(struct alg_table *t, size_t i);
+
 /* The media of dialog index di flowed at time now (the caller watches the traffic). */
 void table_media_seen(struct alg_table *t, int di, int64_t now);
 

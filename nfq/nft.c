@@ -51,6 +51,7 @@ struct nft {
 	char wan[IF_NAMESIZE];
 	struct mnl_nlmsg_batch *batch;
 	size_t queued;
+	int last_error; /* errno of the last refused batch */
 	char buf[1 << 17] __attribute__((aligned(8))); /* netlink messages need alignment */
 	char rx[1 << 16] __attribute__((aligned(8)));
 	struct installed inst[TABLE_MAX_BINDINGS];
@@ -104,17 +105,21 @@ static int batch_send(struct nft *n)
 			if (h->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
 
-				if (e->error) {
-					if (!err)
-						log_err("nftables: %s", strerror(-e->error));
+				if (e->error)
 					err = -e->error;
-				}
 			}
 			if (h->nlmsg_seq == last)
 				done = 1;
 		}
 	}
+	if (err)
+		n->last_error = err;
 	return err ? -1 : 0;
+}
+
+const char *nft_last_error(const struct nft *n)
+{
+	return strerror(n->last_error);
 }
 
 static void add_expr(struct nftnl_rule *r, struct nftnl_expr *e)
@@ -311,7 +316,7 @@ struct nft *nft_open(const char *wan, uint32_t public_ip)
 	queue_rule(n, r);
 
 	if (batch_send(n)) {
-		log_err("nftables: could not create table ip %s", NFT_TABLE_NAME);
+		log_err("nftables: could not create table ip %s: %s", NFT_TABLE_NAME, strerror(n->last_error));
 		mnl_nlmsg_batch_stop(n->batch);
 		mnl_socket_close(n->nl);
 		free(n);

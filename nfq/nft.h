@@ -33,6 +33,8 @@ int nft_table_exists(struct nft *n);
 
 /* Sends what is queued; 0 when the kernel took all of it. */
 int nft_commit(struct nft *n);
+/* Why the kernel refused the last batch (for the caller's log, which rate-limits it). */
+const char *nft_last_error(const struct nft *n);
 /* Empties the maps and installs every binding of the table again (after an error, or when
  * the public address changed). */
 int nft_resync(struct nft *n, const struct alg_table *t, uint32_t public_ip, int64_t now);

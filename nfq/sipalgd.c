@@ -52,6 +52,9 @@ struct daemon {
 	/* media bindings added or removed since the last commit, whose flows conntrack must forget */
 	size_t n_closed;
 	struct ct_flow_key closed[64];
+	/* binding slots the message being handled added: undone if nftables refuses them */
+	size_t n_added;
+	size_t added[2 * ALG_MAX_ACTIONS];
 	struct counters count;
 	char msg_out[0xffff + 1024];
 	uint8_t pkt_out[0xffff];
@@ -113,8 +116,21 @@ static void mirror_change(void *ctx, const struct table_binding *b, enum table_c
 
 	if (d->nft)
 		nft_mirror(d->nft, (size_t)(b - d->table.bind), b, c, d->public_ip, d->now);
+	if (c == TABLE_ADDED && d->n_added < sizeof(d->added) / sizeof(d->added[0]))
+		d->added[d->n_added++] = (size_t)(b - d->table.bind);
 	if ((c == TABLE_REMOVED || c == TABLE_ADDED) && b->kind == ALG_PORT_MEDIA && d->n_closed < 64)
 		d->closed[d->n_closed++] = (struct ct_flow_key){ b->priv, { d->public_ip, b->pub_port } };
+}
+
+/* Replaces our table by a fresh one holding every binding of the daemon's state. */
+static int rebuild_table(struct daemon *d)
+{
+	nft_free(d->nft);
+	d->nft = nft_open(d->opt.wan, d->public_ip);
+	if (d->nft && nft_resync(d->nft, &d->table, d->public_ip, d->now) == 0)
+		return 0;
+	log_err("nftables: could not restore the bindings");
+	return -1;
 }
 
 /* Our table, rebuilt from the daemon's own state when someone deleted it (OpenWrt's
@@ -124,13 +140,12 @@ static void keep_table(struct daemon *d)
 	if (!d->nft || nft_table_exists(d->nft) != 0)
 		return;
 	log_warn("nftables: table ip %s was deleted from outside; rebuilding it", NFT_TABLE_NAME);
-	nft_free(d->nft);
-	d->nft = nft_open(d->opt.wan, d->public_ip);
-	if (d->nft && nft_resync(d->nft, &d->table, d->public_ip, d->now))
-		log_err("nftables: could not restore the bindings");
+	rebuild_table(d);
 }
 
-/* Sends the pending nftables changes; on failure the mirror is rebuilt from the table. */
+/* Sends the pending nftables changes. On a refusal the bindings of the message being handled
+ * are undone and the mirror is rebuilt from the table: in place, or as a new table when the
+ * one there cannot take them (someone replaced it). Refusals are logged at 1, 10, 100, ... */
 static int commit_bindings(struct daemon *d)
 {
 	int r;
@@ -141,6 +156,18 @@ static int commit_bindings(struct daemon *d)
 			return -1;
 	}
 	r = nft_commit(d->nft);
+	if (r) {
+		unsigned long n = ++d->count.nft_errors;
+
+		while (n % 10 == 0)
+			n /= 10;
+		if (n == 1)
+			log_warn("nftables refused a change (%s); the message passes untranslated "
+				 "(%lu refusals so far)", nft_last_error(d->nft), d->count.nft_errors);
+		for (size_t i = 0; i < d->n_added; i++)
+			table_remove_binding(&d->table, d->added[i]);
+	}
+	d->n_added = 0;
 
 	/* Closed pinholes close for the flows already through them too; new ones start afresh. */
 	if (d->n_closed) {
@@ -149,9 +176,8 @@ static int commit_bindings(struct daemon *d)
 	}
 	if (r == 0)
 		return 0;
-	d->count.nft_errors++;
 	if (nft_resync(d->nft, &d->table, d->public_ip, d->now))
-		log_err("nftables: resync failed; pinholes may be missing");
+		rebuild_table(d);
 	return -1;
 }
 
@@ -495,9 +521,9 @@ static void on_packet(void *ctx, struct queue *q, const struct queued_packet *p)
 	}
 	/* Bindings and pinholes are in place before the packet moves on. If the kernel refused
 	 * them, the message must not announce them: it passes untranslated. */
+	d->n_added = 0;
 	table_apply(&d->table, &res, u.payload, d->now);
 	if (commit_bindings(d)) {
-		log_warn("nftables refused the bindings of a message; passing it untranslated");
 		d->count.unchanged++;
 		queue_verdict(q, p->id, NULL, 0);
 		return;
