@@ -276,10 +276,16 @@ scenario_firewall_flushed() {
 }
 
 scenario_wan_renumbered() {
-	echo "--- the WAN address changes (DHCP renumbering) while sipalgd runs"
+	echo "--- the WAN address changes (DHCP renumbering) during a call"
+	call phone1 1001 far 2001 16000 20000 midcall 5000
+	sleep 2
 	in_ns router ip addr del "$PUB/24" dev wan0
 	in_ns router ip addr add 203.0.113.2/24 dev wan0
-	sleep 0.5
+	# Documented outcome: the call keeps the address its SDP announced, which the router no
+	# longer has, so its media stops; its signaling still ends it and nothing is left behind.
+	check "the call in progress still ends cleanly (BYE answered)" call_done midcall
+	check "and leaves no pinhole" pinholes_gone 5
+	check "sipalgd still runs" kill -0 "$ALG_PID"
 	check "the status view shows the new public address" \
 		sh -c 'printf "%s" "$1" | grep -q "\"public\":\"203.0.113.2\""' _ "$(alg_status --json)"
 	check "phone1 registers again" lab_register phone1 1001
