@@ -3,6 +3,7 @@
 #   make test       install what the tests need (Debian, as root), build, run every test
 #   make demo       install what the demo needs, build, show the ALG at work
 #   make fuzz       run the fuzz harnesses for FUZZ_SECONDS each
+#   make bench      plain NAT vs the kernel's SIP helper vs sipalgd (root): table + bench/results.json
 
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
@@ -41,7 +42,8 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: install all test check lint unit golden torture fuzz-smoke fuzz e2e demo deps-test deps-demo clean
+.PHONY: install all test check lint unit golden torture fuzz-smoke fuzz e2e demo deps-test deps-demo clean \
+	bench bench-bin deps-bench
 DAEMON_SRC := $(filter-out nfq/sipalg-rewrite.c nfq/sipalgctl.c,$(wildcard nfq/*.c))
 DAEMON_LIBS := -lnetfilter_queue -lnetfilter_conntrack -lnftnl -lmnl
 all: $(BUILD)/sipalg-rewrite $(BUILD)/sipalgd $(BUILD)/sipalgctl
@@ -112,7 +114,7 @@ fuzz-smoke: $(FUZZ_BIN)
 
 # Every shell script passes shellcheck (sourced files are followed from each script's folder).
 SHELL_SCRIPTS := router-scripts/sipalg-firewall openwrt/files/sipalg.init .ci/run \
-	$(wildcard tests/*.sh tests/*/*.sh)
+	$(wildcard tests/*.sh tests/*/*.sh bench/*.sh)
 lint:
 	$(Q)if shellcheck -x -P SCRIPTDIR $(SHELL_SCRIPTS) && for s in $(SHELL_SCRIPTS); do sh -n $$s || exit 1; done; \
 		then echo "lint 1 0" >>$(RESULTS); \
@@ -154,6 +156,34 @@ test: deps-test
 demo: deps-demo
 	$(Q)$(MAKE) --no-print-directory -s all
 	$(Q)sh tests/demo.sh
+
+# Benchmarks: the load generator and the core's micro-benchmark (with and without the
+# allocation counter: callgrind runs the one without).
+BENCH_BIN := $(BUILD)/bench/sipload $(BUILD)/bench/core $(BUILD)/bench/core-plain
+bench-bin: $(BENCH_BIN)
+
+$(BUILD)/bench/sipload: bench/sipload.c
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -std=gnu11 $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(BUILD)/bench/core: bench/core.c bench/alloc_count.c $(BUILD)/libalg.a
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS)
+
+$(BUILD)/bench/core-plain: bench/core.c $(BUILD)/libalg.a
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS)
+
+# make bench installs its Debian packages, builds, then measures in the lab (root only).
+bench: deps-bench
+	$(Q)$(MAKE) --no-print-directory -s all bench-bin
+	$(Q)sh bench/bench.sh $(BUILD)
+
+deps-bench:
+	$(Q)sh tests/install-deps.sh bench
 
 deps-test:
 	$(Q)sh tests/install-deps.sh test

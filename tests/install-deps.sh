@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs the Debian packages a target needs, only those missing. Usage: install-deps.sh build|demo|test
+# Installs the Debian packages a target needs, only those missing.
+# Usage: install-deps.sh build|demo|test|bench
 set -eu
 
 build="gcc make pkg-config libc6-dev libosip2-dev libnetfilter-queue-dev libnfnetlink-dev
@@ -7,12 +8,15 @@ build="gcc make pkg-config libc6-dev libosip2-dev libnetfilter-queue-dev libnfne
 # the end-to-end lab: see the PACKAGES line of tests/e2e/lab.sh
 lab="$(sed -n 's/^# PACKAGES: //p' "$(dirname "$0")/e2e/lab.sh") iptables"
 test="$build libcmocka-dev clang libclang-rt-dev diffutils shellcheck valgrind $lab"
+# make bench: the lab, callgrind, strip
+bench="$build $lab valgrind binutils"
 
 case "${1:-}" in
 build) want=$build ;;
 demo) want="$build $lab" ;;
 test) want=$test ;;
-*) echo "usage: $0 build|demo|test" >&2; exit 2 ;;
+bench) want=$bench ;;
+*) echo "usage: $0 build|demo|test|bench" >&2; exit 2 ;;
 esac
 
 missing=

@@ -1,0 +1,527 @@
+/* sipload: the SIP traffic of the benchmarks, run inside the lab's namespaces.
+ *
+ *   sipload send   --from IP:PORT --to IP:PORT [--calls K] [--seconds S] [--rate R]
+ *       INVITEs with SDP from IP:PORT to a Request-URI naming the destination, as fast as
+ *       sendmmsg goes (no --rate) or R per second. K Call-IDs are reused in turn, so that an
+ *       ALG holds K dialogs; each message carries its sequence number and send time.
+ *   sipload recv   --at IP:PORT [--seconds MAX] [--quiet-ms Q] [--need STR] [--forbid STR]
+ *                  [--prime IP:PORT]
+ *       counts what arrives until Q ms pass without a packet (after the first) or MAX seconds;
+ *       a message is translated when its request line holds --need and no line but the
+ *       Call-ID holds --forbid. Latency is the kernel's receive time minus the send time.
+ *       --prime first sends one REGISTER from the socket (so that a NAT flow exists).
+ *   sipload answer --at IP:PORT [--seconds S]
+ *       a registrar and callee: 200 to REGISTER (expires 3600) and to INVITE (with SDP).
+ *   sipload fill   --from IP --to IP:PORT --first-port P --count N
+ *       N phones on ports P.. of IP: each registers, then places a call (INVITE with SDP),
+ *       waiting for each 200: registrations and answered dialogs for the ALG to hold.
+ *
+ * Results go to stdout as one line of key=value pairs.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/net_tstamp.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BATCH 64
+#define MSG_MAX 2048
+#define MAX_LATENCIES (1 << 22)
+
+struct opts {
+	struct sockaddr_in from, to, at, prime;
+	int have_from, have_to, have_at, have_prime;
+	unsigned calls, count, first_port;
+	double seconds, rate;
+	int quiet_ms;
+	const char *need, *forbid;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "sipload: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static int64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int parse_endpoint(const char *s, struct sockaddr_in *sa)
+{
+	char host[64];
+	const char *colon = strrchr(s, ':');
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	if (!colon || (size_t)(colon - s) >= sizeof(host))
+		return inet_pton(AF_INET, s, &sa->sin_addr) == 1 ? 0 : -1;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	sa->sin_port = htons((uint16_t)atoi(colon + 1));
+	return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
+}
+
+static const char *ip_of(const struct sockaddr_in *sa, char *buf)
+{
+	return inet_ntop(AF_INET, &sa->sin_addr, buf, INET_ADDRSTRLEN);
+}
+
+static int udp_socket(const struct sockaddr_in *bind_to, int big_buffers)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), one = 1, size = 32 << 20;
+
+	if (fd < 0)
+		die("socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (big_buffers) { /* a burst must not be lost in our own socket */
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
+			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	}
+	if (bind(fd, (const struct sockaddr *)bind_to, sizeof(*bind_to)))
+		die("bind");
+	return fd;
+}
+
+/* An INVITE with an SDP offer from `from`, whose Request-URI names `to`. */
+static int format_invite(char *buf, size_t cap, const struct sockaddr_in *from,
+			 const struct sockaddr_in *to, const char *user, unsigned call, uint16_t media_port,
+			 uint64_t seq, int64_t sent_ns)
+{
+	char fip[INET_ADDRSTRLEN], tip[INET_ADDRSTRLEN], sdp[512];
+	unsigned fport = ntohs(from->sin_port), tport = ntohs(to->sin_port);
+	int sdp_len;
+
+	ip_of(from, fip);
+	ip_of(to, tip);
+	sdp_len = snprintf(sdp, sizeof(sdp),
+			   "v=0\r\no=bench 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+			   "m=audio %u RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
+			   "a=rtpmap:101 telephone-event/8000\r\na=ptime:20\r\na=sendrecv\r\n",
+			   fip, fip, media_port);
+	return snprintf(buf, cap,
+			"INVITE sip:%s@%s:%u SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP %s:%u;branch=z9hG4bK-%" PRIu64 ";rport\r\n"
+			"Max-Forwards: 70\r\n"
+			"From: <sip:bench@%s>;tag=b%u\r\n" /* names the far host: From is no ALG's business */
+			"To: <sip:%s@%s>\r\n"
+			"Call-ID: bench-%u@%s\r\n"
+			"CSeq: %" PRIu64 " INVITE\r\n"
+			"Contact: <sip:bench@%s:%u>\r\n"
+			"User-Agent: sipalg-bench\r\n"
+			"X-Bench: %" PRIu64 " %" PRId64 "\r\n"
+			"Content-Type: application/sdp\r\n"
+			"Content-Length: %d\r\n\r\n%s",
+			user, tip, tport, fip, fport, seq, tip, call, user, tip, call, fip, seq + 1, fip,
+			fport, seq, sent_ns, sdp_len, sdp);
+}
+
+/* A REGISTER of user u<n> at `from` with the registrar `to`, for an hour. */
+static int format_register(char *buf, size_t cap, const struct sockaddr_in *from,
+			   const struct sockaddr_in *to, unsigned n)
+{
+	char fip[INET_ADDRSTRLEN], tip[INET_ADDRSTRLEN];
+	unsigned fport = ntohs(from->sin_port);
+
+	ip_of(from, fip);
+	ip_of(to, tip);
+	return snprintf(buf, cap,
+			"REGISTER sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s:%u;branch=z9hG4bK-r%u;rport\r\n"
+			"Max-Forwards: 70\r\nFrom: <sip:u%u@%s>;tag=r%u\r\nTo: <sip:u%u@%s>\r\n"
+			"Call-ID: reg-%u@%s\r\nCSeq: 1 REGISTER\r\nContact: <sip:u%u@%s:%u>\r\n"
+			"Expires: 3600\r\nContent-Length: 0\r\n\r\n",
+			tip, fip, fport, n, n, tip, n, n, tip, n, fip, n, fip, fport);
+}
+
+static int cmd_send(const struct opts *o)
+{
+	static char bufs[BATCH][MSG_MAX];
+	struct mmsghdr mm[BATCH];
+	struct iovec iov[BATCH];
+	int fd = udp_socket(&o->from, 1);
+	unsigned calls = o->calls ? o->calls : 1;
+	int batch = o->rate > 0 ? 1 : BATCH;
+	int64_t start = now_ns(CLOCK_MONOTONIC), end = start + (int64_t)(o->seconds * 1e9), t;
+	uint64_t seq = 0, errors = 0;
+
+	if (connect(fd, (const struct sockaddr *)&o->to, sizeof(o->to)))
+		die("connect");
+	while (!stop && (t = now_ns(CLOCK_MONOTONIC)) < end) {
+		if (o->rate > 0) { /* paced: message seq leaves at start + seq / rate */
+			int64_t due = start + (int64_t)((double)seq * 1e9 / o->rate);
+			struct timespec ts = { (time_t)(due / 1000000000), (long)(due % 1000000000) };
+
+			if (due > t)
+				clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		}
+		for (int i = 0; i < batch; i++) {
+			unsigned call = (unsigned)((seq + (uint64_t)i) % calls);
+			int n = format_invite(bufs[i], MSG_MAX, &o->from, &o->to, "1001", call,
+					      (uint16_t)(30000 + 2 * (call % 10000)), seq + (uint64_t)i,
+					      now_ns(CLOCK_REALTIME));
+
+			iov[i] = (struct iovec){ bufs[i], (size_t)n };
+			memset(&mm[i], 0, sizeof(mm[i]));
+			mm[i].msg_hdr.msg_iov = &iov[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+		}
+		int sent = sendmmsg(fd, mm, (unsigned)batch, 0);
+
+		if (sent < 0) {
+			/* ECONNREFUSED: an ICMP error came back; the lab has no such host */
+			errors++;
+			continue;
+		}
+		seq += (uint64_t)sent;
+	}
+	t = now_ns(CLOCK_MONOTONIC);
+	printf("sent=%" PRIu64 " seconds=%.3f rate=%.0f errors=%" PRIu64 "\n", seq, (double)(t - start) / 1e9,
+	       (double)seq * 1e9 / (double)(t - start), errors);
+	return 0;
+}
+
+/* A message's line starting with name (case-insensitive), without its CRLF. */
+static int header_line(const char *msg, size_t len, const char *name, const char **line, size_t *line_len)
+{
+	size_t nl = strlen(name);
+
+	for (const char *p = msg, *e = msg + len; p < e;) {
+		const char *eol = memchr(p, '\n', (size_t)(e - p));
+		size_t l = eol ? (size_t)(eol - p) : (size_t)(e - p);
+
+		if (l == 0 || (l == 1 && p[0] == '\r'))
+			return -1; /* end of the headers */
+		if (l >= nl && strncasecmp(p, name, nl) == 0) {
+			*line = p;
+			*line_len = l && p[l - 1] == '\r' ? l - 1 : l;
+			return 0;
+		}
+		p += l + 1;
+	}
+	return -1;
+}
+
+static int translated(const char *msg, size_t len, const struct opts *o)
+{
+	const char *eol = memchr(msg, '\n', len);
+	size_t first = eol ? (size_t)(eol - msg) : len;
+
+	if (o->need && !memmem(msg, first, o->need, strlen(o->need)))
+		return 0;
+	if (o->forbid) {
+		size_t fl = strlen(o->forbid);
+
+		for (const char *p = msg, *e = msg + len; p < e;) {
+			const char *nl = memchr(p, '\n', (size_t)(e - p));
+			size_t l = nl ? (size_t)(nl - p) + 1 : (size_t)(e - p);
+
+			/* the Call-ID is opaque: it must arrive as sent */
+			if (strncasecmp(p, "Call-ID:", 8) != 0 && memmem(p, l, o->forbid, fl))
+				return 0;
+			p += l;
+		}
+	}
+	return 1;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmd_recv(const struct opts *o)
+{
+	static char bufs[BATCH][MSG_MAX + 1];
+	static char ctl[BATCH][256];
+	static int64_t lat[MAX_LATENCIES];
+	struct mmsghdr mm[BATCH];
+	struct iovec iov[BATCH];
+	int fd = udp_socket(&o->at, 1), on = 1;
+	int64_t start = now_ns(CLOCK_MONOTONIC), first = 0, last = 0;
+	int64_t end = start + (int64_t)((o->seconds > 0 ? o->seconds : 30) * 1e9);
+	uint64_t received = 0, good = 0, n_lat = 0;
+
+	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
+	if (o->have_prime) {
+		char msg[MSG_MAX];
+		int n = format_register(msg, sizeof(msg), &o->at, &o->prime, 0);
+
+		if (sendto(fd, msg, (size_t)n, 0, (const struct sockaddr *)&o->prime, sizeof(o->prime)) < 0)
+			die("prime");
+	}
+	printf("ready\n");
+	fflush(stdout);
+	while (!stop) {
+		int64_t t = now_ns(CLOCK_MONOTONIC), wait_ms;
+		struct pollfd pfd = { fd, POLLIN, 0 };
+
+		if (t >= end || (first && t - last >= (int64_t)o->quiet_ms * 1000000))
+			break;
+		wait_ms = first ? (last + (int64_t)o->quiet_ms * 1000000 - t) / 1000000 + 1 : (end - t) / 1000000 + 1;
+		if (poll(&pfd, 1, (int)wait_ms) <= 0)
+			continue;
+		for (int i = 0; i < BATCH; i++) {
+			iov[i] = (struct iovec){ bufs[i], MSG_MAX };
+			memset(&mm[i], 0, sizeof(mm[i]));
+			mm[i].msg_hdr.msg_iov = &iov[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+			mm[i].msg_hdr.msg_control = ctl[i];
+			mm[i].msg_hdr.msg_controllen = sizeof(ctl[i]);
+		}
+		int n = recvmmsg(fd, mm, BATCH, MSG_DONTWAIT, NULL);
+
+		if (n <= 0)
+			continue;
+		last = now_ns(CLOCK_MONOTONIC);
+		if (!first)
+			first = last;
+		for (int i = 0; i < n; i++) {
+			size_t len = mm[i].msg_len;
+			const char *line;
+			size_t line_len;
+			int64_t rx = 0;
+
+			received++;
+			good += translated(bufs[i], len, o);
+			for (struct cmsghdr *c = CMSG_FIRSTHDR(&mm[i].msg_hdr); c; c = CMSG_NXTHDR(&mm[i].msg_hdr, c))
+				if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+					struct timespec ts;
+
+					memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+					rx = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+				}
+			bufs[i][len] = '\0';
+			if (rx && n_lat < MAX_LATENCIES &&
+			    header_line(bufs[i], len, "X-Bench:", &line, &line_len) == 0) {
+				uint64_t seq;
+				int64_t sent;
+
+				if (sscanf(line + 8, "%" SCNu64 " %" SCNd64, &seq, &sent) == 2 && sent > 0)
+					lat[n_lat++] = rx - sent;
+			}
+		}
+	}
+	double span = first && last > first ? (double)(last - first) / 1e9 : 0;
+	int64_t p50 = 0, p99 = 0;
+
+	if (n_lat) {
+		qsort(lat, n_lat, sizeof(lat[0]), cmp_i64);
+		p50 = lat[n_lat / 2];
+		p99 = lat[n_lat * 99 / 100];
+	}
+	printf("received=%" PRIu64 " translated=%" PRIu64 " span=%.3f rate=%.0f p50_us=%.1f p99_us=%.1f\n",
+	       received, good, span, span > 0 ? (double)good / span : 0, (double)p50 / 1e3, (double)p99 / 1e3);
+	return 0;
+}
+
+/* The 200 OK to a request: its Via, From, To (tagged), Call-ID and CSeq, then extra. */
+static int format_ok(char *out, size_t cap, const char *req, size_t len, const char *extra)
+{
+	static const char *const copied[] = { "Via:", "From:", "To:", "Call-ID:", "CSeq:" };
+	int w = snprintf(out, cap, "SIP/2.0 200 OK\r\n");
+
+	for (size_t h = 0; h < sizeof(copied) / sizeof(copied[0]); h++) {
+		const char *line;
+		size_t l;
+
+		if (header_line(req, len, copied[h], &line, &l))
+			return -1;
+		w += snprintf(out + w, cap - (size_t)w, "%.*s%s\r\n", (int)l, line,
+			      h == 2 && !memmem(line, l, ";tag=", 5) ? ";tag=answer" : "");
+	}
+	w += snprintf(out + w, cap - (size_t)w, "%s", extra);
+	return w < (int)cap ? w : -1;
+}
+
+static int cmd_answer(const struct opts *o)
+{
+	char req[MSG_MAX + 1], out[MSG_MAX * 2], extra[1024], ip[INET_ADDRSTRLEN];
+	int fd = udp_socket(&o->at, 1);
+	int64_t end = now_ns(CLOCK_MONOTONIC) + (int64_t)((o->seconds > 0 ? o->seconds : 600) * 1e9);
+	uint64_t registers = 0, invites = 0, others = 0;
+
+	ip_of(&o->at, ip);
+	printf("ready\n");
+	fflush(stdout);
+	while (!stop && now_ns(CLOCK_MONOTONIC) < end) {
+		struct sockaddr_in peer;
+		socklen_t plen = sizeof(peer);
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		ssize_t n;
+		int w = -1;
+
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		n = recvfrom(fd, req, MSG_MAX, 0, (struct sockaddr *)&peer, &plen);
+		if (n <= 0)
+			continue;
+		req[n] = '\0';
+		if (strncmp(req, "REGISTER ", 9) == 0) {
+			const char *line;
+			size_t l;
+
+			if (header_line(req, (size_t)n, "Contact:", &line, &l) == 0) {
+				snprintf(extra, sizeof(extra), "%.*s;expires=3600\r\nContent-Length: 0\r\n\r\n", (int)l, line);
+				w = format_ok(out, sizeof(out), req, (size_t)n, extra);
+			}
+			registers++;
+		} else if (strncmp(req, "INVITE ", 7) == 0) {
+			char sdp[256];
+			int sl = snprintf(sdp, sizeof(sdp),
+					  "v=0\r\no=answer 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+					  "m=audio 50000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n", ip, ip);
+
+			snprintf(extra, sizeof(extra),
+				 "Contact: <sip:answer@%s:%u>\r\nContent-Type: application/sdp\r\n"
+				 "Content-Length: %d\r\n\r\n%s", ip, ntohs(o->at.sin_port), sl, sdp);
+			w = format_ok(out, sizeof(out), req, (size_t)n, extra);
+			invites++;
+		} else {
+			others++;
+		}
+		if (w > 0)
+			sendto(fd, out, (size_t)w, 0, (struct sockaddr *)&peer, plen);
+	}
+	printf("registers=%" PRIu64 " invites=%" PRIu64 " others=%" PRIu64 "\n", registers, invites, others);
+	return 0;
+}
+
+/* Sends msg and waits up to 500 ms for a 200 (one retransmission after 250 ms). */
+static int transact(int fd, const char *msg, size_t len)
+{
+	char reply[MSG_MAX];
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
+
+		if (send(fd, msg, len, 0) < 0)
+			return -1;
+		while (poll(&pfd, 1, 250) > 0) {
+			ssize_t n = recv(fd, reply, sizeof(reply), 0);
+
+			if (n >= 12 && strncmp(reply, "SIP/2.0 200 ", 12) == 0)
+				return 0;
+		}
+	}
+	return -1;
+}
+
+static int cmd_fill(const struct opts *o)
+{
+	uint64_t reg_ok = 0, call_ok = 0;
+	int64_t start = now_ns(CLOCK_MONOTONIC);
+
+	for (unsigned i = 0; i < o->count && !stop; i++) {
+		struct sockaddr_in me = o->from;
+		char msg[MSG_MAX];
+		int fd, n;
+
+		me.sin_port = htons((uint16_t)(o->first_port + i));
+		fd = udp_socket(&me, 0);
+		if (connect(fd, (const struct sockaddr *)&o->to, sizeof(o->to)))
+			die("connect");
+		n = format_register(msg, sizeof(msg), &me, &o->to, i);
+		if (transact(fd, msg, (size_t)n) == 0)
+			reg_ok++;
+		n = format_invite(msg, sizeof(msg), &me, &o->to, "answer", o->first_port + i,
+				  (uint16_t)(20000 + 2 * i), i, 0);
+		if (transact(fd, msg, (size_t)n) == 0)
+			call_ok++;
+		close(fd);
+	}
+	printf("registered=%" PRIu64 " answered=%" PRIu64 " seconds=%.1f\n", reg_ok, call_ok,
+	       (double)(now_ns(CLOCK_MONOTONIC) - start) / 1e9);
+	return 0;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: sipload send|recv|answer|fill [options] (see the comment at the top of sipload.c)\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .seconds = 0, .quiet_ms = 500 };
+	struct sigaction sa;
+
+	if (argc < 2)
+		return usage();
+	for (int i = 2; i < argc; i += 2) {
+		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		int bad = 0;
+
+		if (!v)
+			return usage();
+		if (!strcmp(k, "--from"))
+			bad = parse_endpoint(v, &o.from), o.have_from = 1;
+		else if (!strcmp(k, "--to"))
+			bad = parse_endpoint(v, &o.to), o.have_to = 1;
+		else if (!strcmp(k, "--at"))
+			bad = parse_endpoint(v, &o.at), o.have_at = 1;
+		else if (!strcmp(k, "--prime"))
+			bad = parse_endpoint(v, &o.prime), o.have_prime = 1;
+		else if (!strcmp(k, "--calls"))
+			o.calls = (unsigned)atoi(v);
+		else if (!strcmp(k, "--count"))
+			o.count = (unsigned)atoi(v);
+		else if (!strcmp(k, "--first-port"))
+			o.first_port = (unsigned)atoi(v);
+		else if (!strcmp(k, "--seconds"))
+			o.seconds = atof(v);
+		else if (!strcmp(k, "--rate"))
+			o.rate = atof(v);
+		else if (!strcmp(k, "--quiet-ms"))
+			o.quiet_ms = atoi(v);
+		else if (!strcmp(k, "--need"))
+			o.need = v;
+		else if (!strcmp(k, "--forbid"))
+			o.forbid = v;
+		else
+			bad = 1;
+		if (bad) {
+			fprintf(stderr, "sipload: %s '%s': not understood\n", k, v);
+			return 2;
+		}
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	if (!strcmp(argv[1], "send") && o.have_from && o.have_to && o.seconds > 0)
+		return cmd_send(&o);
+	if (!strcmp(argv[1], "recv") && o.have_at)
+		return cmd_recv(&o);
+	if (!strcmp(argv[1], "answer") && o.have_at)
+		return cmd_answer(&o);
+	if (!strcmp(argv[1], "fill") && o.have_from && o.have_to && o.count && o.first_port)
+		return cmd_fill(&o);
+	return usage();
+}
