@@ -52,6 +52,7 @@ struct nft {
 	struct mnl_nlmsg_batch *batch;
 	size_t queued;
 	int last_error; /* errno of the last refused batch */
+	int early_error; /* a batch sent early because it was full was refused */
 	char buf[1 << 17] __attribute__((aligned(8))); /* netlink messages need alignment */
 	char rx[1 << 16] __attribute__((aligned(8)));
 	struct installed inst[TABLE_MAX_BINDINGS];
@@ -70,8 +71,8 @@ static void batch_start(struct nft *n)
 static struct nlmsghdr *batch_msg(struct nft *n, uint16_t type, uint16_t flags)
 {
 	/* Room left for the largest message and the batch end, else the batch is sent now. */
-	if (mnl_nlmsg_batch_size(n->batch) + 4096 > sizeof(n->buf))
-		nft_commit(n);
+	if (mnl_nlmsg_batch_size(n->batch) + 4096 > sizeof(n->buf) && nft_commit(n))
+		n->early_error = 1; /* reported by the next nft_commit */
 	n->queued++;
 	return nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(n->batch), type, NFPROTO_IPV4, flags,
 				     n->seq++);
@@ -457,6 +458,10 @@ int nft_commit(struct nft *n)
 	if (n->queued)
 		r = batch_send(n);
 	batch_start(n);
+	if (n->early_error) {
+		n->early_error = 0;
+		r = -1;
+	}
 	return r;
 }
 

@@ -49,9 +49,10 @@ struct daemon {
 	int wan_watch;
 	struct alg_table table;
 	int64_t now;
-	/* media bindings added or removed since the last commit, whose flows conntrack must forget */
+	/* media bindings added or removed, whose flows conntrack must forget (see forget_flows) */
 	size_t n_closed;
-	struct ct_flow_key closed[64];
+	struct ct_flow_key closed[256];
+	int64_t next_forget_ms;
 	/* binding slots the message being handled added: undone if nftables refuses them */
 	size_t n_added;
 	size_t added[2 * ALG_MAX_ACTIONS];
@@ -105,6 +106,28 @@ static int64_t monotonic_seconds(void)
 	return ts.tv_sec;
 }
 
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Deletes the flows through closed and new media bindings: after the verdicts, in one
+ * conntrack dump for all that piled up, at most every half second unless many wait. A
+ * dump costs milliseconds on a busy router: too much to pay before each BYE's verdict. */
+static void forget_flows(struct daemon *d, int force)
+{
+	int64_t now = monotonic_ms();
+
+	if (!d->n_closed || (!force && now < d->next_forget_ms && d->n_closed < 192))
+		return;
+	ct_forget(d->closed, d->n_closed);
+	d->n_closed = 0;
+	d->next_forget_ms = now + 500;
+}
+
 /* The table reports each binding change; the backend mirrors it into the pending batch.
  * A media binding starts and ends with no flow through its ports: the last packets of an
  * earlier call on the same ports, after its BYE, leave flows that the NAT made without the
@@ -118,7 +141,8 @@ static void mirror_change(void *ctx, const struct table_binding *b, enum table_c
 		nft_mirror(d->nft, (size_t)(b - d->table.bind), b, c, d->public_ip, d->now);
 	if (c == TABLE_ADDED && d->n_added < sizeof(d->added) / sizeof(d->added[0]))
 		d->added[d->n_added++] = (size_t)(b - d->table.bind);
-	if ((c == TABLE_REMOVED || c == TABLE_ADDED) && b->kind == ALG_PORT_MEDIA && d->n_closed < 64)
+	if ((c == TABLE_REMOVED || c == TABLE_ADDED) && b->kind == ALG_PORT_MEDIA &&
+	    d->n_closed < sizeof(d->closed) / sizeof(d->closed[0]))
 		d->closed[d->n_closed++] = (struct ct_flow_key){ b->priv, { d->public_ip, b->pub_port } };
 }
 
@@ -168,12 +192,6 @@ static int commit_bindings(struct daemon *d)
 			table_remove_binding(&d->table, d->added[i]);
 	}
 	d->n_added = 0;
-
-	/* Closed pinholes close for the flows already through them too; new ones start afresh. */
-	if (d->n_closed) {
-		ct_forget(d->closed, d->n_closed);
-		d->n_closed = 0;
-	}
 	if (r == 0)
 		return 0;
 	if (nft_resync(d->nft, &d->table, d->public_ip, d->now))
@@ -523,7 +541,9 @@ static void on_packet(void *ctx, struct queue *q, const struct queued_packet *p)
 	 * them, the message must not announce them: it passes untranslated. */
 	d->n_added = 0;
 	table_apply(&d->table, &res, u.payload, d->now);
-	if (commit_bindings(d)) {
+	/* New bindings are in place before the packet moves on; other changes (refreshes,
+	 * narrowing, closing) go in the next batch, after the verdicts. */
+	if (d->n_added && commit_bindings(d)) {
 		d->count.unchanged++;
 		queue_verdict(q, p->id, NULL, 0);
 		return;
@@ -616,7 +636,7 @@ int main(int argc, char **argv)
 		struct pollfd pfd[3] = { { queue_fd(d.queue), POLLIN, 0 }, { d.control, POLLIN, 0 },
 					 { d.wan_watch, POLLIN, 0 } };
 		int64_t next;
-		int r;
+		int r, timeout;
 
 		d.now = monotonic_seconds();
 		if (d.table.cfg.media_timeout && d.now >= next_media_check) {
@@ -633,7 +653,10 @@ int main(int argc, char **argv)
 		if (next > next_table_check)
 			next = next_table_check;
 		commit_bindings(&d);
-		r = poll(pfd, 3, next - d.now < 1 ? 1000 : next - d.now > 5 ? 5000 : (int)(next - d.now) * 1000);
+		timeout = next - d.now < 1 ? 1000 : next - d.now > 5 ? 5000 : (int)(next - d.now) * 1000;
+		if (d.n_closed && timeout > 500)
+			timeout = 500; /* flows to forget: see forget_flows */
+		r = poll(pfd, 3, timeout);
 
 		if (r < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
@@ -643,6 +666,8 @@ int main(int argc, char **argv)
 			log_err("nfqueue: %s", strerror(errno));
 			break;
 		}
+		commit_bindings(&d);
+		forget_flows(&d, 0);
 		if (r > 0 && (pfd[1].revents & POLLIN))
 			control_serve(d.control, answer_control, &d);
 		if (r > 0 && (pfd[2].revents & POLLIN) && wan_watch_read(d.wan_watch))
@@ -650,6 +675,7 @@ int main(int argc, char **argv)
 	}
 	log_info("stopping: %lu packets, %lu translated, %lu unchanged", d.count.seen,
 		 d.count.translated, d.count.unchanged);
+	forget_flows(&d, 1);
 	queue_close(d.queue);
 	wan_watch_close(d.wan_watch);
 	control_close(d.control, d.opt.control);
