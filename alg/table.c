@@ -412,10 +412,8 @@ enum alg_reason table_admit(struct alg_table *t, const struct alg_result *res, c
 			return ALG_LIMIT_PINHOLE_RATE;
 	}
 	media = admit_count(&ad, ALG_PORT_MEDIA, 0);
-	if (d && d->from_lan &&
-	    over(c->max_pinholes_per_call, count_bindings(t, ALG_PORT_MEDIA, 0, dialog_index(t, d)), media))
-		return ALG_LIMIT_CALL_PINHOLES;
-	if ((!d || !d->from_lan) && over(c->max_pinholes_per_call, 0, media))
+	if (over(c->max_pinholes_per_call,
+		 d && d->from_lan ? count_bindings(t, ALG_PORT_MEDIA, 0, dialog_index(t, d)) : 0, media))
 		return ALG_LIMIT_CALL_PINHOLES;
 	if (over(c->max_pinholes, count_bindings(t, ALG_PORT_MEDIA, 0, -1), media))
 		return ALG_LIMIT_PINHOLES;
