@@ -32,22 +32,22 @@ init() {
 		PROG=$3/build/sipalgd FIREWALL=$3/router-scripts/sipalg-firewall
 		CAPABILITIES=$3/openwrt/sipalg/files/capabilities.json UJAIL=$SHIM_UJAIL RUN_AS=nobody
 		CONFIG=$SHIM_DIR/sipalg.uci RUNDIR=$SHIM_DIR/run STATEDIR=$SHIM_DIR/state
-		DIVERT=$STATEDIR/divert.nft COMMAND=$STATEDIR/command
+		DIVERT=$STATEDIR/divert.nft COMMAND=$STATEDIR/command DAEMON_CONFIG=$STATEDIR/config
 		NETWORK_SH=$4
 		shift 4
 		"$@"' _ "$LAB_E2E/openwrt-shim.sh" "$INIT" "$SIPALG_TOP" "$LAB_E2E/openwrt-shim.sh" "$@"
 }
 # config SED-ARGS...: the shipped config, edited by sed, as /etc/config/sipalg; a new file,
-# readable by all, as uci commit leaves it.
+# root's only as the package installs it (0600).
 config() {
-	sed -e "" "$@" "$SHIPPED" >"$SHIM_DIR/sipalg.uci.new" && chmod 644 "$SHIM_DIR/sipalg.uci.new" &&
+	sed -e "" "$@" "$SHIPPED" >"$SHIM_DIR/sipalg.uci.new" && chmod 600 "$SHIM_DIR/sipalg.uci.new" &&
 		mv "$SHIM_DIR/sipalg.uci.new" "$SHIM_DIR/sipalg.uci"
 }
 PROCD=$SHIM_DIR/procd
 daemon_pid() { cat "$PROCD/pid" 2>/dev/null; }
 daemon_alive() { [ -n "$(daemon_pid)" ] && kill -0 "$(daemon_pid)" 2>/dev/null; }
 ctl_answers() { in_ns router "$SIPALG_TOP/build/sipalgctl" --socket "$SHIM_DIR/run/sipalgd.sock" status >/dev/null 2>&1; }
-reloads() { grep -c "reloaded $SHIM_DIR/sipalg.uci" "$SHIM_DIR/daemon.log"; }
+reloads() { grep -c "reloaded $SHIM_DIR/state/config" "$SHIM_DIR/daemon.log"; }
 cleanup_daemon() { daemon_alive && kill -KILL "$(daemon_pid)"; }
 
 echo "--- as installed: disabled"
@@ -115,7 +115,7 @@ config -e "$ON" -e "s/list sip_port '5060'/list sip_port '5060'\n\tlist sip_port
 	-e "s/option external_address ''/option external_address '203.0.113.3'/" \
 	-e "s/option inbound_calls 'registrar'/option inbound_calls 'anyone'/"
 check "after an edit of the config (same devices and queue)" init reload
-check "the daemon re-reads it (SIGHUP)" lab_until 5 sh -c '[ "$(grep -c "reloaded $2" "$1")" -gt "$3" ]' _ "$SHIM_DIR/daemon.log" "$SHIM_DIR/sipalg.uci" "$n"
+check "the daemon re-reads it (SIGHUP)" lab_until 5 sh -c '[ "$(grep -c "reloaded $2" "$1")" -gt "$3" ]' _ "$SHIM_DIR/daemon.log" "$SHIM_DIR/state/config" "$n"
 check "in place: same process, the registrations kept" \
 	sh -c '[ "$1" = "$(cat "$2")" ] && ip netns exec "$3" "$4" --socket "$5" status | grep -q 192.168.1.10:5060' _ \
 	"$pid" "$PROCD/pid" "$(lab_ns router)" "$SIPALG_TOP/build/sipalgctl" "$SHIM_DIR/run/sipalgd.sock"
@@ -139,8 +139,8 @@ config -e "$ON"
 check "service sipalg restart" init restart
 echo "     procd params: $(tr '\n' ';' <"$PROCD/params")"
 check "procd gets a jail with the log socket" grep -qx "jail sipalg log" "$PROCD/params"
-check "the config's directory read-only (uci commit replaces the file), the socket's directory writable" \
-	sh -c 'grep -qx "jail_mount $2" "$1" && grep -qx "jail_mount_rw $2/run" "$1"' _ "$PROCD/params" "$SHIM_DIR"
+check "the config copy's directory read-only, the socket's directory writable" \
+	sh -c 'grep -qx "jail_mount $2/state" "$1" && grep -qx "jail_mount_rw $2/run" "$1"' _ "$PROCD/params" "$SHIM_DIR"
 check "user, capabilities file and no_new_privs, applied by ujail" \
 	sh -c 'grep -qx "user nobody" "$1" && grep -q "^capabilities .*/capabilities.json$" "$1" && grep -qx "no_new_privs 1" "$1"' _ "$PROCD/params"
 check "no --user on the command line" not grep -qx -- "--user" "$PROCD/command"
@@ -156,7 +156,7 @@ n=$(reloads)
 config -e "$ON" -e "s/option log_level 'info'/option log_level 'debug'/"
 check "reload after an edit" init reload
 check "the daemon re-reads it, same process" lab_until 5 sh -c '[ "$(grep -c "reloaded $2" "$1")" -gt "$3" ] && [ "$4" = "$(cat "$5")" ]' _ \
-	"$SHIM_DIR/daemon.log" "$SHIM_DIR/sipalg.uci" "$n" "$pid" "$PROCD/pid"
+	"$SHIM_DIR/daemon.log" "$SHIM_DIR/state/config" "$n" "$pid" "$PROCD/pid"
 
 echo "--- service sipalg stop"
 check "service sipalg stop" init stop
