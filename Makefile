@@ -113,7 +113,7 @@ fuzz-smoke: $(FUZZ_BIN)
 	$(Q)RESULTS=$(RESULTS) sh tests/fuzz/run.sh $(BUILD) $(TEST_FUZZ_SECONDS) $(FUZZ_BIN)
 
 # Every shell script passes shellcheck (sourced files are followed from each script's folder).
-SHELL_SCRIPTS := router-scripts/sipalg-firewall openwrt/files/sipalg.init .ci/run \
+SHELL_SCRIPTS := router-scripts/sipalg-firewall openwrt/sipalg/files/sipalg.init .ci/run \
 	$(wildcard tests/*.sh tests/*/*.sh bench/*.sh)
 lint:
 	$(Q)if shellcheck -x -P SCRIPTDIR $(SHELL_SCRIPTS) && for s in $(SHELL_SCRIPTS); do sh -n $$s || exit 1; done; \
@@ -203,7 +203,7 @@ install: all
 		router-scripts/sipalgd.service >$(DESTDIR)$(SYSTEMDUNITDIR)/sipalgd.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/sipalgd.service
 	[ -e $(DESTDIR)$(SYSCONFDIR)/sipalg/sipalg.conf ] || \
-		install -m 0644 openwrt/files/sipalg.config $(DESTDIR)$(SYSCONFDIR)/sipalg/sipalg.conf
+		install -m 0644 openwrt/sipalg/files/sipalg.config $(DESTDIR)$(SYSCONFDIR)/sipalg/sipalg.conf
 
 clean:
 	rm -rf $(BUILD)

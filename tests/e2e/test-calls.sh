@@ -201,7 +201,7 @@ s.sendto(msg.encode(), (sys.argv[2], 5060))' "$(lab_ip "$1")" "$PUB"
 scenario_bad_config() {
 	echo "--- a bad setting stops sipalgd before it changes anything"
 	sed "s/option media_timeout '60'/option media_timeout 'soon'/" \
-		"$SIPALG_TOP/openwrt/files/sipalg.config" >"$LAB_DIR/bad.config"
+		"$SIPALG_TOP/openwrt/sipalg/files/sipalg.config" >"$LAB_DIR/bad.config"
 	out=$(in_ns router "$SIPALGD" --wan wan0 --lan lan0 --config "$LAB_DIR/bad.config" \
 		--control "$LAB_DIR/bad.sock" 2>&1)
 	rc=$?
@@ -301,7 +301,7 @@ start=$(date +%s)
 lab_up || { not_ok "lab_up"; finish e2e-calls; exit 1; }
 scenario_bad_config
 # A short media timeout, to see it work within the test: set in the config file, as on a router.
-sed "s/option media_timeout '60'/option media_timeout '5'/" "$SIPALG_TOP/openwrt/files/sipalg.config" \
+sed "s/option media_timeout '60'/option media_timeout '5'/" "$SIPALG_TOP/openwrt/sipalg/files/sipalg.config" \
 	>"$LAB_DIR/test.config"
 alg_start --config "$LAB_DIR/test.config" || { not_ok "sipalgd starts"; cat "$LAB_DIR/sipalgd.log"; finish e2e-calls; exit 1; }
 

@@ -295,7 +295,7 @@ scenario_hostile_burst() {
 
 start=$(date +%s)
 lab_up || { not_ok "lab_up"; finish e2e-faults; exit 1; }
-cp "$SIPALG_TOP/openwrt/files/sipalg.config" "$LAB_DIR/test.config"
+cp "$SIPALG_TOP/openwrt/sipalg/files/sipalg.config" "$LAB_DIR/test.config"
 scenario_valgrind
 alg_start --config "$LAB_DIR/test.config" || { not_ok "sipalgd starts"; finish e2e-faults; exit 1; }
 scenario_stale_flows

@@ -33,7 +33,7 @@ heard() { grep -c "${1:-}" "$HEARD" 2>/dev/null || true; }
 config() {
 	_cf_out="$LAB_DIR/$1.config"
 	shift
-	cp "$SIPALG_TOP/openwrt/files/sipalg.config" "$_cf_out"
+	cp "$SIPALG_TOP/openwrt/sipalg/files/sipalg.config" "$_cf_out"
 	for _cf_e in "$@"; do
 		sed -i "$_cf_e" "$_cf_out"
 	done

@@ -19,7 +19,7 @@ static void shipped_default_is_off_and_sane(void **state)
 	struct sipalg_config c, d;
 	char err[256] = "";
 	size_t len;
-	char *buf = file("openwrt/files/sipalg.config", &len);
+	char *buf = file("openwrt/sipalg/files/sipalg.config", &len);
 
 	(void)state;
 	config_defaults(&c);
@@ -74,7 +74,7 @@ static void expect_refused(const char *from, const char *to, const char *message
 	struct sipalg_config c;
 	char err[256] = "";
 	size_t len;
-	char *buf = file("openwrt/files/sipalg.config", &len), *at = strstr(buf, from), *edited;
+	char *buf = file("openwrt/sipalg/files/sipalg.config", &len), *at = strstr(buf, from), *edited;
 
 	if (!at)
 		fail_msg("'%s' not in the shipped file", from);
