@@ -573,6 +573,13 @@ int main(int argc, char **argv)
 	char pub[ADDR_STR_MAX];
 	int rc;
 
+	/* First of all: a reload (SIGHUP) that arrives while the daemon starts must not end it. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	tcfg = table_defaults;
 	rc = load_config(argc, argv, &d.opt, &tcfg);
 	if (!rc)
@@ -607,12 +614,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	addr_format(d.public_ip, pub);
 	log_info("started: queue %u, wan %s (public %s%s), lan %s (%zu network%s), media ports %u-%u, "
