@@ -141,7 +141,7 @@ e2e: all $(BUILD)/asan/sipalgd
 fuzz: $(FUZZ_BIN)
 	$(Q)sh tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_BIN)
 
-check: all
+check: all bench-bin
 	@mkdir -p $(BUILD) && rm -f $(RESULTS)
 	$(Q)status=0; $(MAKE) --no-print-directory -k lint unit golden fuzz-smoke e2e || \
 		{ status=1; echo "a stage that failed to build or run (see above)"; echo "stages 0 1" >>$(RESULTS); }; \
