@@ -61,15 +61,12 @@ struct daemon {
 	uint8_t pkt_out[0xffff];
 };
 
-/* The table's settings before the config file and the command line have their say. */
+/* The table's settings that are not options; the others come from the config's defaults
+ * (config_defaults), the file and the command line, through apply_config. */
 static const struct table_config table_defaults = {
-	.port_min = 16384,
-	.port_max = 32767,
 	.signaling_idle = 3600,
 	.dialog_idle = 7200,
 	.register_grace = 30,
-	.media_timeout = 60,
-	.registrar_only = 1,
 };
 
 static volatile sig_atomic_t stop, reload;
