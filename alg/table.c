@@ -136,6 +136,7 @@ static void remove_binding(struct alg_table *t, struct table_binding *b)
 {
 	report(t, b, TABLE_REMOVED);
 	b->in_use = 0;
+	t->n_bound[b->kind]--;
 }
 
 /* Gives b at least `until`, telling the mirror only when it passes what it was told. */
@@ -178,10 +179,13 @@ static struct table_binding *bind(struct alg_table *t, struct alg_endpoint priv,
 		b->dialog = -1;
 		b->expires = until;
 		b->installed_expires = until + TABLE_INSTALL_AHEAD;
+		t->n_bound[kind]++;
+		if (kind == ALG_PORT_MEDIA)
+			count_new_pinhole(t, priv.ip, t->now);
 		report(t, b, TABLE_ADDED);
 		return b;
 	}
-	return NULL; /* full: the message was translated, the NAT's own mapping will have to do */
+	return NULL; /* full: table_admit keeps messages that need more from being translated */
 }
 
 enum dialog_create { DIALOG_FIND, DIALOG_FROM_LAN, DIALOG_FROM_WAN };
@@ -270,8 +274,6 @@ static void open_media(struct alg_table *t, struct table_dialog *d, uint8_t stre
 
 	if (old && old->priv.port != priv.port)
 		remove_binding(t, old); /* a re-offer moved the stream */
-	if (!find_priv(t, priv))
-		count_new_pinhole(t, priv.ip, t->now);
 	b = bind(t, priv, pub, ALG_PORT_MEDIA, d->expires);
 	if (!b)
 		return;
@@ -321,6 +323,8 @@ static uint32_t count_bindings(const struct alg_table *t, enum alg_port_kind kin
 {
 	uint32_t n = 0;
 
+	if (!ip && di < 0)
+		return t->n_bound[kind];
 	for (size_t i = 0; i < t->bind_top; i++) {
 		const struct table_binding *b = &t->bind[i];
 
@@ -393,8 +397,7 @@ enum alg_reason table_admit(struct alg_table *t, const struct alg_result *res, c
 			}
 		}
 	}
-	if (ad.n && count_bindings(t, ALG_PORT_SIGNALING, 0, -1) + count_bindings(t, ALG_PORT_MEDIA, 0, -1) +
-			    ad.n > TABLE_MAX_BINDINGS)
+	if (ad.n && t->n_bound[ALG_PORT_SIGNALING] + t->n_bound[ALG_PORT_MEDIA] + ad.n > TABLE_MAX_BINDINGS)
 		return ALG_TABLE_FULL; /* translated, it would announce bindings there is no room for */
 	for (size_t i = 0; i < ad.n; i++) {
 		uint32_t ip = ad.e[i].ep.ip;
@@ -415,7 +418,7 @@ enum alg_reason table_admit(struct alg_table *t, const struct alg_result *res, c
 	if (over(c->max_pinholes_per_call,
 		 d && d->from_lan ? count_bindings(t, ALG_PORT_MEDIA, 0, dialog_index(t, d)) : 0, media))
 		return ALG_LIMIT_CALL_PINHOLES;
-	if (over(c->max_pinholes, count_bindings(t, ALG_PORT_MEDIA, 0, -1), media))
+	if (over(c->max_pinholes, t->n_bound[ALG_PORT_MEDIA], media))
 		return ALG_LIMIT_PINHOLES;
 	return ALG_OK;
 }

@@ -95,6 +95,7 @@ struct alg_table {
 	/* Slots at and above these were never used: scans stop there, so a lookup costs what
 	 * the live bindings cost, not the table's capacity. */
 	size_t bind_top, dialog_top;
+	uint32_t n_bound[2]; /* live bindings by alg_port_kind, so that limits need no scan */
 	struct table_rate rate[TABLE_RATE_SLOTS];
 	struct table_binding bind[TABLE_MAX_BINDINGS];
 	struct table_dialog dialog[TABLE_MAX_DIALOGS];

@@ -534,12 +534,11 @@ static void on_packet(void *ctx, struct queue *q, const struct queued_packet *p)
 		alg_action_format(a, u.payload, d->public_ip, line, sizeof(line));
 		log_msg(prio, "%s", line);
 	}
-	/* Bindings and pinholes are in place before the packet moves on. If the kernel refused
-	 * them, the message must not announce them: it passes untranslated. */
+	/* New bindings and pinholes are in place before the packet moves on; if the kernel
+	 * refused them, the message must not announce them: it passes untranslated. Other
+	 * changes (refreshes, narrowing, closing) go in the next batch, after the verdicts. */
 	d->n_added = 0;
 	table_apply(&d->table, &res, u.payload, d->now);
-	/* New bindings are in place before the packet moves on; other changes (refreshes,
-	 * narrowing, closing) go in the next batch, after the verdicts. */
 	if (d->n_added && commit_bindings(d)) {
 		d->count.unchanged++;
 		queue_verdict(q, p->id, NULL, 0);

@@ -30,7 +30,7 @@ static void on_change(void *ctx, const struct table_binding *b, enum table_chang
 
 static void check_whole(void)
 {
-	uint32_t media = 0;
+	uint32_t media = 0, signaling = 0;
 
 	for (size_t i = 0; i < TABLE_MAX_BINDINGS; i++) {
 		const struct table_binding *b = &table.bind[i];
@@ -46,6 +46,7 @@ static void check_whole(void)
 					  (o->priv.ip == b->priv.ip && o->priv.port == b->priv.port)))
 				abort();
 		}
+		signaling += b->kind == ALG_PORT_SIGNALING;
 		if (b->kind == ALG_PORT_MEDIA) {
 			media++;
 			if (b->dialog < 0 || (size_t)b->dialog >= table.dialog_top ||
@@ -55,6 +56,8 @@ static void check_whole(void)
 	}
 	if (media > table.cfg.max_pinholes)
 		abort();
+	if (table.n_bound[ALG_PORT_MEDIA] != media || table.n_bound[ALG_PORT_SIGNALING] != signaling)
+		abort(); /* the kept counts drifted from the table */
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
