@@ -12,16 +12,31 @@ void table_init(struct alg_table *t, const struct table_config *cfg, table_chang
 	t->ctx = ctx;
 }
 
+void table_set_config(struct alg_table *t, const struct table_config *cfg)
+{
+	t->cfg = *cfg;
+}
+
+const struct table_config *table_get_config(const struct alg_table *t)
+{
+	return &t->cfg;
+}
+
+void table_set_self_ip(struct alg_table *t, uint32_t ip)
+{
+	t->self_ip = ip;
+}
+
 static void report(struct alg_table *t, const struct table_binding *b, enum table_change c)
 {
 	if (t->on_change)
-		t->on_change(t->ctx, b, c);
+		t->on_change(t->ctx, (size_t)(b - t->bind), b, c);
 }
 
 static struct table_binding *find_priv(struct alg_table *t, struct alg_endpoint priv)
 {
 	for (size_t i = 0; i < t->bind_top; i++)
-		if (t->bind[i].in_use && t->bind[i].priv.ip == priv.ip && t->bind[i].priv.port == priv.port)
+		if (t->bind[i].in_use && endpoint_eq(t->bind[i].priv, priv))
 			return &t->bind[i];
 	return NULL;
 }
@@ -70,52 +85,53 @@ static void count_new_pinhole(struct alg_table *t, uint32_t ip, int64_t now)
 
 /* A public port is taken by a binding, by a proposal of this message, or as the implied RTCP
  * port (one up) of a proposed media port. */
-static int port_taken(struct alg_table *t, uint16_t p)
+static int port_taken(struct table_txn *x, uint16_t p)
 {
-	if (find_pub(t, p))
+	if (find_pub(x->t, p))
 		return 1;
-	for (size_t i = 0; i < t->n_proposed; i++)
-		if (t->proposed[i].pub_port == p || (uint16_t)(t->proposed[i].pub_port + 1) == p)
+	for (size_t i = 0; i < x->n_proposed; i++)
+		if (x->proposed[i].pub_port == p || (uint16_t)(x->proposed[i].pub_port + 1) == p)
 			return 1;
 	return 0;
 }
 
-static uint16_t choose_port(struct alg_table *t, struct alg_endpoint priv, enum alg_port_kind kind)
+static uint16_t choose_port(struct table_txn *x, struct alg_endpoint priv, enum alg_port_kind kind)
 {
+	const struct table_config *c = &x->t->cfg;
 	int media = kind == ALG_PORT_MEDIA;
 
 	/* The phone's own port when free (and, for media, the RTCP port above it). */
-	if (!port_taken(t, priv.port) && (!media || (priv.port < 65535 && !port_taken(t, priv.port + 1))))
+	if (!port_taken(x, priv.port) && (!media || (priv.port < 65535 && !port_taken(x, priv.port + 1))))
 		return priv.port;
 	/* Else an even port of the range with its odd neighbour free (RFC 3550 pairs). */
-	for (uint32_t p = t->cfg.port_min + (t->cfg.port_min & 1); p + 1 <= t->cfg.port_max; p += 2)
-		if (!port_taken(t, (uint16_t)p) && !port_taken(t, (uint16_t)(p + 1)))
+	for (uint32_t p = c->port_min + (c->port_min & 1); p + 1 <= c->port_max; p += 2)
+		if (!port_taken(x, (uint16_t)p) && !port_taken(x, (uint16_t)(p + 1)))
 			return (uint16_t)p;
 	return 0;
 }
 
 static uint16_t nat_public_port(void *ctx, struct alg_endpoint priv, enum alg_port_kind kind)
 {
-	struct alg_table *t = ctx;
-	struct table_binding *b = find_priv(t, priv);
+	struct table_txn *x = ctx;
+	struct table_binding *b = find_priv(x->t, priv);
 	uint16_t p;
 
 	if (b)
 		return b->pub_port;
-	for (size_t i = 0; i < t->n_proposed; i++)
-		if (t->proposed[i].priv.ip == priv.ip && t->proposed[i].priv.port == priv.port)
-			return t->proposed[i].pub_port;
-	p = choose_port(t, priv, kind);
-	if (p == 0 || t->n_proposed == TABLE_MAX_PROPOSED)
+	for (size_t i = 0; i < x->n_proposed; i++)
+		if (endpoint_eq(x->proposed[i].priv, priv))
+			return x->proposed[i].pub_port;
+	p = choose_port(x, priv, kind);
+	if (p == 0 || x->n_proposed == TABLE_MAX_PROPOSED)
 		return priv.port; /* exhausted: keep the port and let the NAT decide */
-	t->proposed[t->n_proposed++] = (struct alg_binding){ priv, p };
+	x->proposed[x->n_proposed++] = (struct alg_binding){ priv, p };
 	return p;
 }
 
 static int nat_private_endpoint(void *ctx, uint16_t pub, struct alg_endpoint *priv)
 {
-	struct alg_table *t = ctx;
-	struct table_binding *b = find_pub(t, pub);
+	struct table_txn *x = ctx;
+	struct table_binding *b = find_pub(x->t, pub);
 
 	if (!b)
 		return -1;
@@ -123,13 +139,17 @@ static int nat_private_endpoint(void *ctx, uint16_t pub, struct alg_endpoint *pr
 	return 0;
 }
 
-struct alg_nat table_nat(struct alg_table *t, int64_t now)
+void table_begin(struct table_txn *x, struct alg_table *t, int64_t now)
 {
-	struct alg_nat nat = { nat_public_port, nat_private_endpoint, t };
+	x->t = t;
+	x->now = now;
+	x->n_proposed = 0;
+	x->n_added = 0;
+}
 
-	t->now = now;
-	t->n_proposed = 0;
-	return nat;
+struct alg_nat table_nat(struct table_txn *x)
+{
+	return (struct alg_nat){ nat_public_port, nat_private_endpoint, x };
 }
 
 static void remove_binding(struct alg_table *t, struct table_binding *b)
@@ -139,22 +159,20 @@ static void remove_binding(struct alg_table *t, struct table_binding *b)
 	t->n_bound[b->kind]--;
 }
 
-/* Gives b at least `until`, telling the mirror only when it passes what it was told. */
+/* Gives b at least `until`. */
 static void extend(struct alg_table *t, struct table_binding *b, int64_t until)
 {
 	if (until <= b->expires)
 		return;
 	b->expires = until;
-	if (until > b->installed_expires) {
-		b->installed_expires = until + TABLE_INSTALL_AHEAD;
-		report(t, b, TABLE_UPDATED);
-	}
+	report(t, b, TABLE_EXTENDED);
 }
 
 /* Finds or adds the binding priv -> pub and gives it at least `until`. */
-static struct table_binding *bind(struct alg_table *t, struct alg_endpoint priv, uint16_t pub,
+static struct table_binding *bind(struct table_txn *x, struct alg_endpoint priv, uint16_t pub,
 				  enum alg_port_kind kind, int64_t until)
 {
+	struct alg_table *t = x->t;
 	struct table_binding *b = find_priv(t, priv);
 
 	if (b && b->pub_port != pub) { /* the NAT moved it: follow */
@@ -178,10 +196,11 @@ static struct table_binding *bind(struct alg_table *t, struct alg_endpoint priv,
 		b->pub_port = pub;
 		b->dialog = -1;
 		b->expires = until;
-		b->installed_expires = until + TABLE_INSTALL_AHEAD;
 		t->n_bound[kind]++;
 		if (kind == ALG_PORT_MEDIA)
-			count_new_pinhole(t, priv.ip, t->now);
+			count_new_pinhole(t, priv.ip, x->now);
+		if (x->n_added < TABLE_MAX_ADDED)
+			x->added[x->n_added++] = (uint32_t)i;
 		report(t, b, TABLE_ADDED);
 		return b;
 	}
@@ -266,15 +285,16 @@ static struct table_binding *stream_binding(struct alg_table *t, int di, uint8_t
 	return NULL;
 }
 
-static void open_media(struct alg_table *t, struct table_dialog *d, uint8_t stream, uint8_t rtcp,
+static void open_media(struct table_txn *x, struct table_dialog *d, uint8_t stream, uint8_t rtcp,
 		       struct alg_endpoint priv, uint16_t pub)
 {
+	struct alg_table *t = x->t;
 	int di = dialog_index(t, d);
 	struct table_binding *old = stream_binding(t, di, stream, rtcp, priv.ip), *b;
 
 	if (old && old->priv.port != priv.port)
 		remove_binding(t, old); /* a re-offer moved the stream */
-	b = bind(t, priv, pub, ALG_PORT_MEDIA, d->expires);
+	b = bind(x, priv, pub, ALG_PORT_MEDIA, d->expires);
 	if (!b)
 		return;
 	b->dialog = di;
@@ -353,7 +373,7 @@ static void admit_add(struct alg_table *t, struct admission *ad, struct alg_endp
 	if (!ep.port || find_priv(t, ep))
 		return;
 	for (size_t i = 0; i < ad->n; i++)
-		if (ad->e[i].ep.ip == ep.ip && ad->e[i].ep.port == ep.port)
+		if (endpoint_eq(ad->e[i].ep, ep))
 			return;
 	ad->e[ad->n].ep = ep;
 	ad->e[ad->n++].kind = kind;
@@ -368,9 +388,9 @@ static uint32_t admit_count(const struct admission *ad, enum alg_port_kind kind,
 	return n;
 }
 
-enum alg_reason table_admit(struct alg_table *t, const struct alg_result *res, const char *msg,
-			    int64_t now)
+enum alg_reason table_admit(struct table_txn *x, const struct alg_result *res, const char *msg)
 {
+	struct alg_table *t = x->t;
 	const struct table_config *c = &t->cfg;
 	struct table_dialog *d = NULL;
 	struct admission ad = { 0 };
@@ -411,7 +431,7 @@ enum alg_reason table_admit(struct alg_table *t, const struct alg_result *res, c
 		media = admit_count(&ad, ALG_PORT_MEDIA, ip);
 		if (over(c->max_pinholes_per_host, count_bindings(t, ALG_PORT_MEDIA, ip, -1), media))
 			return ALG_LIMIT_HOST_PINHOLES;
-		if (over(c->max_new_pinholes_per_sec, new_this_second(t, ip, now), media))
+		if (over(c->max_new_pinholes_per_sec, new_this_second(t, ip, x->now), media))
 			return ALG_LIMIT_PINHOLE_RATE;
 	}
 	media = admit_count(&ad, ALG_PORT_MEDIA, 0);
@@ -423,9 +443,11 @@ enum alg_reason table_admit(struct alg_table *t, const struct alg_result *res, c
 	return ALG_OK;
 }
 
-void table_apply(struct alg_table *t, const struct alg_result *res, const char *msg, int64_t now)
+void table_apply(struct table_txn *x, const struct alg_result *res, const char *msg)
 {
-	t->now = now;
+	struct alg_table *t = x->t;
+	int64_t now = x->now;
+
 	for (size_t i = 0; i < res->n_actions; i++) {
 		const struct alg_action *a = &res->actions[i];
 		enum dialog_create create = a->kind == ALG_ACT_MEDIA_OPEN ? DIALOG_FROM_LAN :
@@ -446,7 +468,7 @@ void table_apply(struct alg_table *t, const struct alg_result *res, const char *
 		}
 		switch (a->kind) {
 		case ALG_ACT_SIGNALING:
-			bind(t, a->priv, a->pub_port, ALG_PORT_SIGNALING, now + t->cfg.signaling_idle);
+			bind(x, a->priv, a->pub_port, ALG_PORT_SIGNALING, now + t->cfg.signaling_idle);
 			break;
 		case ALG_ACT_REGISTERED:
 			/* The WAN side confirms a binding the phone's REGISTER made; it never makes one. */
@@ -465,9 +487,9 @@ void table_apply(struct alg_table *t, const struct alg_result *res, const char *
 			}
 			break;
 		case ALG_ACT_MEDIA_OPEN:
-			open_media(t, d, a->stream, 0, a->priv, a->pub_port);
+			open_media(x, d, a->stream, 0, a->priv, a->pub_port);
 			if (a->rtcp.port)
-				open_media(t, d, a->stream, 1, a->rtcp, a->rtcp_pub_port);
+				open_media(x, d, a->stream, 1, a->rtcp, a->rtcp_pub_port);
 			break;
 		case ALG_ACT_MEDIA_PEER:
 			note_peer(t, d, a->stream, a->priv.ip);
@@ -486,10 +508,54 @@ void table_apply(struct alg_table *t, const struct alg_result *res, const char *
 	}
 }
 
-void table_remove_binding(struct alg_table *t, size_t i)
+void table_translate(struct table_txn *x, struct alg_table *t, const struct alg_config *cfg,
+		     const struct alg_packet *pkt, int64_t now, char *out, size_t out_cap,
+		     struct alg_result *res)
 {
-	if (i < t->bind_top && t->bind[i].in_use)
-		remove_binding(t, &t->bind[i]);
+	struct alg_config c = *cfg;
+
+	table_begin(x, t, now);
+	c.nat = table_nat(x);
+	alg_translate(&c, pkt, out, out_cap, res);
+	if (res->reason == ALG_OK)
+		res->reason = table_admit(x, res, pkt->msg);
+	if (res->reason == ALG_OK)
+		table_apply(x, res, pkt->msg);
+}
+
+void table_commit(struct table_txn *x)
+{
+	x->n_added = 0;
+}
+
+void table_undo(struct table_txn *x)
+{
+	struct alg_table *t = x->t;
+
+	for (size_t i = 0; i < x->n_added; i++)
+		if (t->bind[x->added[i]].in_use)
+			remove_binding(t, &t->bind[x->added[i]]);
+	x->n_added = 0;
+}
+
+const struct table_binding *table_binding_at(const struct alg_table *t, size_t *slot)
+{
+	for (size_t i = *slot; i < t->bind_top; i++)
+		if (t->bind[i].in_use) {
+			*slot = i;
+			return &t->bind[i];
+		}
+	return NULL;
+}
+
+const struct table_dialog *table_dialog_at(const struct alg_table *t, size_t *id)
+{
+	for (size_t i = *id; i < t->dialog_top; i++)
+		if (t->dialog[i].in_use) {
+			*id = i;
+			return &t->dialog[i];
+		}
+	return NULL;
 }
 
 void table_media_seen(struct alg_table *t, int di, int64_t now)

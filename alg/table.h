@@ -14,6 +14,8 @@
 #define TABLE_MAX_STREAMS 8
 #define TABLE_CALL_ID_MAX 128
 #define TABLE_MAX_PROPOSED 32
+/* A message adds at most two bindings per action (RTP and RTCP). */
+#define TABLE_MAX_ADDED (2 * ALG_MAX_ACTIONS)
 #define TABLE_RATE_SLOTS 64
 /* A call only the WAN side has spoken of (an INVITE's offer) is kept this long unless a LAN
  * phone takes part: RFC 3261's Timer C, the longest an INVITE may ring at a proxy. */
@@ -43,18 +45,12 @@ struct table_binding {
 	uint16_t pub_port;
 	uint32_t peer;     /* who may send to it: media: the far end, once known; signaling: the
 			    * registrar, when registrar_only; 0: anyone */
-	int dialog;        /* media: index of its dialog */
+	int dialog;        /* media: its dialog (the id table_for_each_dialog gives) */
 	uint8_t stream;    /* media: m= index */
 	uint8_t rtcp;      /* media: the RTCP half of the stream */
 	int registered;    /* signaling: a registrar accepted it */
 	int64_t expires;   /* absolute, in the caller's seconds */
-	/* What the mirror was last told; ahead of expires so that a binding refreshed by every
-	 * message is re-announced about once a minute, not every time. */
-	int64_t installed_expires;
 };
-
-/* How far installed_expires runs ahead of expires. */
-#define TABLE_INSTALL_AHEAD 60
 
 struct table_dialog {
 	int in_use;
@@ -69,7 +65,8 @@ struct table_dialog {
 
 enum table_change {
 	TABLE_ADDED,
-	TABLE_UPDATED, /* peer or lifetime changed */
+	TABLE_UPDATED,  /* whom it accepts traffic from changed */
+	TABLE_EXTENDED, /* it lives longer (every refresh: the mirror decides when to tell) */
 	TABLE_REMOVED,
 };
 
@@ -80,18 +77,16 @@ struct table_rate {
 	uint32_t n;
 };
 
-typedef void table_change_fn(void *ctx, const struct table_binding *b, enum table_change c);
+/* Each change of binding slot `slot`, as it happens; the daemon mirrors them into nftables. */
+typedef void table_change_fn(void *ctx, size_t slot, const struct table_binding *b, enum table_change c);
 
 struct alg_table {
 	struct table_config cfg;
 	table_change_fn *on_change;
 	void *ctx;
-	int64_t now;
 	/* The router's public address: a "far end" there is another LAN phone, reached by
 	 * hairpin from the LAN side, and its pinhole is not narrowed. */
 	uint32_t self_ip;
-	size_t n_proposed;
-	struct alg_binding proposed[TABLE_MAX_PROPOSED];
 	/* Slots at and above these were never used: scans stop there, so a lookup costs what
 	 * the live bindings cost, not the table's capacity. */
 	size_t bind_top, dialog_top;
@@ -101,24 +96,57 @@ struct alg_table {
 	struct table_dialog dialog[TABLE_MAX_DIALOGS];
 };
 
+/* One message's transaction on the table: the ports proposed to the core while it
+ * translates, and the bindings the message added (undone when the firewall refuses them).
+ * It lives on the caller's stack, for one message. */
+struct table_txn {
+	struct alg_table *t;
+	int64_t now;
+	size_t n_proposed;
+	struct alg_binding proposed[TABLE_MAX_PROPOSED];
+	size_t n_added;
+	uint32_t added[TABLE_MAX_ADDED];
+};
+
 void table_init(struct alg_table *t, const struct table_config *cfg, table_change_fn *fn, void *ctx);
+/* Settings (at reload: what exists stays) and the router's public address. */
+void table_set_config(struct alg_table *t, const struct table_config *cfg);
+const struct table_config *table_get_config(const struct alg_table *t);
+void table_set_self_ip(struct alg_table *t, uint32_t ip);
 
-/* The core's view of the table, for one message at time now: existing bindings answer, new
- * endpoints get proposed ports (their own when free) that table_apply then takes. */
-struct alg_nat table_nat(struct alg_table *t, int64_t now);
+/* The message path, in one call: begin a transaction at time now, translate with the
+ * table's ports, admit, apply. When res->reason is not ALG_OK the message passes unchanged
+ * and the table is as it was. Then table_commit, or table_undo if the firewall refused the
+ * bindings it added. */
+void table_translate(struct table_txn *x, struct alg_table *t, const struct alg_config *cfg,
+		     const struct alg_packet *pkt, int64_t now, char *out, size_t out_cap,
+		     struct alg_result *res);
 
+/* The steps of table_translate, for callers that need them apart. */
+void table_begin(struct table_txn *x, struct alg_table *t, int64_t now);
+/* The core's view of the table: existing bindings answer, new endpoints get proposed ports
+ * (their own when free) that table_apply then takes. */
+struct alg_nat table_nat(struct table_txn *x);
 /* Whether the actions of a translated message fit the limits: ALG_OK, or the limit they
  * would break (the message then passes untranslated and nothing is taken). */
-enum alg_reason table_admit(struct alg_table *t, const struct alg_result *res, const char *msg,
-			    int64_t now);
-
+enum alg_reason table_admit(struct table_txn *x, const struct alg_result *res, const char *msg);
 /* Takes the actions of a translated message: bindings, registrations, dialogs. Only a LAN
  * phone's own messages create bindings and pinholes; the WAN side's can only narrow,
  * refresh or close what exists. */
-void table_apply(struct alg_table *t, const struct alg_result *res, const char *msg, int64_t now);
+void table_apply(struct table_txn *x, const struct alg_result *res, const char *msg);
+/* The firewall took the message's bindings. */
+void table_commit(struct table_txn *x);
+/* The firewall refused them: the bindings the message added go again (reported). */
+void table_undo(struct table_txn *x);
 
-/* Removes binding slot i (reporting it): the daemon undoes what the firewall refused. */
-void table_remove_binding(struct alg_table *t, size_t i);
+/* Live bindings and dialogs, in slot order: each returns the first at or after *slot (and
+ * sets *slot to it), or NULL. */
+const struct table_binding *table_binding_at(const struct alg_table *t, size_t *slot);
+const struct table_dialog *table_dialog_at(const struct alg_table *t, size_t *id);
+#define table_for_each_binding(t, slot, b) \
+	for (size_t slot = 0; ((b) = table_binding_at((t), &slot)) != NULL; slot++)
+#define table_for_each_dialog(t, id, d) \
+	for (size_t id = 0; ((d) = table_dialog_at((t), &id)) != NULL; id++)
 
 /* The media of dialog index di flowed at time now (the caller watches the traffic). */
 void table_media_seen(struct alg_table *t, int di, int64_t now);

@@ -115,15 +115,13 @@ static int by_name(const void *a, const void *b)
 static enum alg_reason translate_one(const struct bench_case *c)
 {
 	struct alg_config cfg = { .lan = &lan, .n_lan = 1, .public_ip = public_ip,
-				  .nat = table_nat(&table, 1000), .max_message = 8192, .max_headers = 64 };
+				  .max_message = 8192, .max_headers = 64 };
 	struct alg_packet pkt = { c->msg, c->len, c->dir, c->src, c->dst };
 	static struct alg_result res;
+	struct table_txn txn;
 
-	alg_translate(&cfg, &pkt, out, sizeof(out), &res);
-	if (res.reason == ALG_OK)
-		res.reason = table_admit(&table, &res, c->msg, 1000);
-	if (res.reason == ALG_OK)
-		table_apply(&table, &res, c->msg, 1000);
+	table_translate(&txn, &table, &cfg, &pkt, 1000, out, sizeof(out), &res);
+	table_commit(&txn);
 	return res.reason;
 }
 
@@ -169,7 +167,7 @@ int main(int argc, char **argv)
 	}
 	qsort(cases, n_cases, sizeof(cases[0]), by_name);
 	table_init(&table, &table_cfg, NULL, NULL);
-	table.self_ip = public_ip;
+	table_set_self_ip(&table, public_ip);
 	bench_round(1); /* the table holds the corpus's bindings and dialogs from here on */
 
 	if (argc == 4 && !strcmp(argv[2], "--rounds")) {

@@ -33,6 +33,9 @@
 /* Element lifetimes run this far past the table's own, so the kernel never drops an element
  * the daemon still counts on; after a crash they still go away by themselves. */
 #define ELEMENT_MARGIN 30
+/* An element is installed to live this much past its binding's expiry, so that a binding
+ * refreshed by every message is re-announced about once a minute, not every time. */
+#define INSTALL_AHEAD 60
 
 enum { MAP_SNAT, MAP_DNAT_ANY, MAP_DNAT_PEER, MAP_COUNT };
 static const char *const map_name[MAP_COUNT] = { "snat_map", "dnat_any", "dnat_peer" };
@@ -43,6 +46,7 @@ struct installed {
 	struct alg_endpoint priv;
 	uint16_t pub_port;
 	uint32_t peer;
+	int64_t expires; /* the binding's expiry the elements were installed for, plus INSTALL_AHEAD */
 };
 
 struct nft {
@@ -404,14 +408,16 @@ void nft_mirror(struct nft *n, size_t slot, const struct table_binding *b, enum 
 
 	if (slot >= TABLE_MAX_BINDINGS)
 		return;
+	if (c == TABLE_EXTENDED && in->in_use && b->expires <= in->expires)
+		return; /* the installed elements outlive it already */
 	if (in->in_use) {
 		queue_binding(n, in, 0, public_ip, 0);
 		in->in_use = 0;
 	}
 	if (c == TABLE_REMOVED)
 		return;
-	*in = (struct installed){ 1, b->priv, b->pub_port, b->peer };
-	queue_binding(n, in, 1, public_ip, b->installed_expires - now + ELEMENT_MARGIN);
+	*in = (struct installed){ 1, b->priv, b->pub_port, b->peer, b->expires + INSTALL_AHEAD };
+	queue_binding(n, in, 1, public_ip, in->expires - now + ELEMENT_MARGIN);
 }
 
 int nft_table_exists(struct nft *n)
@@ -480,13 +486,13 @@ static void queue_flush(struct nft *n, int map)
 
 int nft_resync(struct nft *n, const struct alg_table *t, uint32_t public_ip, int64_t now)
 {
+	const struct table_binding *b;
+
 	batch_start(n);
 	for (int map = 0; map < MAP_COUNT; map++)
 		queue_flush(n, map);
-	for (size_t i = 0; i < TABLE_MAX_BINDINGS; i++) {
-		n->inst[i].in_use = 0;
-		if (t->bind[i].in_use)
-			nft_mirror(n, i, &t->bind[i], TABLE_ADDED, public_ip, now);
-	}
+	memset(n->inst, 0, sizeof(n->inst));
+	table_for_each_binding(t, slot, b)
+		nft_mirror(n, slot, b, TABLE_ADDED, public_ip, now);
 	return nft_commit(n);
 }

@@ -13,11 +13,10 @@
 
 #include "alg.h"
 #include "config.h"
-#include "conntrack.h"
 #include "control.h"
 #include "iface.h"
 #include "log.h"
-#include "nft.h"
+#include "mirror.h"
 #include "packet.h"
 #include "privdrop.h"
 #include "queue.h"
@@ -44,18 +43,10 @@ struct daemon {
 	size_t n_lan_nets;
 	uint32_t public_ip;
 	struct queue *queue;
-	struct nft *nft;
 	int control;
 	int wan_watch;
 	struct alg_table table;
-	int64_t now;
-	/* media bindings added or removed, whose flows conntrack must forget (see forget_flows) */
-	size_t n_closed;
-	struct ct_flow_key closed[256];
-	int64_t next_forget_ms;
-	/* binding slots the message being handled added: undone if nftables refuses them */
-	size_t n_added;
-	size_t added[2 * ALG_MAX_ACTIONS];
+	struct mirror mirror;
 	struct counters count;
 	char msg_out[0xffff + 1024];
 	uint8_t pkt_out[0xffff];
@@ -71,129 +62,12 @@ static const struct table_config table_defaults = {
 
 static volatile sig_atomic_t stop, reload;
 
-/* Whether each call's media still flows, from the kernel's flows through its pinholes. */
-static void watch_media(struct daemon *d)
-{
-	static struct ct_flow_key keys[TABLE_MAX_BINDINGS];
-	static uint8_t seen[TABLE_MAX_BINDINGS];
-	static int dialog_of[TABLE_MAX_BINDINGS];
-	size_t n = 0;
-
-	for (size_t i = 0; i < TABLE_MAX_BINDINGS; i++) {
-		const struct table_binding *b = &d->table.bind[i];
-
-		if (!b->in_use || b->kind != ALG_PORT_MEDIA)
-			continue;
-		keys[n] = (struct ct_flow_key){ b->priv, { d->public_ip, b->pub_port } };
-		dialog_of[n++] = b->dialog;
-	}
-	memset(seen, 0, n);
-	if (n == 0 || ct_seen(keys, n, seen))
-		return;
-	for (size_t i = 0; i < n; i++)
-		if (seen[i])
-			table_media_seen(&d->table, dialog_of[i], d->now);
-}
-
 static int64_t monotonic_seconds(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec;
-}
-
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Deletes the flows through closed and new media bindings: after the verdicts, in one
- * conntrack dump for all that piled up, at most every half second unless many wait. A
- * dump costs milliseconds on a busy router: too much to pay before each BYE's verdict. */
-static void forget_flows(struct daemon *d, int force)
-{
-	int64_t now = monotonic_ms();
-
-	if (!d->n_closed || (!force && now < d->next_forget_ms && d->n_closed < 192))
-		return;
-	ct_forget(d->closed, d->n_closed);
-	d->n_closed = 0;
-	d->next_forget_ms = now + 500;
-}
-
-/* The table reports each binding change; the backend mirrors it into the pending batch.
- * A media binding starts and ends with no flow through its ports: the last packets of an
- * earlier call on the same ports, after its BYE, leave flows that the NAT made without the
- * bindings (masqueraded to another port, or addressed to the router itself); while the new
- * call's media keeps them alive, it would never meet its bindings. */
-static void mirror_change(void *ctx, const struct table_binding *b, enum table_change c)
-{
-	struct daemon *d = ctx;
-
-	if (d->nft)
-		nft_mirror(d->nft, (size_t)(b - d->table.bind), b, c, d->public_ip, d->now);
-	if (c == TABLE_ADDED && d->n_added < sizeof(d->added) / sizeof(d->added[0]))
-		d->added[d->n_added++] = (size_t)(b - d->table.bind);
-	if ((c == TABLE_REMOVED || c == TABLE_ADDED) && b->kind == ALG_PORT_MEDIA &&
-	    d->n_closed < sizeof(d->closed) / sizeof(d->closed[0]))
-		d->closed[d->n_closed++] = (struct ct_flow_key){ b->priv, { d->public_ip, b->pub_port } };
-}
-
-/* Replaces our table by a fresh one holding every binding of the daemon's state. */
-static int rebuild_table(struct daemon *d)
-{
-	nft_free(d->nft);
-	d->nft = nft_open(d->opt.wan, d->public_ip);
-	if (d->nft && nft_resync(d->nft, &d->table, d->public_ip, d->now) == 0)
-		return 0;
-	log_err("nftables: could not restore the bindings");
-	return -1;
-}
-
-/* Our table, rebuilt from the daemon's own state when someone deleted it (OpenWrt's
- * `service firewall stop` runs `fw4 flush`, which deletes every table). */
-static void keep_table(struct daemon *d)
-{
-	if (!d->nft || nft_table_exists(d->nft) != 0)
-		return;
-	log_warn("nftables: table ip %s was deleted from outside; rebuilding it", NFT_TABLE_NAME);
-	rebuild_table(d);
-}
-
-/* Sends the pending nftables changes. On a refusal the bindings of the message being handled
- * are undone and the mirror is rebuilt from the table: in place, or as a new table when the
- * one there cannot take them (someone replaced it). Refusals are logged at 1, 10, 100, ... */
-static int commit_bindings(struct daemon *d)
-{
-	int r;
-
-	if (!d->nft) { /* lost when the WAN address changed: try again */
-		d->nft = nft_open(d->opt.wan, d->public_ip);
-		if (!d->nft || nft_resync(d->nft, &d->table, d->public_ip, d->now))
-			return -1;
-	}
-	r = nft_commit(d->nft);
-	if (r) {
-		unsigned long n = ++d->count.nft_errors;
-
-		while (n % 10 == 0)
-			n /= 10;
-		if (n == 1)
-			log_warn("nftables refused a change (%s); the message passes untranslated "
-				 "(%lu refusals so far)", nft_last_error(d->nft), d->count.nft_errors);
-		for (size_t i = 0; i < d->n_added; i++)
-			table_remove_binding(&d->table, d->added[i]);
-	}
-	d->n_added = 0;
-	if (r == 0)
-		return 0;
-	if (nft_resync(d->nft, &d->table, d->public_ip, d->now))
-		rebuild_table(d);
-	return -1;
 }
 
 static void on_signal(int sig)
@@ -218,11 +92,9 @@ static void use_public_address(struct daemon *d, uint32_t addr)
 	addr_format(addr, new);
 	log_notice("public address changed: %s -> %s", old, new);
 	d->public_ip = addr;
-	d->table.self_ip = addr;
-	nft_close(d->nft);
-	d->nft = nft_open(d->opt.wan, addr);
-	if (!d->nft || nft_resync(d->nft, &d->table, addr, monotonic_seconds()))
-		log_err("nftables: could not rebuild the bindings on the new address");
+	table_set_self_ip(&d->table, addr);
+	d->mirror.now = monotonic_seconds();
+	mirror_set_public_ip(&d->mirror, addr);
 }
 
 /* The WAN interface's address, unless a public address is set. */
@@ -262,6 +134,7 @@ static void apply_config(const struct sipalg_config *c, struct options *o, struc
  * line, so procd restarts when they change). A bad file changes nothing. */
 static void reload_config(struct daemon *d)
 {
+	struct table_config tc;
 	struct sipalg_config c;
 	char err[256];
 
@@ -272,7 +145,9 @@ static void reload_config(struct daemon *d)
 		log_err("reload: %s: %s; keeping the running settings", d->opt.config, err);
 		return;
 	}
-	apply_config(&c, &d->opt, &d->table.cfg);
+	tc = *table_get_config(&d->table);
+	apply_config(&c, &d->opt, &tc);
+	table_set_config(&d->table, &tc);
 	follow_wan_address(d);
 	if (c.queue != d->opt.queue)
 		log_warn("reload: option queue changed; it takes effect at the next restart");
@@ -465,99 +340,102 @@ static int read_interfaces(struct daemon *d)
 static size_t answer_control(void *ctx, const char *cmd, char *buf, size_t cap)
 {
 	struct daemon *d = ctx;
-	struct status_view v = { &d->count, &d->table, d->public_ip, d->opt.wan, d->opt.lan,
-				 monotonic_seconds() };
+	struct status_view v = { &d->count, d->mirror.refusals, &d->table, d->public_ip, d->opt.wan,
+				 d->opt.lan, monotonic_seconds() };
 
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "status json") == 0)
 		return status_format(&v, cmd[6] != '\0', buf, cap);
 	return (size_t)snprintf(buf, cap, "unknown command '%.32s' (try: status, status json)\n", cmd);
 }
 
-static void on_packet(void *ctx, struct queue *q, const struct queued_packet *p)
+/* Logs the actions of a message: registrations and calls at info, the rest at debug. */
+static void log_actions(const struct alg_result *res, const char *msg, uint32_t public_ip)
 {
-	struct daemon *d = ctx;
-	struct alg_config cfg = { .lan = d->lan_nets, .n_lan = d->n_lan_nets, .public_ip = d->public_ip,
-				  .max_message = d->opt.limits.max_message_size,
-				  .max_headers = d->opt.limits.max_headers };
-	struct alg_packet pkt;
-	struct alg_result res;
-	struct udp_packet u;
-	size_t n;
-
-	d->count.seen++;
-	switch (packet_decode(p->data, p->len, &u)) {
-	case PACKET_UDP:
-		break;
-	case PACKET_FRAGMENT:
-		d->count.fragments++;
-		queue_verdict(q, p->id, NULL, 0);
-		return;
-	case PACKET_MALFORMED:
-		d->count.malformed++;
-		queue_verdict(q, p->id, NULL, 0);
-		return;
-	default:
-		d->count.not_sip_udp++;
-		queue_verdict(q, p->id, NULL, 0);
-		return;
-	}
-	if (p->indev != d->lan_index && p->indev != d->wan_index) {
-		d->count.not_sip_udp++;
-		queue_verdict(q, p->id, NULL, 0);
-		return;
-	}
-	pkt = (struct alg_packet){ u.payload, u.payload_len, p->indev == d->lan_index ? ALG_OUT : ALG_IN,
-				   u.src, u.dst };
-	d->now = monotonic_seconds();
-	cfg.nat = table_nat(&d->table, d->now);
-	alg_translate(&cfg, &pkt, d->msg_out, sizeof(d->msg_out), &res);
-	if (res.reason == ALG_OK)
-		res.reason = table_admit(&d->table, &res, u.payload, d->now);
-	if (res.reason != ALG_OK) {
-		/* Logged the first time each reason is seen; counted always. */
-		if (d->count.reasons[res.reason]++ == 0)
-			log_notice("passing SIP unchanged: %s (first time; see counters)",
-				   alg_reason_str(res.reason));
-		d->count.unchanged++;
-		queue_verdict(q, p->id, NULL, 0);
-		return;
-	}
-	/* One line per notable event: registrations and calls at info, the rest at debug. */
-	for (size_t i = 0; i < res.n_actions; i++) {
-		const struct alg_action *a = &res.actions[i];
+	for (size_t i = 0; i < res->n_actions; i++) {
+		const struct alg_action *a = &res->actions[i];
 		int prio = a->kind == ALG_ACT_REGISTERED || a->kind == ALG_ACT_ANSWERED ||
 				   a->kind == ALG_ACT_MEDIA_CLOSE ? LOG_INFO : LOG_DEBUG;
 		char line[256];
 
 		if (prio > log_level)
 			continue; /* not formatted for nothing */
-		alg_action_format(a, u.payload, d->public_ip, line, sizeof(line));
+		alg_action_format(a, msg, public_ip, line, sizeof(line));
 		log_msg(prio, "%s", line);
 	}
+}
+
+/* One SIP/UDP message through the table. Returns the length of the rewritten packet in
+ * d->pkt_out, or 0 when the packet passes as it came. */
+static size_t translate_udp(struct daemon *d, const struct queued_packet *p, const struct udp_packet *u)
+{
+	const struct alg_config cfg = { .lan = d->lan_nets, .n_lan = d->n_lan_nets, .public_ip = d->public_ip,
+					.max_message = d->opt.limits.max_message_size,
+					.max_headers = d->opt.limits.max_headers };
+	const struct alg_packet pkt = { u->payload, u->payload_len,
+					p->indev == d->lan_index ? ALG_OUT : ALG_IN, u->src, u->dst };
+	struct table_txn txn;
+	struct alg_result res;
+	size_t n;
+
+	d->mirror.now = monotonic_seconds();
+	table_translate(&txn, &d->table, &cfg, &pkt, d->mirror.now, d->msg_out, sizeof(d->msg_out), &res);
+	if (res.reason != ALG_OK) {
+		/* Logged the first time each reason is seen; counted always. */
+		if (d->count.reasons[res.reason]++ == 0)
+			log_notice("passing SIP unchanged: %s (first time; see counters)",
+				   alg_reason_str(res.reason));
+		d->count.unchanged++;
+		return 0;
+	}
+	log_actions(&res, u->payload, d->public_ip);
 	/* New bindings and pinholes are in place before the packet moves on; if the kernel
 	 * refused them, the message must not announce them: it passes untranslated. Other
 	 * changes (refreshes, narrowing, closing) go in the next batch, after the verdicts. */
-	d->n_added = 0;
-	table_apply(&d->table, &res, u.payload, d->now);
-	if (d->n_added && commit_bindings(d)) {
+	if (txn.n_added && mirror_commit(&d->mirror, &txn)) {
 		d->count.unchanged++;
-		queue_verdict(q, p->id, NULL, 0);
-		return;
+		return 0;
 	}
+	table_commit(&txn);
 	if (!res.changed) {
 		d->count.unchanged++;
-		queue_verdict(q, p->id, NULL, 0);
-		return;
+		return 0;
 	}
-	n = packet_rewrite(p->data, p->len, &u, d->msg_out, res.out_len, d->pkt_out, sizeof(d->pkt_out));
+	n = packet_rewrite(p->data, p->len, u, d->msg_out, res.out_len, d->pkt_out, sizeof(d->pkt_out));
 	if (n == 0) {
 		d->count.errors++;
 		log_warn("could not rewrite a %zu-byte packet; passing it unchanged", p->len);
-		queue_verdict(q, p->id, NULL, 0);
-		return;
+		return 0;
 	}
 	d->count.translated++;
-	queue_verdict(q, p->id, d->pkt_out, n);
+	return n;
+}
+
+/* Every queued packet gets exactly one verdict, here: accepted as it came, or rewritten. */
+static void on_packet(void *ctx, struct queue *q, const struct queued_packet *p)
+{
+	struct daemon *d = ctx;
+	struct udp_packet u;
+	size_t n = 0;
+
+	d->count.seen++;
+	switch (packet_decode(p->data, p->len, &u)) {
+	case PACKET_UDP:
+		if (p->indev == d->lan_index || p->indev == d->wan_index)
+			n = translate_udp(d, p, &u);
+		else
+			d->count.not_sip_udp++;
+		break;
+	case PACKET_FRAGMENT:
+		d->count.fragments++;
+		break;
+	case PACKET_MALFORMED:
+		d->count.malformed++;
+		break;
+	default:
+		d->count.not_sip_udp++;
+		break;
+	}
+	queue_verdict(q, p->id, n ? d->pkt_out : NULL, n);
 }
 
 int main(int argc, char **argv)
@@ -593,18 +471,17 @@ int main(int argc, char **argv)
 	if (d.control < 0)
 		return 1;
 	d.queue = queue_open(d.opt.queue);
-	d.nft = d.queue ? nft_open(d.opt.wan, d.public_ip) : NULL;
-	if (!d.nft) {
+	if (!d.queue || mirror_open(&d.mirror, &d.table, d.opt.wan, d.public_ip)) {
 		queue_close(d.queue);
 		control_close(d.control, d.opt.control);
 		return 1;
 	}
 	tcfg.media_timeout = (uint32_t)d.opt.media_timeout;
-	table_init(&d.table, &tcfg, mirror_change, &d);
-	d.table.self_ip = d.public_ip;
+	table_init(&d.table, &tcfg, mirror_change, &d.mirror);
+	table_set_self_ip(&d.table, d.public_ip);
 	d.wan_watch = wan_watch_open();
 	if (privdrop(d.opt.user ? d.opt.user : "nobody")) {
-		nft_close(d.nft);
+		mirror_close(&d.mirror);
 		queue_close(d.queue);
 		control_close(d.control, d.opt.control);
 		return 1;
@@ -615,8 +492,8 @@ int main(int argc, char **argv)
 	log_info("started: queue %u, wan %s (public %s%s), lan %s (%zu network%s), media ports %u-%u, "
 		 "inbound calls from %s, media timeout %us%s%s",
 		 d.opt.queue, d.opt.wan, pub, d.opt.have_public ? ", set" : "", d.opt.lan, d.n_lan_nets,
-		 d.n_lan_nets == 1 ? "" : "s", d.table.cfg.port_min, d.table.cfg.port_max,
-		 d.table.cfg.registrar_only ? "the registrar" : "anyone", d.table.cfg.media_timeout,
+		 d.n_lan_nets == 1 ? "" : "s", tcfg.port_min, tcfg.port_max,
+		 tcfg.registrar_only ? "the registrar" : "anyone", tcfg.media_timeout,
 		 d.opt.config ? ", config " : "", d.opt.config ? d.opt.config : "");
 	log_info("limits: message %u bytes, %u headers, %u registrations per host, %u calls, "
 		 "pinholes %u per call, %u per host, %u in all, %u new per second per host; "
@@ -632,27 +509,27 @@ int main(int argc, char **argv)
 		}
 		struct pollfd pfd[3] = { { queue_fd(d.queue), POLLIN, 0 }, { d.control, POLLIN, 0 },
 					 { d.wan_watch, POLLIN, 0 } };
-		int64_t next;
+		uint32_t media_timeout = table_get_config(&d.table)->media_timeout;
+		int64_t next, now = d.mirror.now = monotonic_seconds();
 		int r, timeout;
 
-		d.now = monotonic_seconds();
-		if (d.table.cfg.media_timeout && d.now >= next_media_check) {
-			watch_media(&d);
-			next_media_check = d.now + (d.table.cfg.media_timeout >= 8 ? d.table.cfg.media_timeout / 4 : 2);
+		if (media_timeout && now >= next_media_check) {
+			mirror_watch_media(&d.mirror);
+			next_media_check = now + (media_timeout >= 8 ? media_timeout / 4 : 2);
 		}
-		if (d.now >= next_table_check) {
-			keep_table(&d);
-			next_table_check = d.now + 5;
+		if (now >= next_table_check) {
+			mirror_keep(&d.mirror);
+			next_table_check = now + 5;
 		}
-		next = table_expire(&d.table, d.now);
-		if (d.table.cfg.media_timeout && next > next_media_check)
+		next = table_expire(&d.table, now);
+		if (media_timeout && next > next_media_check)
 			next = next_media_check;
 		if (next > next_table_check)
 			next = next_table_check;
-		commit_bindings(&d);
-		timeout = next - d.now < 1 ? 1000 : next - d.now > 5 ? 5000 : (int)(next - d.now) * 1000;
-		if (d.n_closed && timeout > 500)
-			timeout = 500; /* flows to forget: see forget_flows */
+		mirror_commit(&d.mirror, NULL);
+		timeout = next - now < 1 ? 1000 : next - now > 5 ? 5000 : (int)(next - now) * 1000;
+		if (d.mirror.n_closed && timeout > 500)
+			timeout = 500; /* flows to forget: see mirror_forget_flows */
 		r = poll(pfd, 3, timeout);
 
 		if (r < 0 && errno != EINTR) {
@@ -663,8 +540,8 @@ int main(int argc, char **argv)
 			log_err("nfqueue: %s", strerror(errno));
 			break;
 		}
-		commit_bindings(&d);
-		forget_flows(&d, 0);
+		mirror_commit(&d.mirror, NULL);
+		mirror_forget_flows(&d.mirror, 0);
 		if (r > 0 && (pfd[1].revents & POLLIN))
 			control_serve(d.control, answer_control, &d);
 		if (r > 0 && (pfd[2].revents & POLLIN) && wan_watch_read(d.wan_watch))
@@ -672,10 +549,9 @@ int main(int argc, char **argv)
 	}
 	log_info("stopping: %lu packets, %lu translated, %lu unchanged", d.count.seen,
 		 d.count.translated, d.count.unchanged);
-	forget_flows(&d, 1);
 	queue_close(d.queue);
 	wan_watch_close(d.wan_watch);
 	control_close(d.control, d.opt.control);
-	nft_close(d.nft); /* the table, and every binding and pinhole in it, goes */
+	mirror_close(&d.mirror);
 	return 0;
 }

@@ -58,8 +58,10 @@ size_t status_format(const struct status_view *v, int json, char *buf, size_t ca
 {
 	const struct counters *c = v->count;
 	const unsigned long values[] = { c->seen,     c->translated, c->unchanged, c->not_sip_udp,
-					 c->fragments, c->malformed, c->errors,    c->nft_errors };
+					 c->fragments, c->malformed, c->errors,    v->nft_refusals };
 	const struct alg_table *t = v->table;
+	const struct table_binding *b;
+	const struct table_dialog *d;
 	struct out o = { buf, cap, 0 };
 	char pub[ADDR_STR_MAX], priv[ENDPOINT_STR_MAX], peer[ADDR_STR_MAX], id[TABLE_CALL_ID_MAX * 2 + 1];
 	const char *sep = "";
@@ -91,10 +93,8 @@ size_t status_format(const struct status_view *v, int json, char *buf, size_t ca
 	/* signaling bindings, registered or not */
 	put(&o, json ? "},\"signaling\":[" : "signaling bindings (private -> public, expires in):\n");
 	sep = "";
-	for (size_t i = 0; i < TABLE_MAX_BINDINGS; i++) {
-		const struct table_binding *b = &t->bind[i];
-
-		if (!b->in_use || b->kind != ALG_PORT_SIGNALING)
+	table_for_each_binding(t, slot, b) {
+		if (b->kind != ALG_PORT_SIGNALING)
 			continue;
 		binding_text(b, priv, peer);
 		if (json)
@@ -108,12 +108,9 @@ size_t status_format(const struct status_view *v, int json, char *buf, size_t ca
 
 	put(&o, json ? "],\"dialogs\":[" : "dialogs and their media pinholes:\n");
 	sep = "";
-	for (size_t di = 0; di < TABLE_MAX_DIALOGS; di++) {
-		const struct table_dialog *d = &t->dialog[di];
+	table_for_each_dialog(t, di, d) {
 		const char *psep = "";
 
-		if (!d->in_use)
-			continue;
 		call_id(d, id, sizeof(id));
 		if (json)
 			put(&o, "%s{\"call_id\":\"%s\",\"answered\":%s,\"lan_phone\":%s,\"expires_in\":%lld,\"pinholes\":[",
@@ -123,10 +120,8 @@ size_t status_format(const struct status_view *v, int json, char *buf, size_t ca
 			put(&o, "  call %s (%s, expires in %llds)\n", id,
 			    d->answered ? "answered" : d->from_lan ? "ringing" : "offered from the WAN, no pinhole",
 			    (long long)(d->expires - v->now));
-		for (size_t i = 0; i < TABLE_MAX_BINDINGS; i++) {
-			const struct table_binding *b = &t->bind[i];
-
-			if (!b->in_use || b->kind != ALG_PORT_MEDIA || b->dialog != (int)di)
+		table_for_each_binding(t, slot, b) {
+			if (b->kind != ALG_PORT_MEDIA || b->dialog != (int)di)
 				continue;
 			binding_text(b, priv, peer);
 			if (json)

@@ -9,12 +9,13 @@
 #include "table.h"
 
 struct counters {
-	unsigned long seen, translated, unchanged, not_sip_udp, fragments, malformed, errors, nft_errors;
+	unsigned long seen, translated, unchanged, not_sip_udp, fragments, malformed, errors;
 	unsigned long reasons[ALG_REASON_COUNT];
 };
 
 struct status_view {
 	const struct counters *count;
+	unsigned long nft_refusals; /* batches nftables refused (the mirror counts them) */
 	const struct alg_table *table;
 	uint32_t public_ip;
 	const char *wan, *lan;

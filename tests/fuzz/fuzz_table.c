@@ -6,7 +6,8 @@
  *
  * Input: messages separated by "\n%%\n"; each starts with one control byte: bit 0 the
  * direction (1: from the WAN), bit 1 a sender other than phone 192.168.1.101, bits 2-7 the
- * seconds since the previous message. */
+ * seconds since the previous message; when that number is odd, the firewall refuses the
+ * message's new bindings (table_undo). */
 #define _GNU_SOURCE /* memmem */
 #include <stdint.h>
 
@@ -16,11 +17,11 @@
 static struct alg_table table;
 static uint8_t mirrored[TABLE_MAX_BINDINGS]; /* what the reports say is there */
 
-static void on_change(void *ctx, const struct table_binding *b, enum table_change c)
+static void on_change(void *ctx, size_t i, const struct table_binding *b, enum table_change c)
 {
-	size_t i = (size_t)(b - table.bind);
-
 	(void)ctx;
+	if (b != &table.bind[i])
+		abort(); /* the slot reported is not the binding's */
 	if (c == TABLE_ADDED && mirrored[i])
 		abort(); /* added twice without a removal */
 	if (c != TABLE_ADDED && !mirrored[i])
@@ -82,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(mirrored, 0, sizeof(mirrored));
 	table_init(&table, &tcfg, on_change, NULL);
-	table.self_ip = 0xcb007105;
+	table_set_self_ip(&table, 0xcb007105);
 	while (p < end) {
 		const char *sep = memmem(p, (size_t)(end - p), "\n%%\n", 4), *e = sep ? sep : end;
 		uint8_t ctl = (uint8_t)*p++;
@@ -94,16 +95,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct alg_packet pkt = { p, (size_t)(e - p), in ? ALG_IN : ALG_OUT, in ? far : phone,
 					  in ? phone : far };
 		struct alg_result res;
+		struct table_txn txn;
 
 		if (e < p)
 			break;
 		now += ctl >> 2;
-		cfg.nat = table_nat(&table, now);
-		alg_translate(&cfg, &pkt, out, cap, &res);
-		if (res.reason == ALG_OK)
-			res.reason = table_admit(&table, &res, p, now);
-		if (res.reason == ALG_OK)
-			table_apply(&table, &res, p, now);
+		table_translate(&txn, &table, &cfg, &pkt, now, out, cap, &res);
+		/* The firewall refuses some messages' bindings (control bit 1 of the delay). */
+		if ((ctl >> 2) & 1)
+			table_undo(&txn);
+		else
+			table_commit(&txn);
 		table_expire(&table, now);
 		check_whole();
 		p = sep ? sep + 4 : end;

@@ -15,6 +15,7 @@
 #include <osipparser2/osip_parser.h>
 
 #include "alg.h"
+#include "table.h"
 
 #define OUT_EXTRA 1024
 
@@ -80,10 +81,14 @@ static inline struct alg_config lab_config(const struct alg_binding *b, size_t n
 }
 
 /* Translates msg as sent from src (0: unknown) to dst. */
-static inline void run_from(struct run *r, const struct alg_config *cfg, enum alg_direction dir,
-			    const char *msg, size_t len, struct alg_endpoint src, struct alg_endpoint dst)
+/* Translates msg as sipalgd does: through table t at time now (table_translate, the daemon's
+ * message path), or through the core alone when t is NULL. */
+static inline void run_through(struct run *r, const struct alg_config *cfg, struct alg_table *t,
+			       int64_t now, enum alg_direction dir, const char *msg, size_t len,
+			       struct alg_endpoint src, struct alg_endpoint dst)
 {
 	struct alg_packet pkt = { msg, len, dir, src, dst };
+	struct table_txn txn;
 
 	memset(r, 0, sizeof(*r));
 	r->in = malloc(len + 1);
@@ -91,7 +96,12 @@ static inline void run_from(struct run *r, const struct alg_config *cfg, enum al
 	r->in[len] = '\0';
 	r->in_len = len;
 	r->out = malloc(len + OUT_EXTRA + 1);
-	alg_translate(cfg, &pkt, r->out, len + OUT_EXTRA, &r->res);
+	if (t) {
+		table_translate(&txn, t, cfg, &pkt, now, r->out, len + OUT_EXTRA, &r->res);
+		table_commit(&txn);
+	} else {
+		alg_translate(cfg, &pkt, r->out, len + OUT_EXTRA, &r->res);
+	}
 	if (!r->res.changed) {
 		memcpy(r->out, msg, len);
 		r->res.out_len = len;
@@ -101,6 +111,12 @@ static inline void run_from(struct run *r, const struct alg_config *cfg, enum al
 	for (size_t i = 0; i < r->res.n_actions; i++)
 		alg_action_format(&r->res.actions[i], r->in, cfg->public_ip, r->actions[i],
 				  sizeof(r->actions[i]));
+}
+
+static inline void run_from(struct run *r, const struct alg_config *cfg, enum alg_direction dir,
+			    const char *msg, size_t len, struct alg_endpoint src, struct alg_endpoint dst)
+{
+	run_through(r, cfg, NULL, 0, dir, msg, len, src, dst);
 }
 
 static inline void run_bytes(struct run *r, const struct alg_config *cfg, enum alg_direction dir,

@@ -10,15 +10,16 @@ static const struct table_config tcfg = {
 static struct alg_table table;
 static int added, updated, removed;
 
-static void count_change(void *ctx, const struct table_binding *b, enum table_change c)
+static void count_change(void *ctx, size_t slot, const struct table_binding *b, enum table_change c)
 {
 	(void)ctx;
+	(void)slot;
 	(void)b;
 	if (c == TABLE_ADDED)
 		added++;
 	else if (c == TABLE_UPDATED)
 		updated++;
-	else
+	else if (c == TABLE_REMOVED)
 		removed++;
 }
 
@@ -38,12 +39,7 @@ static enum alg_reason try_step(struct run *r, enum alg_direction dir, const cha
 {
 	struct alg_config cfg = lab_config(NULL, 0);
 
-	cfg.nat = table_nat(&table, now);
-	run_from(r, &cfg, dir, msg, len, src, dst);
-	if (r->res.reason == ALG_OK)
-		r->res.reason = table_admit(&table, &r->res, r->in, now);
-	if (r->res.reason == ALG_OK)
-		table_apply(&table, &r->res, r->in, now);
+	run_through(r, &cfg, &table, now, dir, msg, len, src, dst);
 	return r->res.reason;
 }
 

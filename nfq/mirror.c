@@ -1,0 +1,133 @@
+/* mirror.c: the table's changes into nftables and conntrack (see mirror.h). */
+#include "mirror.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The one way to a backend in line with the table: open our nftables table (replacing what
+ * is there) and install every binding of the daemon's state. */
+static int reopen(struct mirror *m)
+{
+	nft_free(m->nft);
+	m->nft = nft_open(m->wan, m->public_ip);
+	if (m->nft && nft_resync(m->nft, m->table, m->public_ip, m->now) == 0)
+		return 0;
+	log_err("nftables: could not restore the bindings");
+	return -1;
+}
+
+int mirror_open(struct mirror *m, struct alg_table *t, const char *wan, uint32_t public_ip)
+{
+	m->table = t;
+	m->wan = wan;
+	m->public_ip = public_ip;
+	m->nft = nft_open(wan, public_ip);
+	return m->nft ? 0 : -1;
+}
+
+/* A media binding starts and ends with no flow through its ports: the last packets of an
+ * earlier call on the same ports, after its BYE, leave flows that the NAT made without the
+ * bindings (masqueraded to another port, or addressed to the router itself); while the new
+ * call's media keeps them alive, it would never meet its bindings. */
+void mirror_change(void *ctx, size_t slot, const struct table_binding *b, enum table_change c)
+{
+	struct mirror *m = ctx;
+
+	if (m->nft)
+		nft_mirror(m->nft, slot, b, c, m->public_ip, m->now);
+	if ((c == TABLE_REMOVED || c == TABLE_ADDED) && b->kind == ALG_PORT_MEDIA &&
+	    m->n_closed < MIRROR_MAX_CLOSED)
+		m->closed[m->n_closed++] = (struct ct_flow_key){ b->priv, { m->public_ip, b->pub_port } };
+}
+
+/* Refusals are logged at 1, 10, 100, ... */
+int mirror_commit(struct mirror *m, struct table_txn *txn)
+{
+	unsigned long n;
+
+	if (!m->nft && reopen(m)) { /* lost earlier: try again */
+		if (txn)
+			table_undo(txn);
+		return -1;
+	}
+	if (nft_commit(m->nft) == 0) {
+		if (txn)
+			table_commit(txn);
+		return 0;
+	}
+	n = ++m->refusals;
+	while (n % 10 == 0)
+		n /= 10;
+	if (n == 1)
+		log_warn("nftables refused a change (%s); the message passes untranslated "
+			 "(%lu refusals so far)", nft_last_error(m->nft), m->refusals);
+	if (txn)
+		table_undo(txn);
+	/* In place, or as a new table when the one there cannot take them (someone replaced it). */
+	if (nft_resync(m->nft, m->table, m->public_ip, m->now))
+		reopen(m);
+	return -1;
+}
+
+void mirror_keep(struct mirror *m)
+{
+	if (!m->nft || nft_table_exists(m->nft) != 0)
+		return;
+	log_warn("nftables: table ip %s was deleted from outside; rebuilding it", NFT_TABLE_NAME);
+	reopen(m);
+}
+
+void mirror_set_public_ip(struct mirror *m, uint32_t public_ip)
+{
+	m->public_ip = public_ip;
+	if (reopen(m))
+		log_err("nftables: could not rebuild the bindings on the new address");
+}
+
+/* A dump costs milliseconds on a busy router: too much to pay before each BYE's verdict. */
+void mirror_forget_flows(struct mirror *m, int force)
+{
+	int64_t now = monotonic_ms();
+
+	if (!m->n_closed || (!force && now < m->next_forget_ms && m->n_closed < MIRROR_MAX_CLOSED * 3 / 4))
+		return;
+	ct_forget(m->closed, m->n_closed);
+	m->n_closed = 0;
+	m->next_forget_ms = now + 500;
+}
+
+void mirror_watch_media(struct mirror *m)
+{
+	const struct table_binding *b;
+	size_t n = 0;
+
+	table_for_each_binding(m->table, slot, b) {
+		if (b->kind != ALG_PORT_MEDIA)
+			continue;
+		m->keys[n] = (struct ct_flow_key){ b->priv, { m->public_ip, b->pub_port } };
+		m->dialog_of[n++] = b->dialog;
+	}
+	memset(m->seen, 0, n);
+	if (n == 0 || ct_seen(m->keys, n, m->seen))
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (m->seen[i])
+			table_media_seen(m->table, m->dialog_of[i], m->now);
+}
+
+void mirror_close(struct mirror *m)
+{
+	mirror_forget_flows(m, 1);
+	nft_close(m->nft); /* the table, and every binding and pinhole in it, goes */
+	m->nft = NULL;
+}

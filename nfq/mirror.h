@@ -1,0 +1,53 @@
+/* mirror.h: the binding table as the kernel sees it. Every change the table reports goes
+ * into the nftables backend's next batch; a refused batch undoes the message's bindings and
+ * the backend is brought back in line with the table. The kernel's flows through closed
+ * pinholes are forgotten, and the flows of each call's media tell the table it is alive. */
+#ifndef SIPALG_MIRROR_H
+#define SIPALG_MIRROR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conntrack.h"
+#include "nft.h"
+#include "table.h"
+
+#define MIRROR_MAX_CLOSED 256
+
+struct mirror {
+	struct alg_table *table;
+	struct nft *nft;           /* NULL after a failure: mirror_commit opens it again */
+	const char *wan;
+	uint32_t public_ip;
+	int64_t now;               /* the daemon's clock, set before each call into the table */
+	unsigned long refusals;    /* batches the kernel refused */
+	/* media bindings added or removed, whose flows conntrack must forget */
+	size_t n_closed;
+	struct ct_flow_key closed[MIRROR_MAX_CLOSED];
+	int64_t next_forget_ms;
+	/* scratch of mirror_watch_media */
+	struct ct_flow_key keys[TABLE_MAX_BINDINGS];
+	uint8_t seen[TABLE_MAX_BINDINGS];
+	int dialog_of[TABLE_MAX_BINDINGS];
+};
+
+/* Creates (or replaces) our nftables table, empty; 0 on success. */
+int mirror_open(struct mirror *m, struct alg_table *t, const char *wan, uint32_t public_ip);
+/* The table's change callback (ctx: the mirror). */
+void mirror_change(void *ctx, size_t slot, const struct table_binding *b, enum table_change c);
+/* Sends the pending changes. On a refusal, the bindings of txn (when not NULL) are undone,
+ * the kernel's state is rebuilt from the table, and -1 is returned; else txn is committed. */
+int mirror_commit(struct mirror *m, struct table_txn *txn);
+/* Our table again, from the daemon's state, when someone deleted it (fw4 flush). */
+void mirror_keep(struct mirror *m);
+/* The public address changed: every binding is installed again on the new one. */
+void mirror_set_public_ip(struct mirror *m, uint32_t public_ip);
+/* Deletes the flows of closed pinholes: in one conntrack dump for all that piled up, at most
+ * every half second unless many wait or force is set. */
+void mirror_forget_flows(struct mirror *m, int force);
+/* Tells the table which calls' media still flows. */
+void mirror_watch_media(struct mirror *m);
+/* Forgets what is pending and deletes the table with every binding in it. */
+void mirror_close(struct mirror *m);
+
+#endif
