@@ -11,7 +11,7 @@
 
 #include <osipparser2/osip_parser.h>
 
-static char *span_dup(const char *buf, struct span s)
+static char *span_dup(const char *buf, struct alg_span s)
 {
 	char *z = malloc((size_t)s.len + 1);
 
@@ -22,7 +22,7 @@ static char *span_dup(const char *buf, struct span s)
 	return z;
 }
 
-static int span_eq(const char *buf, struct span s, const char *z)
+static int span_eq(const char *buf, struct alg_span s, const char *z)
 {
 	return z && strlen(z) == s.len && strncasecmp(buf + s.off, z, s.len) == 0;
 }
@@ -50,7 +50,7 @@ static int read_hostport(const char *buf, uint32_t p, uint32_t end, struct hostp
 	}
 	if (h == p)
 		return -1;
-	hp->host = (struct span){ p, h - p };
+	hp->host = (struct alg_span){ p, h - p };
 	hp->ipv4 = !hp->ipv6 && addr_parse(buf + p, h - p, &hp->ip) == 0;
 
 	q = h;
@@ -63,7 +63,7 @@ static int read_hostport(const char *buf, uint32_t p, uint32_t end, struct hostp
 		p = q;
 		while (q < end && buf[q] >= '0' && buf[q] <= '9')
 			q++;
-		hp->port = (struct span){ p, q - p };
+		hp->port = (struct alg_span){ p, q - p };
 		if (port_parse(buf + p, q - p, &hp->port_val))
 			return -1;
 	}
@@ -90,7 +90,7 @@ static int agrees(const char *buf, const struct hostport *hp, const char *host, 
 	return port && span_eq(buf, hp->port, port);
 }
 
-int via_locate(const char *buf, struct span elem, struct hostport *hp)
+int via_locate(const char *buf, struct alg_span elem, struct hostport *hp)
 {
 	uint32_t p = elem.off, end = elem.off + elem.len, t;
 	osip_via_t *via = NULL;
@@ -165,7 +165,7 @@ static int parse_name_addr(enum sip_hdr id, const char *z, osip_from_t *h)
 	}
 }
 
-int name_addr_locate(const char *buf, struct span elem, enum sip_hdr id, struct hostport *hp,
+int name_addr_locate(const char *buf, struct alg_span elem, enum sip_hdr id, struct hostport *hp,
 		     uint32_t *expires)
 {
 	uint32_t p = elem.off, end = elem.off + elem.len, uri = elem.off, uri_end = end;
@@ -208,7 +208,7 @@ int name_addr_locate(const char *buf, struct span elem, enum sip_hdr id, struct 
 	return ret;
 }
 
-int request_uri_locate(const char *buf, struct span uri, struct hostport *hp)
+int request_uri_locate(const char *buf, struct alg_span uri, struct hostport *hp)
 {
 	osip_uri_t *u = NULL;
 	char *z;
@@ -244,7 +244,7 @@ static void lower_copy(char *dst, size_t cap, const char *a, const char *b)
 	dst[n] = '\0';
 }
 
-int content_type_read(const char *buf, struct span value, char *type, size_t type_cap,
+int content_type_read(const char *buf, struct alg_span value, char *type, size_t type_cap,
 		      char *boundary, size_t boundary_cap)
 {
 	osip_content_type_t *ct = NULL;
