@@ -62,14 +62,13 @@ static int read_addr(const char *buf, const struct alg_span *f, struct sdp_addr 
 {
 	uint32_t n = 0;
 
-	if (f[1].len == 3 && strncasecmp(buf + f[1].off, "IP6", 3) == 0)
+	if (span_is(buf, f[1], "IP6"))
 		return -1;
 	while (n < f[2].len && buf[f[2].off + n] != '/') /* multicast /ttl stays */
 		n++;
 	a->present = 1;
 	a->text = (struct alg_span){ f[2].off, n };
-	a->ipv4 = f[1].len == 3 && strncasecmp(buf + f[1].off, "IP4", 3) == 0 &&
-		  addr_parse(buf + f[2].off, n, &a->ip) == 0;
+	a->ipv4 = span_is(buf, f[1], "IP4") && addr_parse(buf + f[2].off, n, &a->ip) == 0;
 	return 0;
 }
 
@@ -137,7 +136,7 @@ static int scan_line(struct xlate *x, struct sdp_scan *sc, char type, uint32_t p
 	case 'a':
 		if (!s)
 			break;
-		if (end - p == 8 && strncasecmp(buf + p, "rtcp-mux", 8) == 0) {
+		if (span_is(buf, (struct alg_span){ p, end - p }, "rtcp-mux")) {
 			s->rtcp_mux = 1;
 		} else if (end - p > 5 && strncasecmp(buf + p, "rtcp:", 5) == 0) {
 			n = fields(buf, p + 5, end, f, 4);

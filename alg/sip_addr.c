@@ -7,7 +7,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <osipparser2/osip_parser.h>
 
@@ -20,11 +19,6 @@ static char *span_dup(const char *buf, struct alg_span s)
 		z[s.len] = '\0';
 	}
 	return z;
-}
-
-static int span_eq(const char *buf, struct alg_span s, const char *z)
-{
-	return z && strlen(z) == s.len && strncasecmp(buf + s.off, z, s.len) == 0;
 }
 
 static int is_host_end(char c)
@@ -83,11 +77,11 @@ static int agrees(const char *buf, const struct hostport *hp, const char *host, 
 		return 0;
 	if (hp->ipv6) /* libosip2 strips the brackets; IPv6 is left alone anyway */
 		return 1;
-	if (!span_eq(buf, hp->host, host))
+	if (!span_is(buf, hp->host, host))
 		return 0;
 	if (hp->port.len == 0)
 		return port == NULL || *port == '\0';
-	return port && span_eq(buf, hp->port, port);
+	return span_is(buf, hp->port, port);
 }
 
 int via_locate(const char *buf, struct alg_span elem, struct hostport *hp)
@@ -114,7 +108,7 @@ int via_locate(const char *buf, struct alg_span elem, struct hostport *hp)
 			p++;
 		if (p == t)
 			return -1;
-		if (field == 2 && p - t == 3 && strncasecmp(buf + t, "TLS", 3) == 0)
+		if (field == 2 && span_is(buf, (struct alg_span){ t, p - t }, "TLS"))
 			hp->dflt_port = 5061;
 	}
 	while (p < end && is_lws(buf[p]))
@@ -135,14 +129,16 @@ int via_locate(const char *buf, struct alg_span elem, struct hostport *hp)
 static int uri_hostport(const char *buf, uint32_t p, uint32_t end, struct hostport *hp)
 {
 	uint32_t colon = p, at = 0, q;
+	struct alg_span scheme;
 
 	while (colon < end && buf[colon] != ':')
 		colon++;
 	if (colon == end)
 		return -1;
-	if (colon - p == 4 && strncasecmp(buf + p, "sips", 4) == 0)
+	scheme = (struct alg_span){ p, colon - p };
+	if (span_is(buf, scheme, "sips"))
 		hp->dflt_port = 5061;
-	else if (colon - p != 3 || strncasecmp(buf + p, "sip", 3) != 0)
+	else if (!span_is(buf, scheme, "sip"))
 		return 1;
 	/* userinfo ends at the last '@' of the URI: parameters and headers cannot hold one */
 	for (q = colon + 1; q < end && buf[q] != '"' && buf[q] != '>'; q++)

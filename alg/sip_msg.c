@@ -99,7 +99,7 @@ static int parse_start_line(const char *buf, size_t end, struct sip_msg *m)
 		return -1;
 	m->ruri = (struct alg_span){ (uint32_t)p, (uint32_t)(q - p) };
 	q++;
-	if (end - q != 7 || strncasecmp(buf + q, "SIP/2.0", 7) != 0)
+	if (!span_is(buf, (struct alg_span){ (uint32_t)q, (uint32_t)(end - q) }, "SIP/2.0"))
 		return -1;
 	return 0;
 }

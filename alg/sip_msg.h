@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <strings.h>
 
 #include "alg.h" /* struct alg_span: the scanner's ranges are the ones actions carry */
 
@@ -68,6 +70,18 @@ int sip_value_balanced(const char *buf, struct alg_span value);
 /* Splits a header value at commas that are outside quotes and angle brackets: call with
  * *pos = 0 first; returns 0 and the next element (trimmed) while there is one. */
 int sip_value_next(const char *buf, struct alg_span value, uint32_t *pos, struct alg_span *elem);
+
+/* The span's bytes are the n bytes at z, ASCII case ignored. */
+static inline int span_eq(const char *buf, struct alg_span s, const char *z, size_t n)
+{
+	return s.len == n && strncasecmp(buf + s.off, z, n) == 0;
+}
+
+/* The same for a C string; NULL (a part libosip2 did not find) equals no span. */
+static inline int span_is(const char *buf, struct alg_span s, const char *z)
+{
+	return z && span_eq(buf, s, z, strlen(z));
+}
 
 static inline int is_lws(char c)
 {

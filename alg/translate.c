@@ -338,16 +338,6 @@ static int for_each_sdp(struct xlate *x, body_fn fn)
 	return 0;
 }
 
-static int span_is_ci(const char *buf, struct alg_span s, const char *z, size_t n)
-{
-	return s.len == n && strncasecmp(buf + s.off, z, n) == 0;
-}
-
-static int span_is(const char *buf, struct alg_span s, const char *z)
-{
-	return span_is_ci(buf, s, z, strlen(z));
-}
-
 /* The method of the CSeq header: "digits LWS method". */
 static int cseq_method(struct xlate *x, struct alg_span *method)
 {
@@ -460,7 +450,7 @@ static int check_form(struct xlate *x, struct alg_span cseq)
 	}
 	if (!m->is_request)
 		return 0;
-	if (!span_is_ci(x->buf, cseq, x->buf + m->method.off, m->method.len))
+	if (!span_eq(x->buf, cseq, x->buf + m->method.off, m->method.len))
 		return xlate_fail(x, ALG_BAD_CSEQ);
 	for (uint32_t i = 0; i < m->ruri.len; i++) {
 		char c = x->buf[m->ruri.off + i];
