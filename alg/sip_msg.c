@@ -107,7 +107,7 @@ static int parse_start_line(const char *buf, size_t end, struct sip_msg *m)
 static enum sip_scan_error read_content_length(const char *buf, size_t len, struct sip_msg *m)
 {
 	const struct sip_header *cl = NULL;
-	uint64_t v = 0;
+	uint64_t v;
 
 	for (size_t i = 0; i < m->n_headers; i++) {
 		if (m->headers[i].id != HDR_CONTENT_LENGTH)
@@ -119,18 +119,9 @@ static enum sip_scan_error read_content_length(const char *buf, size_t len, stru
 	m->body_len = (uint32_t)(len - m->body_off);
 	if (!cl)
 		return SCAN_OK;
-	if (cl->value.len == 0 || cl->value.len > 10)
-		return SCAN_BAD_CONTENT_LENGTH;
-	for (uint32_t i = 0; i < cl->value.len; i++) {
-		char c = buf[cl->value.off + i];
-
-		if (c < '0' || c > '9')
-			return SCAN_BAD_CONTENT_LENGTH;
-		v = v * 10 + (uint64_t)(c - '0');
-	}
 	/* A body shorter than declared is a truncated message; longer is trailing junk that
 	 * the transport discards (RFC 3261 18.3), which the ALG leaves where it is. */
-	if (v > m->body_len)
+	if (decimal_parse(buf + cl->value.off, cl->value.len, 10, &v) || v > m->body_len)
 		return SCAN_BAD_CONTENT_LENGTH;
 	m->body_len = (uint32_t)v;
 	m->has_content_length = 1;

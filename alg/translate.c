@@ -166,18 +166,11 @@ static int restore(struct xlate *x, const struct hostport *hp, uint32_t expires)
 static uint32_t expires_header(const struct xlate *x)
 {
 	const struct sip_header *h = sip_msg_find(&x->msg, HDR_EXPIRES);
-	uint32_t v = 0;
+	uint64_t v;
 
-	if (!h || h->value.len == 0 || h->value.len > 9)
+	if (!h || decimal_parse(x->buf + h->value.off, h->value.len, 9, &v))
 		return 3600; /* RFC 3261 10.2.1.1: the registrar's default */
-	for (uint32_t i = 0; i < h->value.len; i++) {
-		char c = x->buf[h->value.off + i];
-
-		if (c < '0' || c > '9')
-			return 3600;
-		v = v * 10 + (uint32_t)(c - '0');
-	}
-	return v;
+	return (uint32_t)v; /* 9 digits fit */
 }
 
 /* A registrar's 2xx lists the phone's contact as it saw it: give the phone its own back. */
