@@ -11,6 +11,12 @@ struct alg_endpoint {
 	uint16_t port;
 };
 
+/* Field by field: memcmp would also compare the struct's padding. */
+static inline int endpoint_eq(struct alg_endpoint a, struct alg_endpoint b)
+{
+	return a.ip == b.ip && a.port == b.port;
+}
+
 struct alg_net {
 	uint32_t addr; /* host byte order, already masked */
 	uint32_t mask;

@@ -134,7 +134,7 @@ static int to_public(struct xlate *x, const struct hostport *hp, uint32_t expire
 	pub = xlate_public_port(x, priv, ALG_PORT_SIGNALING);
 	for (size_t i = 0; i < x->res->n_actions; i++) {
 		a = &x->res->actions[i];
-		if (a->kind == ALG_ACT_SIGNALING && a->priv.ip == priv.ip && a->priv.port == priv.port)
+		if (a->kind == ALG_ACT_SIGNALING && endpoint_eq(a->priv, priv))
 			return put_hostport(x, hp, x->cfg->public_ip, pub);
 	}
 	a = xlate_action(x, ALG_ACT_SIGNALING);
