@@ -1,4 +1,5 @@
-/* addr.c: IPv4 literals, networks and ports, without libc's locale-aware parsers. */
+/* addr.c: IPv4 literals, networks, ports and other decimals, without libc's locale-aware
+ * parsers. */
 #include "addr.h"
 
 #include <string.h>
@@ -33,16 +34,9 @@ int addr_parse(const char *s, size_t n, uint32_t *ip)
 
 int port_parse(const char *s, size_t n, uint16_t *port)
 {
-	unsigned v = 0;
+	uint64_t v;
 
-	if (n == 0 || n > 5)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	if (v == 0 || v > 65535)
+	if (decimal_parse(s, n, 5, &v) || v == 0 || v > 65535)
 		return -1;
 	*port = (uint16_t)v;
 	return 0;
@@ -51,19 +45,12 @@ int port_parse(const char *s, size_t n, uint16_t *port)
 int net_parse(const char *s, struct alg_net *net)
 {
 	const char *slash = strchr(s, '/');
-	unsigned len = 0;
 	uint32_t ip;
+	uint64_t len;
 
 	if (!slash || addr_parse(s, (size_t)(slash - s), &ip))
 		return -1;
-	if (slash[1] == '\0' || strlen(slash + 1) > 2)
-		return -1;
-	for (const char *p = slash + 1; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		len = len * 10 + (unsigned)(*p - '0');
-	}
-	if (len > 32)
+	if (decimal_parse(slash + 1, strlen(slash + 1), 2, &len) || len > 32)
 		return -1;
 	net->mask = len ? ~(uint32_t)0 << (32 - len) : 0;
 	net->addr = ip & net->mask;

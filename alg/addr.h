@@ -1,4 +1,4 @@
-/* addr.h: IPv4 literals, networks and ports as the ALG reads and writes them. */
+/* addr.h: IPv4 literals, networks, ports and other decimals as the ALG reads and writes them. */
 #ifndef SIPALG_ADDR_H
 #define SIPALG_ADDR_H
 
@@ -11,6 +11,12 @@ struct alg_endpoint {
 	uint16_t port;
 };
 
+/* Field by field: memcmp would also compare the struct's padding. */
+static inline int endpoint_eq(struct alg_endpoint a, struct alg_endpoint b)
+{
+	return a.ip == b.ip && a.port == b.port;
+}
+
 struct alg_net {
 	uint32_t addr; /* host byte order, already masked */
 	uint32_t mask;
@@ -19,6 +25,24 @@ struct alg_net {
 /* Longest text addr_format/endpoint_format write, NUL included. */
 #define ADDR_STR_MAX 16
 #define ENDPOINT_STR_MAX 22
+
+/* Parses exactly n bytes as 1..max_digits decimal digits (leading zeros count: the limit is
+ * on digits, the caller checks the value); 0 on success. No sign, no spaces: unlike strtoul.
+ * Inline, so that with a constant max_digits each caller gets its own tight loop. */
+static inline int decimal_parse(const char *s, size_t n, size_t max_digits, uint64_t *v)
+{
+	uint64_t acc = 0;
+
+	if (n == 0 || n > max_digits || n > 19) /* 19 digits cannot wrap 64 bits */
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		acc = acc * 10 + (uint64_t)(s[i] - '0');
+	}
+	*v = acc;
+	return 0;
+}
 
 /* Parses exactly n bytes as a dotted quad; 0 on success. */
 int addr_parse(const char *s, size_t n, uint32_t *ip);

@@ -7,7 +7,7 @@ static uint16_t list_public_port(void *ctx, struct alg_endpoint priv, enum alg_p
 
 	(void)kind;
 	for (size_t i = 0; i < l->n; i++)
-		if (l->b[i].priv.ip == priv.ip && l->b[i].priv.port == priv.port)
+		if (endpoint_eq(l->b[i].priv, priv))
 			return l->b[i].pub_port;
 	return priv.port;
 }

@@ -14,18 +14,18 @@
 #define OSIP_PAD 8
 
 struct sdp_addr {
-	struct span text;
+	struct alg_span text;
 	int present;
 	int ipv4;
 	uint32_t ip;
 };
 
 struct sdp_stream {
-	struct span media;
-	struct span port;
+	struct alg_span media;
+	struct alg_span port;
 	uint16_t port_val; /* 0: stream declined */
 	struct sdp_addr c;
-	struct span rtcp_port;
+	struct alg_span rtcp_port;
 	uint16_t rtcp_val;
 	struct sdp_addr rtcp_addr;
 	int rtcp_mux;
@@ -38,7 +38,7 @@ struct sdp_scan {
 };
 
 /* Splits the line [p, end) into space-separated fields. */
-static size_t fields(const char *buf, uint32_t p, uint32_t end, struct span *f, size_t max)
+static size_t fields(const char *buf, uint32_t p, uint32_t end, struct alg_span *f, size_t max)
 {
 	size_t n = 0;
 
@@ -51,35 +51,34 @@ static size_t fields(const char *buf, uint32_t p, uint32_t end, struct span *f, 
 		while (q < end && buf[q] != ' ')
 			q++;
 		if (q > p)
-			f[n++] = (struct span){ p, q - p };
+			f[n++] = (struct alg_span){ p, q - p };
 		p = q;
 	}
 	return n;
 }
 
 /* "IN IP4 addr" as three fields; an IP6 address type makes the message IPv6. */
-static int read_addr(const char *buf, const struct span *f, struct sdp_addr *a)
+static int read_addr(const char *buf, const struct alg_span *f, struct sdp_addr *a)
 {
 	uint32_t n = 0;
 
-	if (f[1].len == 3 && strncasecmp(buf + f[1].off, "IP6", 3) == 0)
+	if (span_is(buf, f[1], "IP6"))
 		return -1;
 	while (n < f[2].len && buf[f[2].off + n] != '/') /* multicast /ttl stays */
 		n++;
 	a->present = 1;
-	a->text = (struct span){ f[2].off, n };
-	a->ipv4 = f[1].len == 3 && strncasecmp(buf + f[1].off, "IP4", 3) == 0 &&
-		  addr_parse(buf + f[2].off, n, &a->ip) == 0;
+	a->text = (struct alg_span){ f[2].off, n };
+	a->ipv4 = span_is(buf, f[1], "IP4") && addr_parse(buf + f[2].off, n, &a->ip) == 0;
 	return 0;
 }
 
-static int read_port(const char *buf, struct span f, struct span *port, uint16_t *val)
+static int read_port(const char *buf, struct alg_span f, struct alg_span *port, uint16_t *val)
 {
 	uint32_t n = 0;
 
 	while (n < f.len && buf[f.off + n] != '/')
 		n++;
-	*port = (struct span){ f.off, n };
+	*port = (struct alg_span){ f.off, n };
 	*val = 0;
 	if (n == 1 && buf[f.off] == '0')
 		return 0;
@@ -103,7 +102,7 @@ static int scan_line(struct xlate *x, struct sdp_scan *sc, char type, uint32_t p
 {
 	const char *buf = x->buf;
 	struct sdp_stream *s = sc->n ? &sc->s[sc->n - 1] : NULL;
-	struct span f[6];
+	struct alg_span f[6];
 	size_t n;
 
 	if (type < 'a' || type > 'z' || memchr(buf + p, '\0', end - p) || memchr(buf + p, '\r', end - p))
@@ -137,7 +136,7 @@ static int scan_line(struct xlate *x, struct sdp_scan *sc, char type, uint32_t p
 	case 'a':
 		if (!s)
 			break;
-		if (end - p == 8 && strncasecmp(buf + p, "rtcp-mux", 8) == 0) {
+		if (span_is(buf, (struct alg_span){ p, end - p }, "rtcp-mux")) {
 			s->rtcp_mux = 1;
 		} else if (end - p > 5 && strncasecmp(buf + p, "rtcp:", 5) == 0) {
 			n = fields(buf, p + 5, end, f, 4);
@@ -153,7 +152,7 @@ static int scan_line(struct xlate *x, struct sdp_scan *sc, char type, uint32_t p
 }
 
 /* libosip2 must parse the body and see the same streams on the same ports. */
-static int osip_agrees(const char *buf, struct span body, const struct sdp_scan *sc)
+static int osip_agrees(const char *buf, struct alg_span body, const struct sdp_scan *sc)
 {
 	sdp_message_t *sdp = NULL;
 	/* Room for a line end and NUL padding: libosip2 may look a byte or two past the end. */
@@ -185,7 +184,7 @@ static int osip_agrees(const char *buf, struct span body, const struct sdp_scan 
 	return ok;
 }
 
-static int sdp_scan(struct xlate *x, struct span body, struct sdp_scan *sc)
+static int sdp_scan(struct xlate *x, struct alg_span body, struct sdp_scan *sc)
 {
 	uint32_t p = body.off, end = body.off + body.len;
 
@@ -226,7 +225,7 @@ static int rewrite_addr(struct xlate *x, const struct sdp_addr *a)
 	return 0;
 }
 
-static void media_name(struct alg_action *a, const char *buf, struct span media)
+static void media_name(struct alg_action *a, const char *buf, struct alg_span media)
 {
 	size_t n = media.len < sizeof(a->media) - 1 ? media.len : sizeof(a->media) - 1;
 
@@ -245,7 +244,7 @@ static struct alg_action *stream_action(struct xlate *x, const struct sdp_scan *
 
 	if (!a)
 		return NULL;
-	a->call_id = (struct alg_span){ x->call_id.off, x->call_id.len };
+	a->call_id = x->call_id;
 	a->stream = (uint8_t)i;
 	media_name(a, x->buf, s->media);
 	a->priv = (struct alg_endpoint){ c->ip, s->port_val };
@@ -291,7 +290,7 @@ static int open_stream(struct xlate *x, const struct sdp_scan *sc, size_t i)
 	return 0;
 }
 
-int sdp_translate_out(struct xlate *x, struct span body)
+int sdp_translate_out(struct xlate *x, struct alg_span body)
 {
 	struct sdp_scan sc;
 
@@ -304,7 +303,7 @@ int sdp_translate_out(struct xlate *x, struct span body)
 	return 0;
 }
 
-int sdp_note_peer(struct xlate *x, struct span body)
+int sdp_note_peer(struct xlate *x, struct alg_span body)
 {
 	struct sdp_scan sc;
 

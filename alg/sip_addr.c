@@ -7,11 +7,10 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <osipparser2/osip_parser.h>
 
-static char *span_dup(const char *buf, struct span s)
+static char *span_dup(const char *buf, struct alg_span s)
 {
 	char *z = malloc((size_t)s.len + 1);
 
@@ -20,11 +19,6 @@ static char *span_dup(const char *buf, struct span s)
 		z[s.len] = '\0';
 	}
 	return z;
-}
-
-static int span_eq(const char *buf, struct span s, const char *z)
-{
-	return z && strlen(z) == s.len && strncasecmp(buf + s.off, z, s.len) == 0;
 }
 
 static int is_host_end(char c)
@@ -50,7 +44,7 @@ static int read_hostport(const char *buf, uint32_t p, uint32_t end, struct hostp
 	}
 	if (h == p)
 		return -1;
-	hp->host = (struct span){ p, h - p };
+	hp->host = (struct alg_span){ p, h - p };
 	hp->ipv4 = !hp->ipv6 && addr_parse(buf + p, h - p, &hp->ip) == 0;
 
 	q = h;
@@ -63,7 +57,7 @@ static int read_hostport(const char *buf, uint32_t p, uint32_t end, struct hostp
 		p = q;
 		while (q < end && buf[q] >= '0' && buf[q] <= '9')
 			q++;
-		hp->port = (struct span){ p, q - p };
+		hp->port = (struct alg_span){ p, q - p };
 		if (port_parse(buf + p, q - p, &hp->port_val))
 			return -1;
 	}
@@ -83,14 +77,14 @@ static int agrees(const char *buf, const struct hostport *hp, const char *host, 
 		return 0;
 	if (hp->ipv6) /* libosip2 strips the brackets; IPv6 is left alone anyway */
 		return 1;
-	if (!span_eq(buf, hp->host, host))
+	if (!span_is(buf, hp->host, host))
 		return 0;
 	if (hp->port.len == 0)
 		return port == NULL || *port == '\0';
-	return port && span_eq(buf, hp->port, port);
+	return span_is(buf, hp->port, port);
 }
 
-int via_locate(const char *buf, struct span elem, struct hostport *hp)
+int via_locate(const char *buf, struct alg_span elem, struct hostport *hp)
 {
 	uint32_t p = elem.off, end = elem.off + elem.len, t;
 	osip_via_t *via = NULL;
@@ -114,7 +108,7 @@ int via_locate(const char *buf, struct span elem, struct hostport *hp)
 			p++;
 		if (p == t)
 			return -1;
-		if (field == 2 && p - t == 3 && strncasecmp(buf + t, "TLS", 3) == 0)
+		if (field == 2 && span_is(buf, (struct alg_span){ t, p - t }, "TLS"))
 			hp->dflt_port = 5061;
 	}
 	while (p < end && is_lws(buf[p]))
@@ -135,14 +129,16 @@ int via_locate(const char *buf, struct span elem, struct hostport *hp)
 static int uri_hostport(const char *buf, uint32_t p, uint32_t end, struct hostport *hp)
 {
 	uint32_t colon = p, at = 0, q;
+	struct alg_span scheme;
 
 	while (colon < end && buf[colon] != ':')
 		colon++;
 	if (colon == end)
 		return -1;
-	if (colon - p == 4 && strncasecmp(buf + p, "sips", 4) == 0)
+	scheme = (struct alg_span){ p, colon - p };
+	if (span_is(buf, scheme, "sips"))
 		hp->dflt_port = 5061;
-	else if (colon - p != 3 || strncasecmp(buf + p, "sip", 3) != 0)
+	else if (!span_is(buf, scheme, "sip"))
 		return 1;
 	/* userinfo ends at the last '@' of the URI: parameters and headers cannot hold one */
 	for (q = colon + 1; q < end && buf[q] != '"' && buf[q] != '>'; q++)
@@ -165,7 +161,7 @@ static int parse_name_addr(enum sip_hdr id, const char *z, osip_from_t *h)
 	}
 }
 
-int name_addr_locate(const char *buf, struct span elem, enum sip_hdr id, struct hostport *hp,
+int name_addr_locate(const char *buf, struct alg_span elem, enum sip_hdr id, struct hostport *hp,
 		     uint32_t *expires)
 {
 	uint32_t p = elem.off, end = elem.off + elem.len, uri = elem.off, uri_end = end;
@@ -208,7 +204,7 @@ int name_addr_locate(const char *buf, struct span elem, enum sip_hdr id, struct 
 	return ret;
 }
 
-int request_uri_locate(const char *buf, struct span uri, struct hostport *hp)
+int request_uri_locate(const char *buf, struct alg_span uri, struct hostport *hp)
 {
 	osip_uri_t *u = NULL;
 	char *z;
@@ -244,7 +240,7 @@ static void lower_copy(char *dst, size_t cap, const char *a, const char *b)
 	dst[n] = '\0';
 }
 
-int content_type_read(const char *buf, struct span value, char *type, size_t type_cap,
+int content_type_read(const char *buf, struct alg_span value, char *type, size_t type_cap,
 		      char *boundary, size_t boundary_cap)
 {
 	osip_content_type_t *ct = NULL;

@@ -90,16 +90,16 @@ static int parse_start_line(const char *buf, size_t end, struct sip_msg *m)
 	if (p == 0 || p >= end || buf[p] != ' ')
 		return -1;
 	m->is_request = 1;
-	m->method = (struct span){ 0, (uint32_t)p };
+	m->method = (struct alg_span){ 0, (uint32_t)p };
 	p++; /* exactly one SP between the elements (RFC 3261 7.1) */
 	q = p;
 	while (q < end && buf[q] != ' ')
 		q++;
 	if (q == p || q >= end)
 		return -1;
-	m->ruri = (struct span){ (uint32_t)p, (uint32_t)(q - p) };
+	m->ruri = (struct alg_span){ (uint32_t)p, (uint32_t)(q - p) };
 	q++;
-	if (end - q != 7 || strncasecmp(buf + q, "SIP/2.0", 7) != 0)
+	if (!span_is(buf, (struct alg_span){ (uint32_t)q, (uint32_t)(end - q) }, "SIP/2.0"))
 		return -1;
 	return 0;
 }
@@ -107,7 +107,7 @@ static int parse_start_line(const char *buf, size_t end, struct sip_msg *m)
 static enum sip_scan_error read_content_length(const char *buf, size_t len, struct sip_msg *m)
 {
 	const struct sip_header *cl = NULL;
-	uint64_t v = 0;
+	uint64_t v;
 
 	for (size_t i = 0; i < m->n_headers; i++) {
 		if (m->headers[i].id != HDR_CONTENT_LENGTH)
@@ -119,18 +119,9 @@ static enum sip_scan_error read_content_length(const char *buf, size_t len, stru
 	m->body_len = (uint32_t)(len - m->body_off);
 	if (!cl)
 		return SCAN_OK;
-	if (cl->value.len == 0 || cl->value.len > 10)
-		return SCAN_BAD_CONTENT_LENGTH;
-	for (uint32_t i = 0; i < cl->value.len; i++) {
-		char c = buf[cl->value.off + i];
-
-		if (c < '0' || c > '9')
-			return SCAN_BAD_CONTENT_LENGTH;
-		v = v * 10 + (uint64_t)(c - '0');
-	}
 	/* A body shorter than declared is a truncated message; longer is trailing junk that
 	 * the transport discards (RFC 3261 18.3), which the ALG leaves where it is. */
-	if (v > m->body_len)
+	if (decimal_parse(buf + cl->value.off, cl->value.len, 10, &v) || v > m->body_len)
 		return SCAN_BAD_CONTENT_LENGTH;
 	m->body_len = (uint32_t)v;
 	m->has_content_length = 1;
@@ -202,8 +193,8 @@ enum sip_scan_error sip_msg_scan(const char *buf, size_t len, struct sip_msg *m)
 			ve--;
 		h = &m->headers[m->n_headers++];
 		h->id = header_id(buf + name, name_end - name);
-		h->name = (struct span){ (uint32_t)name, (uint32_t)(name_end - name) };
-		h->value = (struct span){ (uint32_t)v, (uint32_t)(ve - v) };
+		h->name = (struct alg_span){ (uint32_t)name, (uint32_t)(name_end - name) };
+		h->value = (struct alg_span){ (uint32_t)v, (uint32_t)(ve - v) };
 	}
 }
 
@@ -233,7 +224,7 @@ char sip_unquoted_char(const char *s, uint32_t len, uint32_t *i, int *quoted)
 	return c;
 }
 
-int sip_value_balanced(const char *buf, struct span value)
+int sip_value_balanced(const char *buf, struct alg_span value)
 {
 	const char *s = buf + value.off;
 	int quoted = 0, angle = 0;
@@ -249,7 +240,7 @@ int sip_value_balanced(const char *buf, struct span value)
 	return !quoted && !angle;
 }
 
-int sip_value_next(const char *buf, struct span value, uint32_t *pos, struct span *elem)
+int sip_value_next(const char *buf, struct alg_span value, uint32_t *pos, struct alg_span *elem)
 {
 	const char *s = buf + value.off;
 	uint32_t i = *pos, start, end;
@@ -272,6 +263,6 @@ int sip_value_next(const char *buf, struct span value, uint32_t *pos, struct spa
 	while (end > start && is_lws(s[end - 1]))
 		end--;
 	*pos = i;
-	*elem = (struct span){ value.off + start, end - start };
+	*elem = (struct alg_span){ value.off + start, end - start };
 	return 0;
 }

@@ -5,13 +5,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "alg.h" /* struct alg_span: the scanner's ranges are the ones actions carry */
 
 #define SIP_MAX_HEADERS 128
-
-struct span {
-	uint32_t off;
-	uint32_t len;
-};
 
 enum sip_hdr {
 	HDR_OTHER,
@@ -30,14 +29,14 @@ enum sip_hdr {
 
 struct sip_header {
 	enum sip_hdr id;
-	struct span name;
-	struct span value; /* without surrounding whitespace; may hold folded lines */
+	struct alg_span name;
+	struct alg_span value; /* without surrounding whitespace; may hold folded lines */
 };
 
 struct sip_msg {
 	int is_request;
-	struct span method; /* requests */
-	struct span ruri;   /* requests */
+	struct alg_span method; /* requests */
+	struct alg_span ruri;   /* requests */
 	unsigned status;    /* responses */
 	uint32_t body_off;  /* first byte after the empty line */
 	uint32_t body_len;  /* what Content-Length declares, or the rest of the datagram */
@@ -66,11 +65,23 @@ const struct sip_header *sip_msg_find(const struct sip_msg *m, enum sip_hdr id);
 char sip_unquoted_char(const char *s, uint32_t len, uint32_t *i, int *quoted);
 
 /* Quotes and angle brackets of a name-addr value are balanced. */
-int sip_value_balanced(const char *buf, struct span value);
+int sip_value_balanced(const char *buf, struct alg_span value);
 
 /* Splits a header value at commas that are outside quotes and angle brackets: call with
  * *pos = 0 first; returns 0 and the next element (trimmed) while there is one. */
-int sip_value_next(const char *buf, struct span value, uint32_t *pos, struct span *elem);
+int sip_value_next(const char *buf, struct alg_span value, uint32_t *pos, struct alg_span *elem);
+
+/* The span's bytes are the n bytes at z, ASCII case ignored. */
+static inline int span_eq(const char *buf, struct alg_span s, const char *z, size_t n)
+{
+	return s.len == n && strncasecmp(buf + s.off, z, n) == 0;
+}
+
+/* The same for a C string; NULL (a part libosip2 did not find) equals no span. */
+static inline int span_is(const char *buf, struct alg_span s, const char *z)
+{
+	return z && span_eq(buf, s, z, strlen(z));
+}
 
 static inline int is_lws(char c)
 {

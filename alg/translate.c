@@ -63,21 +63,21 @@ int xlate_private(const struct xlate *x, uint16_t pub, struct alg_endpoint *priv
 	return -1;
 }
 
-int xlate_edit(struct xlate *x, struct span where, const char *text, size_t len)
+int xlate_edit(struct xlate *x, struct alg_span where, const char *text, size_t len)
 {
 	if (splice_add(&x->edits, where.off, where.len, text, len))
 		return xlate_fail(x, ALG_TOO_MANY_EDITS);
 	return 0;
 }
 
-int xlate_edit_addr(struct xlate *x, struct span where, uint32_t ip)
+int xlate_edit_addr(struct xlate *x, struct alg_span where, uint32_t ip)
 {
 	char text[ADDR_STR_MAX];
 
 	return xlate_edit(x, where, text, addr_format(ip, text));
 }
 
-int xlate_edit_port(struct xlate *x, struct span where, uint16_t port)
+int xlate_edit_port(struct xlate *x, struct alg_span where, uint16_t port)
 {
 	char text[8];
 
@@ -134,7 +134,7 @@ static int to_public(struct xlate *x, const struct hostport *hp, uint32_t expire
 	pub = xlate_public_port(x, priv, ALG_PORT_SIGNALING);
 	for (size_t i = 0; i < x->res->n_actions; i++) {
 		a = &x->res->actions[i];
-		if (a->kind == ALG_ACT_SIGNALING && a->priv.ip == priv.ip && a->priv.port == priv.port)
+		if (a->kind == ALG_ACT_SIGNALING && endpoint_eq(a->priv, priv))
 			return put_hostport(x, hp, x->cfg->public_ip, pub);
 	}
 	a = xlate_action(x, ALG_ACT_SIGNALING);
@@ -166,18 +166,11 @@ static int restore(struct xlate *x, const struct hostport *hp, uint32_t expires)
 static uint32_t expires_header(const struct xlate *x)
 {
 	const struct sip_header *h = sip_msg_find(&x->msg, HDR_EXPIRES);
-	uint32_t v = 0;
+	uint64_t v;
 
-	if (!h || h->value.len == 0 || h->value.len > 9)
+	if (!h || decimal_parse(x->buf + h->value.off, h->value.len, 9, &v))
 		return 3600; /* RFC 3261 10.2.1.1: the registrar's default */
-	for (uint32_t i = 0; i < h->value.len; i++) {
-		char c = x->buf[h->value.off + i];
-
-		if (c < '0' || c > '9')
-			return 3600;
-		v = v * 10 + (uint32_t)(c - '0');
-	}
-	return v;
+	return (uint32_t)v; /* 9 digits fit */
 }
 
 /* A registrar's 2xx lists the phone's contact as it saw it: give the phone its own back. */
@@ -220,7 +213,7 @@ static int walk(struct xlate *x, enum sip_hdr id, hostport_fn fn)
 {
 	for (size_t i = 0; i < x->msg.n_headers; i++) {
 		const struct sip_header *h = &x->msg.headers[i];
-		struct span elem;
+		struct alg_span elem;
 		uint32_t pos = 0;
 
 		if (h->id != id)
@@ -239,7 +232,7 @@ static int walk(struct xlate *x, enum sip_hdr id, hostport_fn fn)
 	return 0;
 }
 
-typedef int (*body_fn)(struct xlate *x, struct span body);
+typedef int (*body_fn)(struct xlate *x, struct alg_span body);
 
 /* Offset of the next "--boundary" at a line start in [p, end), or end. */
 static uint32_t find_delimiter(const char *buf, uint32_t start, uint32_t p, uint32_t end,
@@ -254,7 +247,7 @@ static uint32_t find_delimiter(const char *buf, uint32_t start, uint32_t p, uint
 }
 
 /* The SDP parts of a multipart body (RFC 2046 5.1). */
-static int multipart_each(struct xlate *x, struct span body, const char *boundary, body_fn fn)
+static int multipart_each(struct xlate *x, struct alg_span body, const char *boundary, body_fn fn)
 {
 	const char *buf = x->buf;
 	uint32_t end = body.off + body.len, blen = (uint32_t)strlen(boundary);
@@ -263,7 +256,7 @@ static int multipart_each(struct xlate *x, struct span body, const char *boundar
 	for (;;) {
 		uint32_t p = d + 2 + blen, next, part_end, hdr_end;
 		const char *nl;
-		struct span part_body;
+		struct alg_span part_body;
 		char type[64], unused[2];
 		int is_sdp = 0;
 
@@ -296,7 +289,7 @@ static int multipart_each(struct xlate *x, struct span body, const char *boundar
 				break;
 			}
 			if (v - hdr_end > 13 && strncasecmp(buf + hdr_end, "content-type:", 13) == 0) {
-				struct span ct = { hdr_end + 13, v - hdr_end - 13 };
+				struct alg_span ct = { hdr_end + 13, v - hdr_end - 13 };
 
 				while (ct.len && is_lws(buf[ct.off])) {
 					ct.off++;
@@ -310,7 +303,8 @@ static int multipart_each(struct xlate *x, struct span body, const char *boundar
 				return xlate_fail(x, ALG_BAD_MULTIPART);
 			hdr_end = e + 1;
 		}
-		part_body = (struct span){ hdr_end, part_end > hdr_end ? part_end - hdr_end : 0 };
+		part_body = (struct alg_span){ hdr_end,
+					       part_end > hdr_end ? part_end - hdr_end : 0 };
 		if (is_sdp && fn(x, part_body))
 			return -1;
 		d = next;
@@ -320,7 +314,7 @@ static int multipart_each(struct xlate *x, struct span body, const char *boundar
 static int for_each_sdp(struct xlate *x, body_fn fn)
 {
 	const struct sip_header *ct = sip_msg_find(&x->msg, HDR_CONTENT_TYPE);
-	struct span body = { x->msg.body_off, x->msg.body_len };
+	struct alg_span body = { x->msg.body_off, x->msg.body_len };
 	char type[64], boundary[72];
 
 	if (body.len == 0 || !ct)
@@ -337,18 +331,8 @@ static int for_each_sdp(struct xlate *x, body_fn fn)
 	return 0;
 }
 
-static int span_is_ci(const char *buf, struct span s, const char *z, size_t n)
-{
-	return s.len == n && strncasecmp(buf + s.off, z, n) == 0;
-}
-
-static int span_is(const char *buf, struct span s, const char *z)
-{
-	return span_is_ci(buf, s, z, strlen(z));
-}
-
 /* The method of the CSeq header: "digits LWS method". */
-static int cseq_method(struct xlate *x, struct span *method)
+static int cseq_method(struct xlate *x, struct alg_span *method)
 {
 	const struct sip_header *h = sip_msg_find(&x->msg, HDR_CSEQ);
 	uint32_t p, end;
@@ -365,13 +349,13 @@ static int cseq_method(struct xlate *x, struct span *method)
 		p++;
 	if (p == end)
 		return xlate_fail(x, ALG_BAD_CSEQ);
-	*method = (struct span){ p, end - p };
+	*method = (struct alg_span){ p, end - p };
 	return 0;
 }
 
 /* Dialog events: a 2xx to an INVITE brings the dialog up; BYE, CANCEL and a failed final
  * response end its media (the table decides whether a failure ends an answered call). */
-static int note_dialog(struct xlate *x, struct span cseq)
+static int note_dialog(struct xlate *x, struct alg_span cseq)
 {
 	const struct sip_msg *m = &x->msg;
 	struct alg_action *a;
@@ -380,7 +364,7 @@ static int note_dialog(struct xlate *x, struct span cseq)
 		a = xlate_action(x, ALG_ACT_ANSWERED);
 		if (!a)
 			return -1;
-		a->call_id = (struct alg_span){ x->call_id.off, x->call_id.len };
+		a->call_id = x->call_id;
 		return 0;
 	}
 
@@ -390,9 +374,9 @@ static int note_dialog(struct xlate *x, struct span cseq)
 	a = xlate_action(x, ALG_ACT_MEDIA_CLOSE);
 	if (!a)
 		return -1;
-	a->call_id = (struct alg_span){ x->call_id.off, x->call_id.len };
+	a->call_id = x->call_id;
 	if (m->is_request)
-		a->method = (struct alg_span){ m->method.off, m->method.len };
+		a->method = m->method;
 	else
 		a->status = (uint16_t)m->status;
 	return 0;
@@ -409,7 +393,7 @@ static int translate_out(struct xlate *x, const struct hostport *top_via)
 	return for_each_sdp(x, sdp_translate_out);
 }
 
-static int translate_in(struct xlate *x, const struct hostport *top_via, struct span cseq)
+static int translate_in(struct xlate *x, const struct hostport *top_via, struct alg_span cseq)
 {
 	const struct sip_msg *m = &x->msg;
 
@@ -445,7 +429,7 @@ static enum alg_reason scan_reason(enum sip_scan_error e)
 /* Cheap checks that keep malformed requests from being half-translated: address headers
  * with balanced quotes and brackets, a Request-URI with a real scheme and no headers part
  * (RFC 3261 19.1.1), and a CSeq naming the request's own method. */
-static int check_form(struct xlate *x, struct span cseq)
+static int check_form(struct xlate *x, struct alg_span cseq)
 {
 	const struct sip_msg *m = &x->msg;
 
@@ -459,7 +443,7 @@ static int check_form(struct xlate *x, struct span cseq)
 	}
 	if (!m->is_request)
 		return 0;
-	if (!span_is_ci(x->buf, cseq, x->buf + m->method.off, m->method.len))
+	if (!span_eq(x->buf, cseq, x->buf + m->method.off, m->method.len))
 		return xlate_fail(x, ALG_BAD_CSEQ);
 	for (uint32_t i = 0; i < m->ruri.len; i++) {
 		char c = x->buf[m->ruri.off + i];
@@ -481,7 +465,7 @@ static int translate(struct xlate *x)
 	const struct sip_header *via = sip_msg_find(&x->msg, HDR_VIA);
 	const struct sip_header *call_id = sip_msg_find(&x->msg, HDR_CALL_ID);
 	struct hostport top_via;
-	struct span cseq, elem;
+	struct alg_span cseq, elem;
 	uint32_t pos = 0;
 
 	if (!via || sip_value_next(x->buf, via->value, &pos, &elem))

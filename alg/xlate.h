@@ -8,8 +8,8 @@
 
 /* Where an address sits inside a header value or URI. */
 struct hostport {
-	struct span host;
-	struct span port;    /* digits; len 0 when the port is absent */
+	struct alg_span host;
+	struct alg_span port;    /* digits; len 0 when the port is absent */
 	uint16_t port_val;   /* 0 when absent */
 	uint16_t dflt_port;  /* 5060, or 5061 for sips: and TLS */
 	int ipv4;            /* host is an IPv4 literal ... */
@@ -24,7 +24,7 @@ struct xlate {
 	struct sip_msg msg;
 	struct splice edits;
 	struct alg_result *res;
-	struct span call_id;
+	struct alg_span call_id;
 	struct hostport ruri; /* requests: where the Request-URI's host is ... */
 	int ruri_state;       /* ... when 0; 1: not a SIP URI */
 };
@@ -37,9 +37,9 @@ uint16_t xlate_public_port(const struct xlate *x, struct alg_endpoint priv, enum
 int xlate_private(const struct xlate *x, uint16_t pub, struct alg_endpoint *priv);
 
 /* Edits; each returns -1 and sets res->reason when a limit is hit. */
-int xlate_edit(struct xlate *x, struct span where, const char *text, size_t len);
-int xlate_edit_addr(struct xlate *x, struct span where, uint32_t ip);
-int xlate_edit_port(struct xlate *x, struct span where, uint16_t port);
+int xlate_edit(struct xlate *x, struct alg_span where, const char *text, size_t len);
+int xlate_edit_addr(struct xlate *x, struct alg_span where, uint32_t ip);
+int xlate_edit_port(struct xlate *x, struct alg_span where, uint16_t port);
 struct alg_action *xlate_action(struct xlate *x, enum alg_action_kind kind);
 
 static inline int xlate_fail(struct xlate *x, enum alg_reason r)
@@ -51,16 +51,16 @@ static inline int xlate_fail(struct xlate *x, enum alg_reason r)
 /* sip_addr.c: find an address in a header value, cross-checked with libosip2. They return
  * 0 when found, 1 when the element names no SIP host (e.g. "*" or a tel: URI), -1 when
  * malformed. */
-int via_locate(const char *buf, struct span elem, struct hostport *hp);
-int name_addr_locate(const char *buf, struct span elem, enum sip_hdr id, struct hostport *hp,
+int via_locate(const char *buf, struct alg_span elem, struct hostport *hp);
+int name_addr_locate(const char *buf, struct alg_span elem, enum sip_hdr id, struct hostport *hp,
 		     uint32_t *expires);
-int request_uri_locate(const char *buf, struct span uri, struct hostport *hp);
+int request_uri_locate(const char *buf, struct alg_span uri, struct hostport *hp);
 /* "type/subtype" of a Content-Type value (lower case) and its boundary parameter. */
-int content_type_read(const char *buf, struct span value, char *type, size_t type_cap,
+int content_type_read(const char *buf, struct alg_span value, char *type, size_t type_cap,
 		      char *boundary, size_t boundary_cap);
 
 /* sdp.c */
-int sdp_translate_out(struct xlate *x, struct span body);
-int sdp_note_peer(struct xlate *x, struct span body);
+int sdp_translate_out(struct xlate *x, struct alg_span body);
+int sdp_note_peer(struct xlate *x, struct alg_span body);
 
 #endif

@@ -57,7 +57,7 @@ static void scanner_reads_folded_and_lf_only_messages(void **state)
 static void value_lists_split_outside_quotes_and_brackets(void **state)
 {
 	static const char v[] = "\"Smith, J\" <sip:a@h;x=1,2>, sip:b@h , <sip:c@h>";
-	struct span value = { 0, sizeof(v) - 1 }, e;
+	struct alg_span value = { 0, sizeof(v) - 1 }, e;
 	uint32_t pos = 0;
 
 	(void)state;
