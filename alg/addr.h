@@ -53,11 +53,6 @@ int net_parse(const char *s, struct alg_net *net);
 /* Parses "A.B.C.D:port" (NUL-terminated); 0 on success. */
 int endpoint_parse(const char *s, struct alg_endpoint *ep);
 
-static inline int endpoint_eq(struct alg_endpoint a, struct alg_endpoint b)
-{
-	return a.ip == b.ip && a.port == b.port;
-}
-
 int net_contains(const struct alg_net *nets, size_t n, uint32_t ip);
 
 /* Both return the length written, without the NUL. */
