@@ -4,6 +4,8 @@
 #   make demo       install what the demo needs, build, show the ALG at work
 #   make fuzz       run the fuzz harnesses for FUZZ_SECONDS each
 #   make bench      plain NAT vs the kernel's SIP helper vs sipalgd (root): table + bench/results.json
+#   make i386       the core on 32-bit x86: unit tests (ASan+UBSan), golden, CLI, RFC 4475 = native
+#   make s390x      the core on a big-endian CPU (static, qemu-user): golden, CLI, RFC 4475 = native
 
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
@@ -43,7 +45,7 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 .PHONY: install all test check lint unit golden torture fuzz-smoke fuzz e2e demo deps-test deps-demo clean \
-	bench bench-bin deps-bench
+	bench bench-bin deps-bench i386 s390x
 DAEMON_SRC := $(filter-out nfq/sipalg-rewrite.c nfq/sipalgctl.c,$(wildcard nfq/*.c))
 DAEMON_LIBS := -lnetfilter_queue -lnetfilter_conntrack -lnftnl -lmnl
 all: $(BUILD)/sipalg-rewrite $(BUILD)/sipalgd $(BUILD)/sipalgctl
@@ -112,6 +114,65 @@ golden: $(BUILD)/sipalg-rewrite $(BUILD)/asan/sipalg-rewrite
 fuzz-smoke: $(FUZZ_BIN)
 	$(Q)RESULTS=$(RESULTS) sh tests/fuzz/run.sh $(BUILD) $(TEST_FUZZ_SECONDS) $(FUZZ_BIN)
 
+# Router CPUs: most routers are 32-bit (MIPS, ARM) and many big-endian (MIPS 24Kc). The core
+# and sipalg-rewrite are built for 32-bit x86 (Debian's i386 multiarch libraries, run natively,
+# with ASan+UBSan) and statically for big-endian s390x (with UBSan, run under qemu-user: dynamic
+# s390x programs abort under qemu here). Each runs the golden corpus and the CLI contract, and
+# must print for every RFC 4475 message exactly what the native build prints; i386 also runs the
+# unit tests. tests/install-deps.sh test installs the compilers, libraries and qemu.
+# -idirafter: bookworm's -m32 has no <asm/*.h> unless linux-libc-dev:i386 is installed, whose
+# version must equal the amd64 one (it does not while the i386 index lags); the cross
+# toolchain's copy of the kernel headers has no such tie.
+REWRITE_SRC := nfq/sipalg-rewrite.c
+I386_CC ?= $(CC)
+I386_CFLAGS ?= -m32 -idirafter /usr/i686-linux-gnu/include
+S390X_CC ?= s390x-linux-gnu-gcc
+S390X_SAN ?= -fsanitize=undefined -fno-sanitize-recover=all
+QEMU_S390X ?= qemu-s390x-static
+I386_ALG_OBJ := $(ALG_SRC:%.c=$(BUILD)/i386/%.o)
+I386_UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/i386/%)
+S390X_ALG_OBJ := $(ALG_SRC:%.c=$(BUILD)/s390x/%.o)
+.SECONDARY: $(UNIT_SRC:%.c=$(BUILD)/i386/%.o)
+
+$(BUILD)/i386/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call msg,CC-386,$<)
+	$(Q)$(I386_CC) $(I386_CFLAGS) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(BUILD)/i386/sipalg-rewrite: $(BUILD)/i386/$(REWRITE_SRC:.c=.o) $(I386_ALG_OBJ)
+	$(call msg,LD-386,$@)
+	$(Q)$(I386_CC) $(I386_CFLAGS) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS)
+
+$(BUILD)/i386/test_%: $(BUILD)/i386/tests/unit/test_%.o $(I386_ALG_OBJ)
+	$(call msg,LD-386,$@)
+	$(Q)$(I386_CC) $(I386_CFLAGS) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS) -lcmocka
+
+$(BUILD)/i386/test_config: $(BUILD)/i386/tests/unit/test_config.o $(BUILD)/i386/nfq/config.o $(I386_ALG_OBJ)
+	$(call msg,LD-386,$@)
+	$(Q)$(I386_CC) $(I386_CFLAGS) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS) -lcmocka
+
+$(BUILD)/s390x/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call msg,CC-S390X,$<)
+	$(Q)$(S390X_CC) $(ALL_CFLAGS) $(S390X_SAN) -c $< -o $@
+
+$(BUILD)/s390x/sipalg-rewrite: $(BUILD)/s390x/$(REWRITE_SRC:.c=.o) $(S390X_ALG_OBJ)
+	$(call msg,LD-S390X,$@)
+	$(Q)$(S390X_CC) -static $(CFLAGS) $(S390X_SAN) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS)
+
+i386: $(BUILD)/sipalg-rewrite $(BUILD)/i386/sipalg-rewrite $(I386_UNIT_BIN)
+	$(Q)sh tests/cross/stage.sh i386 $(RESULTS) $(BUILD)/sipalg-rewrite $(BUILD)/i386/sipalg-rewrite \
+		$(I386_UNIT_BIN)
+
+# The scripts run one program: a wrapper runs the s390x one under qemu-user (no binfmt_misc).
+S390X_RUN := $(BUILD)/s390x/sipalg-rewrite-qemu
+s390x: $(BUILD)/sipalg-rewrite $(BUILD)/s390x/sipalg-rewrite
+	$(Q)if ! command -v $(QEMU_S390X) >/dev/null; then echo "s390x: $(QEMU_S390X) not found" \
+		"(tests/install-deps.sh test installs qemu-user-static)"; echo "s390x 0 1" >>$(RESULTS); exit 1; fi
+	$(Q)printf '#!/bin/sh\nexec %s %s "$$@"\n' '$(QEMU_S390X)' '$(abspath $(BUILD)/s390x/sipalg-rewrite)' \
+		>$(S390X_RUN) && chmod +x $(S390X_RUN)
+	$(Q)sh tests/cross/stage.sh s390x $(RESULTS) $(BUILD)/sipalg-rewrite $(S390X_RUN)
+
 # Every shell script passes shellcheck (sourced files are followed from each script's folder).
 SHELL_SCRIPTS := router-scripts/sipalg-firewall openwrt/sipalg/files/sipalg.init .ci/run \
 	$(wildcard tests/*.sh tests/*/*.sh bench/*.sh)
@@ -143,7 +204,7 @@ fuzz: $(FUZZ_BIN)
 
 check: all bench-bin
 	@mkdir -p $(BUILD) && rm -f $(RESULTS)
-	$(Q)status=0; $(MAKE) --no-print-directory -k lint unit golden fuzz-smoke e2e || \
+	$(Q)status=0; $(MAKE) --no-print-directory -k lint unit golden i386 s390x fuzz-smoke e2e || \
 		{ status=1; echo "a stage that failed to build or run (see above)"; echo "stages 0 1" >>$(RESULTS); }; \
 	awk '{ p += $$2; f += $$3 } END { printf "make test: %d passed, %d failed\n", p, f; exit f > 0 }' \
 		$(RESULTS) || status=1; exit $$status
