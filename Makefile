@@ -44,7 +44,8 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 .PHONY: install all test check lint unit golden torture fuzz-smoke fuzz e2e demo deps-test deps-demo clean \
 	bench bench-bin deps-bench
-DAEMON_SRC := $(filter-out nfq/sipalg-rewrite.c nfq/sipalgctl.c,$(wildcard nfq/*.c))
+# The daemon is nfq/; the tools beside it (tools/) are one source file each.
+DAEMON_SRC := $(wildcard nfq/*.c)
 DAEMON_LIBS := -lnetfilter_queue -lnetfilter_conntrack -lnftnl -lmnl
 all: $(BUILD)/sipalg-rewrite $(BUILD)/sipalgd $(BUILD)/sipalgctl
 
@@ -62,7 +63,7 @@ $(BUILD)/libalg.a: $(ALG_OBJ)
 	$(call msg,AR,$@)
 	$(Q)$(AR) rcs $@ $^
 
-$(BUILD)/sipalg-rewrite: $(BUILD)/obj/nfq/sipalg-rewrite.o $(BUILD)/libalg.a
+$(BUILD)/sipalg-rewrite: $(BUILD)/obj/tools/sipalg-rewrite.o $(BUILD)/libalg.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS)
 
@@ -70,7 +71,7 @@ $(BUILD)/sipalgd: $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/libalg.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS) $(DAEMON_LIBS)
 
-$(BUILD)/sipalgctl: $(BUILD)/obj/nfq/sipalgctl.o
+$(BUILD)/sipalgctl: $(BUILD)/obj/tools/sipalgctl.o
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
@@ -78,7 +79,7 @@ $(BUILD)/asan/sipalgd: $(DAEMON_SRC:%.c=$(BUILD)/asan/%.o) $(ALG_ASAN_OBJ)
 	$(call msg,LD-SAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS) $(DAEMON_LIBS)
 
-$(BUILD)/asan/sipalg-rewrite: $(BUILD)/asan/nfq/sipalg-rewrite.o $(ALG_ASAN_OBJ)
+$(BUILD)/asan/sipalg-rewrite: $(BUILD)/asan/tools/sipalg-rewrite.o $(ALG_ASAN_OBJ)
 	$(call msg,LD-SAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS)
 
