@@ -46,7 +46,8 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 .PHONY: install all test check lint unit golden torture fuzz-smoke fuzz e2e demo deps-test deps-demo clean \
 	bench bench-bin deps-bench i386 s390x
-DAEMON_SRC := $(filter-out nfq/sipalg-rewrite.c nfq/sipalgctl.c,$(wildcard nfq/*.c))
+# The daemon is nfq/; the tools beside it (tools/) are one source file each.
+DAEMON_SRC := $(wildcard nfq/*.c)
 DAEMON_LIBS := -lnetfilter_queue -lnetfilter_conntrack -lnftnl -lmnl
 all: $(BUILD)/sipalg-rewrite $(BUILD)/sipalgd $(BUILD)/sipalgctl
 
@@ -64,7 +65,7 @@ $(BUILD)/libalg.a: $(ALG_OBJ)
 	$(call msg,AR,$@)
 	$(Q)$(AR) rcs $@ $^
 
-$(BUILD)/sipalg-rewrite: $(BUILD)/obj/nfq/sipalg-rewrite.o $(BUILD)/libalg.a
+$(BUILD)/sipalg-rewrite: $(BUILD)/obj/tools/sipalg-rewrite.o $(BUILD)/libalg.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS)
 
@@ -72,7 +73,7 @@ $(BUILD)/sipalgd: $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/libalg.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS) $(DAEMON_LIBS)
 
-$(BUILD)/sipalgctl: $(BUILD)/obj/nfq/sipalgctl.o
+$(BUILD)/sipalgctl: $(BUILD)/obj/tools/sipalgctl.o
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
@@ -80,7 +81,7 @@ $(BUILD)/asan/sipalgd: $(DAEMON_SRC:%.c=$(BUILD)/asan/%.o) $(ALG_ASAN_OBJ)
 	$(call msg,LD-SAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS) $(DAEMON_LIBS)
 
-$(BUILD)/asan/sipalg-rewrite: $(BUILD)/asan/nfq/sipalg-rewrite.o $(ALG_ASAN_OBJ)
+$(BUILD)/asan/sipalg-rewrite: $(BUILD)/asan/tools/sipalg-rewrite.o $(ALG_ASAN_OBJ)
 	$(call msg,LD-SAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS)
 
@@ -123,7 +124,7 @@ fuzz-smoke: $(FUZZ_BIN)
 # -idirafter: bookworm's -m32 has no <asm/*.h> unless linux-libc-dev:i386 is installed, whose
 # version must equal the amd64 one (it does not while the i386 index lags); the cross
 # toolchain's copy of the kernel headers has no such tie.
-REWRITE_SRC := nfq/sipalg-rewrite.c
+REWRITE_SRC := tools/sipalg-rewrite.c
 I386_CC ?= $(CC)
 I386_CFLAGS ?= -m32 -idirafter /usr/i686-linux-gnu/include
 S390X_CC ?= s390x-linux-gnu-gcc

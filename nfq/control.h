@@ -1,11 +1,11 @@
-/* control.h: the daemon's unix control socket. A client sends one line ("status" or
- * "status json") and reads the answer until the daemon closes the connection. */
+/* control.h: the daemon's unix control socket; its protocol (path, commands) is in
+ * control_proto.h. */
 #ifndef SIPALG_CONTROL_H
 #define SIPALG_CONTROL_H
 
 #include <stddef.h>
 
-#define CONTROL_DEFAULT_PATH "/var/run/sipalg/sipalgd.sock"
+#include "control_proto.h"
 
 /* Listening socket at path, owner-only (0600), its directory made if missing; -1 on error
  * (logged). */

@@ -343,9 +343,10 @@ static size_t answer_control(void *ctx, const char *cmd, char *buf, size_t cap)
 	struct status_view v = { &d->count, d->mirror.refusals, &d->table, d->public_ip, d->opt.wan,
 				 d->opt.lan, monotonic_seconds() };
 
-	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "status json") == 0)
-		return status_format(&v, cmd[6] != '\0', buf, cap);
-	return (size_t)snprintf(buf, cap, "unknown command '%.32s' (try: status, status json)\n", cmd);
+	if (strcmp(cmd, CONTROL_CMD_STATUS) == 0 || strcmp(cmd, CONTROL_CMD_STATUS_JSON) == 0)
+		return status_format(&v, strcmp(cmd, CONTROL_CMD_STATUS_JSON) == 0, buf, cap);
+	return (size_t)snprintf(buf, cap, "unknown command '%.32s' (try: " CONTROL_CMD_STATUS ", "
+				CONTROL_CMD_STATUS_JSON ")\n", cmd);
 }
 
 /* Logs the actions of a message: registrations and calls at info, the rest at debug. */

@@ -5,7 +5,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "control.h"
+#include "control_proto.h"
 
 static int usage(FILE *f, int rc)
 {
@@ -30,7 +30,7 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--json") == 0)
 			json = 1;
 		else if (strcmp(argv[i], "status") == 0)
-			cmd = "status";
+			cmd = CONTROL_CMD_STATUS;
 		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return usage(stdout, 0);
 		else {
@@ -50,7 +50,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sipalgctl: %s: is sipalgd running? (%m)\n", path);
 		return 1;
 	}
-	if (dprintf(fd, "%s%s\n", cmd, json ? " json" : "") < 0)
+	if (dprintf(fd, "%s\n", json ? CONTROL_CMD_STATUS_JSON : cmd) < 0)
 		return 1;
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		fwrite(buf, 1, (size_t)n, stdout);
