@@ -153,6 +153,8 @@ int alg_init(void);
 void alg_translate(const struct alg_config *cfg, const struct alg_packet *pkt, char *out,
 		   size_t out_cap, struct alg_result *res);
 
+/* The reason in the core's words ("too many calls"); the daemon names the limits after its
+ * options. */
 const char *alg_reason_str(enum alg_reason r);
 
 /* One line describing an action (no newline), for logs, status and tests. */
