@@ -48,7 +48,7 @@ struct alg_config {
 	 * belongs to the packet's LAN destination, same port. */
 	struct alg_nat nat;
 	/* Limits; 0 takes the built-in maximum (65535 bytes, SIP_MAX_HEADERS headers). */
-	size_t max_message;
+	size_t max_message_size;
 	size_t max_headers;
 };
 
@@ -91,7 +91,7 @@ enum alg_reason {
 	ALG_TOO_MANY_EDITS,
 	ALG_TOO_MANY_ACTIONS,
 	ALG_NO_ROOM,          /* the translated message does not fit the output buffer */
-	ALG_TOO_LARGE,        /* longer than the max_message limit */
+	ALG_TOO_LARGE,        /* longer than max_message_size */
 	ALG_FOREIGN_ADDRESS,  /* a LAN sender names another LAN host (policy: own address only) */
 	/* Limits of the binding table (table_admit) */
 	ALG_LIMIT_REGISTRATIONS,   /* signaling bindings per LAN host */
@@ -153,6 +153,8 @@ int alg_init(void);
 void alg_translate(const struct alg_config *cfg, const struct alg_packet *pkt, char *out,
 		   size_t out_cap, struct alg_result *res);
 
+/* The reason in the core's words ("too many calls"); the daemon names the limits after its
+ * options. */
 const char *alg_reason_str(enum alg_reason r);
 
 /* One line describing an action (no newline), for logs, status and tests. */

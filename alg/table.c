@@ -104,7 +104,7 @@ static uint16_t choose_port(struct table_txn *x, struct alg_endpoint priv, enum 
 	if (!port_taken(x, priv.port) && (!media || (priv.port < 65535 && !port_taken(x, priv.port + 1))))
 		return priv.port;
 	/* Else an even port of the range with its odd neighbour free (RFC 3550 pairs). */
-	for (uint32_t p = c->port_min + (c->port_min & 1); p + 1 <= c->port_max; p += 2)
+	for (uint32_t p = c->media_port_min + (c->media_port_min & 1); p + 1 <= c->media_port_max; p += 2)
 		if (!port_taken(x, (uint16_t)p) && !port_taken(x, (uint16_t)(p + 1)))
 			return (uint16_t)p;
 	return 0;
@@ -412,7 +412,7 @@ enum alg_reason table_admit(struct table_txn *x, const struct alg_result *res, c
 
 				for (size_t k = 0; k < t->dialog_top; k++)
 					calls += t->dialog[k].in_use && t->dialog[k].from_lan;
-				if (over(c->max_dialogs, calls, 1))
+				if (over(c->max_calls, calls, 1))
 					return ALG_LIMIT_DIALOGS;
 			}
 		}
@@ -431,7 +431,7 @@ enum alg_reason table_admit(struct table_txn *x, const struct alg_result *res, c
 		media = admit_count(&ad, ALG_PORT_MEDIA, ip);
 		if (over(c->max_pinholes_per_host, count_bindings(t, ALG_PORT_MEDIA, ip, -1), media))
 			return ALG_LIMIT_HOST_PINHOLES;
-		if (over(c->max_new_pinholes_per_sec, new_this_second(t, ip, x->now), media))
+		if (over(c->max_new_pinholes_per_second, new_this_second(t, ip, x->now), media))
 			return ALG_LIMIT_PINHOLE_RATE;
 	}
 	media = admit_count(&ad, ALG_PORT_MEDIA, 0);
@@ -481,7 +481,7 @@ void table_apply(struct table_txn *x, const struct alg_result *res, const char *
 			}
 			extend(t, b, now + a->expires + t->cfg.register_grace);
 			b->registered = 1;
-			if (t->cfg.registrar_only && b->peer != a->from) {
+			if (t->cfg.inbound_calls == INBOUND_REGISTRAR && b->peer != a->from) {
 				b->peer = a->from;
 				report(t, b, TABLE_UPDATED);
 			}

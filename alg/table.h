@@ -21,21 +21,29 @@
  * phone takes part: RFC 3261's Timer C, the longest an INVITE may ring at a proxy. */
 #define TABLE_UNCONFIRMED_IDLE 180
 
+/* Who may send requests (incoming calls) to a registered phone: the option inbound_calls. Zero
+ * restricts nothing, as a zero limit. */
+enum inbound_policy {
+	INBOUND_ANYONE,
+	INBOUND_REGISTRAR, /* only the registrar that accepted it */
+};
+
+/* Fields that are the daemon's options carry the options' names (nfq/config.c). */
 struct table_config {
-	uint16_t port_min, port_max; /* public ports to use when a phone's own port is taken */
+	uint16_t media_port_min, media_port_max; /* public ports to use when a phone's own port is taken */
 	uint32_t signaling_idle;      /* seconds a signaling binding lives after its last message */
 	uint32_t dialog_idle;         /* seconds a dialog's media lives after its last message */
 	uint32_t register_grace;      /* seconds added to a registration's expiry */
 	uint32_t media_timeout;       /* an answered call without media this long ends; 0: never */
-	int registrar_only;           /* a registered phone takes requests from its registrar only */
+	enum inbound_policy inbound_calls;
 	/* Limits, checked by table_admit; 0: none beyond the table's capacity. Per host means
 	 * per LAN address, so that one phone cannot use up what the others need. */
 	uint32_t max_registrations_per_host; /* signaling bindings */
-	uint32_t max_dialogs;                /* calls a LAN phone takes part in */
+	uint32_t max_calls;                  /* calls a LAN phone takes part in */
 	uint32_t max_pinholes_per_call;      /* media bindings (RTP and RTCP each count) */
 	uint32_t max_pinholes_per_host;
 	uint32_t max_pinholes;
-	uint32_t max_new_pinholes_per_sec;   /* per host */
+	uint32_t max_new_pinholes_per_second; /* per host */
 };
 
 struct table_binding {
@@ -44,7 +52,8 @@ struct table_binding {
 	struct alg_endpoint priv;
 	uint16_t pub_port;
 	uint32_t peer;     /* who may send to it: media: the far end, once known; signaling: the
-			    * registrar, when registrar_only; 0: anyone */
+			    * registrar, when inbound_calls is INBOUND_REGISTRAR;
+			    * 0: anyone */
 	int dialog;        /* media: its dialog (the id table_for_each_dialog gives) */
 	uint8_t stream;    /* media: m= index */
 	uint8_t rtcp;      /* media: the RTCP half of the stream */

@@ -517,7 +517,7 @@ void alg_translate(const struct alg_config *cfg, const struct alg_packet *pkt, c
 	x.res = res;
 	x.edits.n = 0;
 
-	if (cfg->max_message && pkt->len > cfg->max_message) {
+	if (cfg->max_message_size && pkt->len > cfg->max_message_size) {
 		res->reason = ALG_TOO_LARGE;
 		return;
 	}

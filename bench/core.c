@@ -41,9 +41,9 @@ static char out[65536 + 1024];
 /* sipalgd's defaults, but for the new-pinhole rate: the clock stands still here while the
  * same calls open and close thousands of times. */
 static const struct table_config table_cfg = {
-	.port_min = 16384, .port_max = 32767, .signaling_idle = 3600, .dialog_idle = 7200,
-	.register_grace = 30, .media_timeout = 60, .registrar_only = 1,
-	.max_registrations_per_host = 16, .max_dialogs = 256, .max_pinholes_per_call = 16,
+	.media_port_min = 16384, .media_port_max = 32767, .signaling_idle = 3600, .dialog_idle = 7200,
+	.register_grace = 30, .media_timeout = 60, .inbound_calls = INBOUND_REGISTRAR,
+	.max_registrations_per_host = 16, .max_calls = 256, .max_pinholes_per_call = 16,
 	.max_pinholes_per_host = 64, .max_pinholes = 1024,
 };
 
@@ -115,7 +115,7 @@ static int by_name(const void *a, const void *b)
 static enum alg_reason translate_one(const struct bench_case *c)
 {
 	struct alg_config cfg = { .lan = &lan, .n_lan = 1, .public_ip = public_ip,
-				  .max_message = 8192, .max_headers = 64 };
+				  .max_message_size = 8192, .max_headers = 64 };
 	struct alg_packet pkt = { c->msg, c->len, c->dir, c->src, c->dst };
 	static struct alg_result res;
 	struct table_txn txn;

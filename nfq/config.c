@@ -1,67 +1,173 @@
-/* config.c: the `config sipalg` section of a UCI file: `option NAME VALUE`, `list NAME VALUE`,
- * values bare, 'single-quoted' or "double-quoted" (with backslash escapes), # comments. */
+/* config.c: sipalg's options, in one table for the UCI file and sipalgd's command line.
+ * The file: the `config sipalg` section, `option NAME VALUE`, `list NAME VALUE`, values bare,
+ * 'single-quoted' or "double-quoted" (with backslash escapes), # comments. The command line:
+ * --NAME VALUE, the file's name with dashes. */
 #include "config.h"
 
 #include <errno.h>
-#include <stddef.h>
+#include <getopt.h>
+#include <net/if.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
 #include "addr.h"
+#include "control.h"
 
 #define VALUE_MAX 128
 
-void config_defaults(struct sipalg_config *c)
-{
-	memset(c, 0, sizeof(*c));
-	strcpy(c->wan, "wan");
-	strcpy(c->lan, "lan");
-	c->sip_ports[0] = 5060;
-	c->n_sip_ports = 1;
-	c->media_port_min = 16384;
-	c->media_port_max = 32767;
-	c->inbound = INBOUND_REGISTRAR;
-	c->media_timeout = 60;
-	c->log_level = LOG_INFO;
-	c->limits = (struct sipalg_limits){
-		.max_message_size = 8192,
-		.max_headers = 64,
-		.max_registrations_per_host = 16,
-		.max_calls = 256,
-		.max_pinholes_per_call = 16,
-		.max_pinholes_per_host = 64,
-		.max_pinholes = 1024,
-		.max_new_pinholes_per_second = 20,
-	};
-}
-
-/* The limits: a name, where the value goes, and its range (the upper ends are the sizes of
- * the daemon's tables: see alg/table.h and alg/sip_msg.h). */
-static const struct limit_option {
-	const char *name;
-	size_t offset;
-	uint32_t min, max;
-} limit_options[] = {
-	{ "max_message_size", offsetof(struct sipalg_limits, max_message_size), 1024, 65535 },
-	{ "max_headers", offsetof(struct sipalg_limits, max_headers), 16, 128 },
-	{ "max_registrations_per_host", offsetof(struct sipalg_limits, max_registrations_per_host), 1, 4096 },
-	{ "max_calls", offsetof(struct sipalg_limits, max_calls), 1, 1024 },
-	{ "max_pinholes_per_call", offsetof(struct sipalg_limits, max_pinholes_per_call), 2, 4096 },
-	{ "max_pinholes_per_host", offsetof(struct sipalg_limits, max_pinholes_per_host), 2, 4096 },
-	{ "max_pinholes", offsetof(struct sipalg_limits, max_pinholes), 2, 4096 },
-	{ "max_new_pinholes_per_second", offsetof(struct sipalg_limits, max_new_pinholes_per_second), 1, 100000 },
+enum source {
+	FROM_FILE = 1,
+	FROM_CMDLINE = 2,
+	FROM_BOTH = FROM_FILE | FROM_CMDLINE,
 };
 
-static const struct limit_option *limit_option(const char *name)
-{
-	for (size_t i = 0; i < sizeof(limit_options) / sizeof(limit_options[0]); i++)
-		if (strcmp(name, limit_options[i].name) == 0)
-			return &limit_options[i];
-	return NULL;
-}
+enum kind {
+	K_BOOL,          /* 0 or 1 */
+	K_NETWORK,       /* an OpenWrt network name, into a char array */
+	K_PORT_LIST,     /* one port more of sip_ports (the file's list replaces the default) */
+	K_PORT_RANGE,    /* LO-HI, into two uint16_t fields */
+	K_CHOICE,        /* one of the option's words */
+	K_UINT,          /* a number min-max */
+	K_IPV4,          /* an address; empty: none (0) */
+	K_DEVICE,        /* an interface name (a pointer into argv) */
+	K_TEXT,          /* a path or a user name (a pointer into argv) */
+	K_SWITCH,        /* no value: sets 1 */
+	K_CONFIG,        /* the file, read before the rest of the command line */
+	K_FIREWALL_ARGS, /* no value: what the command line asks for */
+	K_HELP,
+};
+
+/* What SIGHUP does with an option of the file. */
+enum on_reload {
+	RELOAD_NOTHING,  /* not the daemon's (the init script's, the firewall's) */
+	RELOAD_IN_PLACE, /* the new value is taken; calls and bindings stay */
+	RELOAD_RESTART,  /* kept until a restart, with a warning */
+};
+
+struct choice {
+	const char *word;
+	int value;
+};
+
+struct opt {
+	const char *name;       /* in the file; on the command line with dashes, unless cli says */
+	const char *cli;        /* the command-line name when it is not the file's */
+	enum source from;       /* who may set it */
+	enum kind kind;
+	size_t off, size;       /* its field in struct sipalg_config */
+	size_t off2;            /* K_PORT_RANGE: the upper end's field */
+	uint32_t min, max;      /* K_UINT, K_PORT_LIST, K_PORT_RANGE */
+	const struct choice *choices; /* K_CHOICE, ended by a NULL word */
+	const char *def;        /* the default, parsed as a value (none when NULL) */
+	const char *expect;     /* a bad value's message, after the value; %u, %u: min, max */
+	int required;           /* on the command line */
+	enum on_reload reload;
+	/* A limit: the reason a message that would break it passes untranslated, and that
+	 * reason in the daemon's words. */
+	enum alg_reason reason;
+	const char *reason_str;
+	const char *arg, *help; /* usage: the value's name, and what the option does */
+};
+
+#define AT(f) .off = offsetof(struct sipalg_config, f), .size = sizeof(((struct sipalg_config *)0)->f)
+
+static const struct choice inbound_choices[] = {
+	{ "registrar", INBOUND_REGISTRAR },
+	{ "anyone", INBOUND_ANYONE },
+	{ NULL, 0 },
+};
+
+static const struct choice log_levels[] = {
+	{ "err", LOG_ERR },
+	{ "warning", LOG_WARNING },
+	{ "notice", LOG_NOTICE },
+	{ "info", LOG_INFO },
+	{ "debug", LOG_DEBUG },
+	{ NULL, 0 },
+};
+
+/* A limit of the binding table, in table_config under the option's name. */
+#define TABLE_LIMIT(n, lo, hi, def_, r)                                                          \
+	{ .name = #n, .from = FROM_FILE, .kind = K_UINT, AT(table.n), .min = lo, .max = hi,        \
+	  .def = def_, .reload = RELOAD_IN_PLACE, .reason = r, .reason_str = "limit " #n }
+
+/* Every option. The upper ends of the limits are the sizes of the daemon's tables (see
+ * alg/table.h and alg/sip_msg.h). wan and lan are two options each: OpenWrt networks in the
+ * file (the init script resolves them to devices), devices on the command line. */
+static const struct opt opts[] = {
+	/* The command line's own. */
+	{ .name = "wan", .from = FROM_CMDLINE, .kind = K_DEVICE, AT(cmd.wan), .required = 1,
+	  .expect = "not an interface name", .arg = "IFACE",
+	  .help = "the internet side's device; its IPv4 address is the public address" },
+	{ .name = "lan", .from = FROM_CMDLINE, .kind = K_DEVICE, AT(cmd.lan), .required = 1,
+	  .expect = "not an interface name", .arg = "IFACE",
+	  .help = "the phones' side's device; its IPv4 networks are the ones translated" },
+	{ .name = "config", .from = FROM_CMDLINE, .kind = K_CONFIG, AT(cmd.config), .arg = "FILE",
+	  .help = "settings in UCI syntax (OpenWrt's /etc/config/sipalg); the\n"
+		  "options below override it" },
+	{ .name = "firewall_args", .from = FROM_CMDLINE, .kind = K_FIREWALL_ARGS,
+	  .help = "print sipalg-firewall's --queue and --ports for --config, exit" },
+
+	/* The file's, for the init script and the firewall. */
+	{ .name = "enabled", .from = FROM_FILE, .kind = K_BOOL, AT(enabled), .def = "0",
+	  .expect = "expected 0 or 1" },
+	{ .name = "wan", .from = FROM_FILE, .kind = K_NETWORK, AT(wan), .def = "wan",
+	  .expect = "expected an OpenWrt network name such as wan" },
+	{ .name = "lan", .from = FROM_FILE, .kind = K_NETWORK, AT(lan), .def = "lan",
+	  .expect = "expected an OpenWrt network name such as lan" },
+	{ .name = "sip_port", .from = FROM_FILE, .kind = K_PORT_LIST, AT(sip_ports), .min = 1, .max = 65535,
+	  .def = "5060", .expect = "expected a port %u-%u" },
+
+	/* The daemon's. */
+	{ .name = "queue", .from = FROM_BOTH, .kind = K_UINT, AT(queue), .min = 0, .max = 65535, .def = "0",
+	  .expect = "expected a queue number %u-%u", .reload = RELOAD_RESTART, .arg = "N",
+	  .help = "NFQUEUE number" },
+	{ .name = "external_address", .cli = "public", .from = FROM_BOTH, .kind = K_IPV4,
+	  AT(external_address), .def = "", .expect = "expected an IPv4 address", .reload = RELOAD_IN_PLACE,
+	  .arg = "IP", .help = "public address to write instead of the WAN interface's\n"
+			       "(a router behind another NAT)" },
+	{ .name = "media_ports", .from = FROM_FILE, .kind = K_PORT_RANGE, AT(table.media_port_min),
+	  .off2 = offsetof(struct sipalg_config, table.media_port_max), .min = 1024, .max = 65535,
+	  .def = "16384-32767", .expect = "expected a range of at least two ports within %u-%u",
+	  .reload = RELOAD_IN_PLACE },
+	{ .name = "inbound_calls", .from = FROM_FILE, .kind = K_CHOICE, AT(table.inbound_calls),
+	  .choices = inbound_choices, .def = "registrar", .reload = RELOAD_IN_PLACE },
+	{ .name = "media_timeout", .from = FROM_BOTH, .kind = K_UINT, AT(table.media_timeout), .min = 0,
+	  .max = 86400, .def = "60", .expect = "expected seconds, %u (never) to %u",
+	  .reload = RELOAD_IN_PLACE, .arg = "S",
+	  .help = "end an answered call whose media stopped for S seconds (after the\n"
+		  "kernel's own UDP flow timeout); 0: never" },
+	{ .name = "log_level", .from = FROM_BOTH, .kind = K_CHOICE, AT(log_level), .choices = log_levels,
+	  .def = "info", .reload = RELOAD_IN_PLACE, .arg = "LEVEL",
+	  .help = "err, warning, notice, info or debug" },
+	{ .name = "max_message_size", .from = FROM_FILE, .kind = K_UINT, AT(core.max_message_size),
+	  .min = 1024, .max = 65535, .def = "8192", .reload = RELOAD_IN_PLACE, .reason = ALG_TOO_LARGE,
+	  .reason_str = "message larger than max_message_size" },
+	{ .name = "max_headers", .from = FROM_FILE, .kind = K_UINT, AT(core.max_headers), .min = 16,
+	  .max = 128, .def = "64", .reload = RELOAD_IN_PLACE },
+	TABLE_LIMIT(max_registrations_per_host, 1, 4096, "16", ALG_LIMIT_REGISTRATIONS),
+	TABLE_LIMIT(max_calls, 1, 1024, "256", ALG_LIMIT_DIALOGS),
+	TABLE_LIMIT(max_pinholes_per_call, 2, 4096, "16", ALG_LIMIT_CALL_PINHOLES),
+	TABLE_LIMIT(max_pinholes_per_host, 2, 4096, "64", ALG_LIMIT_HOST_PINHOLES),
+	TABLE_LIMIT(max_pinholes, 2, 4096, "1024", ALG_LIMIT_PINHOLES),
+	TABLE_LIMIT(max_new_pinholes_per_second, 1, 100000, "20", ALG_LIMIT_PINHOLE_RATE),
+
+	/* The command line's own, again (in this order in the usage). */
+	{ .name = "control", .from = FROM_CMDLINE, .kind = K_TEXT, AT(cmd.control),
+	  .def = CONTROL_DEFAULT_PATH, .arg = "PATH", .help = "status socket for sipalgctl" },
+	{ .name = "foreground", .from = FROM_CMDLINE, .kind = K_SWITCH, AT(cmd.foreground),
+	  .help = "stay in the foreground and log to stderr (default: syslog)" },
+	{ .name = "user", .from = FROM_CMDLINE, .kind = K_TEXT, AT(cmd.user), .def = "nobody",
+	  .arg = "NAME", .help = "started as root, run as NAME once the sockets are open, with\n"
+				 "CAP_NET_ADMIN only" },
+	{ .name = "help", .from = FROM_CMDLINE, .kind = K_HELP, .help = "this text, exit" },
+};
+
+#define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
 static int fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t cap, const char *fmt, ...)
@@ -72,6 +178,190 @@ static int fail(char *err, size_t cap, const char *fmt, ...)
 	vsnprintf(err, cap, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+static int number(const char *v, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (!*v || *v == '-' || *v == '+')
+		return -1;
+	errno = 0;
+	*out = strtoul(v, &end, 10);
+	return errno || *end || *out > max ? -1 : 0;
+}
+
+static int network_name(const char *v, size_t cap)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n >= cap)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+		      (v[i] >= '0' && v[i] <= '9') || v[i] == '_' || v[i] == '-' || v[i] == '.'))
+			return -1;
+	return 0;
+}
+
+/* A number into a field of 2, 4 or 8 bytes. */
+static void store(void *field, size_t size, unsigned long v)
+{
+	if (size == sizeof(uint16_t)) {
+		uint16_t x = (uint16_t)v;
+
+		memcpy(field, &x, sizeof(x));
+	} else if (size == sizeof(uint32_t)) {
+		uint32_t x = (uint32_t)v;
+
+		memcpy(field, &x, sizeof(x));
+	} else {
+		uint64_t x = v;
+
+		memcpy(field, &x, sizeof(x));
+	}
+}
+
+/* "expected a, b or c" */
+static void expect_choice(const struct choice *ch, char *why, size_t cap)
+{
+	size_t n = 0, len;
+
+	while (ch[n].word)
+		n++;
+	len = (size_t)snprintf(why, cap, "expected");
+	for (size_t i = 0; i < n && len < cap; i++)
+		len += (size_t)snprintf(why + len, cap - len, "%s%s", i == 0 ? " " : i + 1 == n ? " or " : ", ",
+					ch[i].word);
+}
+
+/* Sets o from the text v. On a bad value, -1 and why (what was expected). ports_listed: the
+ * file's sip_port list has begun (it replaces the default). */
+static int set_value(struct sipalg_config *c, const struct opt *o, const char *v, int *ports_listed,
+		     char *why, size_t cap)
+{
+	char *field = (char *)c + o->off;
+	unsigned long n, lo, hi;
+	uint32_t addr;
+	const char *dash;
+
+	switch (o->kind) {
+	case K_BOOL:
+		if (strcmp(v, "0") && strcmp(v, "1"))
+			break;
+		store(field, o->size, v[0] == '1');
+		return 0;
+	case K_NETWORK:
+		if (network_name(v, o->size))
+			break;
+		strcpy(field, v);
+		return 0;
+	case K_PORT_LIST:
+		if (ports_listed && !*ports_listed) {
+			c->n_sip_ports = 0;
+			*ports_listed = 1;
+		}
+		if (number(v, o->max, &n) || n < o->min)
+			break;
+		if (c->n_sip_ports == CONFIG_MAX_PORTS)
+			return fail(why, cap, "at most %d ports", CONFIG_MAX_PORTS);
+		c->sip_ports[c->n_sip_ports++] = (uint16_t)n;
+		return 0;
+	case K_PORT_RANGE: {
+		char lo_s[8] = "", hi_s[8] = "";
+
+		dash = strchr(v, '-');
+		if (!dash || (size_t)(dash - v) >= sizeof(lo_s) || strlen(dash + 1) >= sizeof(hi_s))
+			return fail(why, cap, "expected a range such as %s", o->def);
+		memcpy(lo_s, v, (size_t)(dash - v));
+		strcpy(hi_s, dash + 1);
+		if (number(lo_s, o->max, &lo) || number(hi_s, o->max, &hi) || lo < o->min || hi < lo + 1)
+			break;
+		store(field, o->size, lo);
+		store((char *)c + o->off2, o->size, hi);
+		return 0;
+	}
+	case K_CHOICE:
+		for (const struct choice *ch = o->choices; ch->word; ch++)
+			if (strcmp(v, ch->word) == 0) {
+				store(field, o->size, (unsigned long)ch->value);
+				return 0;
+			}
+		expect_choice(o->choices, why, cap);
+		return -1;
+	case K_UINT:
+		if (number(v, o->max, &n) || n < o->min)
+			break;
+		store(field, o->size, n);
+		return 0;
+	case K_IPV4:
+		if (*v == '\0')
+			addr = 0;
+		else if (addr_parse(v, strlen(v), &addr) || addr == 0)
+			break;
+		store(field, o->size, addr);
+		return 0;
+	case K_DEVICE:
+		if (strlen(v) >= IF_NAMESIZE)
+			break;
+		/* fall through */
+	case K_TEXT:
+	case K_CONFIG:
+		memcpy(field, &v, sizeof(v));
+		return 0;
+	case K_SWITCH:
+		store(field, o->size, 1);
+		return 0;
+	case K_FIREWALL_ARGS:
+	case K_HELP:
+		return 0;
+	}
+	if (o->expect)
+		snprintf(why, cap, o->expect, o->min, o->max);
+	else
+		snprintf(why, cap, "expected a number %u-%u", o->min, o->max);
+	return -1;
+}
+
+/* The option's name on the command line. */
+static const char *cli_name(const struct opt *o, char *buf, size_t cap)
+{
+	size_t i;
+
+	if (o->cli)
+		return o->cli;
+	for (i = 0; o->name[i] && i + 1 < cap; i++)
+		buf[i] = o->name[i] == '_' ? '-' : o->name[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+/* Sets o from the file or the command line; a bad value's error names the option, as the
+ * source calls it, and the value: "option max_calls 'many': ..." or "--queue 'x': ...". */
+static int set_option(struct sipalg_config *c, const struct opt *o, enum source from, const char *v,
+		      int *ports_listed, char *err, size_t cap)
+{
+	char why[160], name[CONFIG_NAME_MAX];
+
+	if (set_value(c, o, v, ports_listed, why, sizeof(why)) == 0)
+		return 0;
+	if (from == FROM_FILE)
+		return fail(err, cap, "option %s '%s': %s", o->name, v, why);
+	return fail(err, cap, "--%s '%s': %s", cli_name(o, name, sizeof(name)), v, why);
+}
+
+void config_defaults(struct sipalg_config *c)
+{
+	char why[160];
+
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < N_OPTS; i++)
+		if (opts[i].def)
+			set_value(c, &opts[i], opts[i].def, NULL, why, sizeof(why));
+	/* The table's settings that are not options. */
+	c->table.signaling_idle = 3600;
+	c->table.dialog_idle = 7200;
+	c->table.register_grace = 30;
 }
 
 /* Reads one word at *p (bare or quoted) into out; 0 on success, -1 when malformed. */
@@ -109,116 +399,20 @@ static int word(const char **p, const char *end, char *out, size_t cap)
 	return 0;
 }
 
-static int number(const char *v, unsigned long max, unsigned long *out)
+/* One line of the section: `option` (is_list 0) or `list` NAME VALUE. */
+static int file_option(struct sipalg_config *c, const char *name, const char *v, int is_list,
+		       int *ports_listed, char *err, size_t cap)
 {
-	char *end;
+	const struct opt *o = NULL;
 
-	if (!*v || *v == '-' || *v == '+')
-		return -1;
-	errno = 0;
-	*out = strtoul(v, &end, 10);
-	return errno || *end || *out > max ? -1 : 0;
-}
-
-static int network_name(const char *v)
-{
-	size_t n = strlen(v);
-
-	if (n == 0 || n >= CONFIG_NAME_MAX)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
-		      (v[i] >= '0' && v[i] <= '9') || v[i] == '_' || v[i] == '-' || v[i] == '.'))
-			return -1;
-	return 0;
-}
-
-int config_log_level(const char *name)
-{
-	static const char *const levels[] = { "err", "warning", "notice", "info", "debug" };
-	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
-
-	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-		if (strcmp(name, levels[i]) == 0)
-			return prio[i];
-	return -1;
-}
-
-static int set_option(struct sipalg_config *c, const char *name, const char *v, int is_list,
-		      int *ports_listed, char *err, size_t cap)
-{
-	const struct limit_option *lim = limit_option(name);
-	unsigned long n, lo, hi;
-	const char *dash;
-
-	if (strcmp(name, "sip_port") == 0) {
-		if (!*ports_listed) { /* the file's list replaces the default */
-			c->n_sip_ports = 0;
-			*ports_listed = 1;
-		}
-		if (number(v, 65535, &n) || n == 0)
-			return fail(err, cap, "option sip_port '%s': expected a port 1-65535", v);
-		if (c->n_sip_ports == CONFIG_MAX_PORTS)
-			return fail(err, cap, "option sip_port '%s': at most %d ports", v, CONFIG_MAX_PORTS);
-		c->sip_ports[c->n_sip_ports++] = (uint16_t)n;
-		return 0;
-	}
-	if (is_list)
-		return fail(err, cap, "list %s: only sip_port takes a list", name);
-	if (strcmp(name, "enabled") == 0) {
-		if (strcmp(v, "0") && strcmp(v, "1"))
-			return fail(err, cap, "option enabled '%s': expected 0 or 1", v);
-		c->enabled = v[0] == '1';
-	} else if (strcmp(name, "wan") == 0 || strcmp(name, "lan") == 0) {
-		if (network_name(v))
-			return fail(err, cap, "option %s '%s': expected an OpenWrt network name such as %s",
-				    name, v, name);
-		strcpy(name[0] == 'w' ? c->wan : c->lan, v);
-	} else if (strcmp(name, "media_ports") == 0) {
-		char lo_s[8] = "", hi_s[8] = "";
-
-		dash = strchr(v, '-');
-		if (!dash || (size_t)(dash - v) >= sizeof(lo_s) || strlen(dash + 1) >= sizeof(hi_s))
-			return fail(err, cap, "option media_ports '%s': expected a range such as 16384-32767", v);
-		memcpy(lo_s, v, (size_t)(dash - v));
-		strcpy(hi_s, dash + 1);
-		if (number(lo_s, 65535, &lo) || number(hi_s, 65535, &hi) || lo < 1024 || hi < lo + 1)
-			return fail(err, cap,
-				    "option media_ports '%s': expected a range of at least two ports within 1024-65535", v);
-		c->media_port_min = (uint16_t)lo;
-		c->media_port_max = (uint16_t)hi;
-	} else if (strcmp(name, "inbound_calls") == 0) {
-		if (strcmp(v, "registrar") == 0)
-			c->inbound = INBOUND_REGISTRAR;
-		else if (strcmp(v, "anyone") == 0)
-			c->inbound = INBOUND_ANYONE;
-		else
-			return fail(err, cap, "option inbound_calls '%s': expected registrar or anyone", v);
-	} else if (strcmp(name, "media_timeout") == 0) {
-		if (number(v, 86400, &n))
-			return fail(err, cap, "option media_timeout '%s': expected seconds, 0 (never) to 86400", v);
-		c->media_timeout = (uint32_t)n;
-	} else if (strcmp(name, "external_address") == 0) {
-		if (*v == '\0')
-			c->external_address = 0;
-		else if (addr_parse(v, strlen(v), &c->external_address) || c->external_address == 0)
-			return fail(err, cap, "option external_address '%s': expected an IPv4 address", v);
-	} else if (strcmp(name, "queue") == 0) {
-		if (number(v, 65535, &n))
-			return fail(err, cap, "option queue '%s': expected a queue number 0-65535", v);
-		c->queue = (uint16_t)n;
-	} else if (lim) {
-		if (number(v, lim->max, &n) || n < lim->min)
-			return fail(err, cap, "option %s '%s': expected a number %u-%u", name, v, lim->min, lim->max);
-		*(uint32_t *)((char *)&c->limits + lim->offset) = (uint32_t)n;
-	} else if (strcmp(name, "log_level") == 0) {
-		c->log_level = config_log_level(v);
-		if (c->log_level < 0)
-			return fail(err, cap, "option log_level '%s': expected err, warning, notice, info or debug", v);
-	} else {
+	for (size_t i = 0; i < N_OPTS && !o; i++)
+		if ((opts[i].from & FROM_FILE) && strcmp(name, opts[i].name) == 0)
+			o = &opts[i];
+	if (!o)
 		return fail(err, cap, "option %s: unknown option (a typo?)", name);
-	}
-	return 0;
+	if (is_list && o->kind != K_PORT_LIST)
+		return fail(err, cap, "list %s: only sip_port takes a list", name);
+	return set_option(c, o, FROM_FILE, v, ports_listed, err, cap);
 }
 
 int config_parse(const char *buf, size_t len, struct sipalg_config *c, char *err, size_t err_cap)
@@ -254,7 +448,7 @@ int config_parse(const char *buf, size_t len, struct sipalg_config *c, char *err
 		if (q < e && *q != '#')
 			return fail(err, err_cap, "line %d: option %s: unexpected text after the value", line, name);
 		if (in_section &&
-		    set_option(c, name, value, kw[0] == 'l', &ports_listed, err, err_cap))
+		    file_option(c, name, value, kw[0] == 'l', &ports_listed, err, err_cap))
 			return -1;
 	}
 	return 0;
@@ -275,4 +469,187 @@ int config_load(const char *path, struct sipalg_config *c, char *err, size_t err
 	}
 	fclose(f);
 	return config_parse(buf, n, c, err, err_cap);
+}
+
+/* getopt_long's view of the table: the command line's options, val 256 + their index. */
+struct cmdline {
+	struct option longopts[N_OPTS + 1];
+	char names[N_OPTS][CONFIG_NAME_MAX];
+};
+
+static void cmdline_init(struct cmdline *cl)
+{
+	size_t n = 0;
+
+	memset(cl, 0, sizeof(*cl));
+	for (size_t i = 0; i < N_OPTS; i++) {
+		const struct opt *o = &opts[i];
+
+		if (!(o->from & FROM_CMDLINE))
+			continue;
+		cl->longopts[n].name = cli_name(o, cl->names[n], sizeof(cl->names[n]));
+		cl->longopts[n].has_arg = o->arg ? required_argument : no_argument;
+		cl->longopts[n].val = 256 + (int)i;
+		n++;
+	}
+}
+
+enum config_action config_args(int argc, char **argv, struct sipalg_config *c, char *err, size_t err_cap)
+{
+	struct cmdline cl;
+	int k, firewall_args = 0;
+
+	config_defaults(c);
+	cmdline_init(&cl);
+	/* First the file, so that the command line overrides it; nothing else is looked at
+	 * yet, and nothing is said (the second pass says what is wrong). */
+	opterr = 0;
+	optind = 0;
+	while ((k = getopt_long(argc, argv, "h", cl.longopts, NULL)) != -1) {
+		if (k >= 256 && opts[k - 256].kind == K_CONFIG)
+			c->cmd.config = optarg;
+		else if (k >= 256 && opts[k - 256].kind == K_FIREWALL_ARGS)
+			firewall_args = 1;
+	}
+	if (c->cmd.config && config_load(c->cmd.config, c, err, err_cap)) {
+		if (strncmp(err, "--config", 8)) { /* name the file */
+			char why[256];
+
+			snprintf(why, sizeof(why), "%s", err);
+			snprintf(err, err_cap, "%s: %s", c->cmd.config, why);
+		}
+		return CONFIG_BAD;
+	}
+	if (firewall_args) /* one source for the daemon's and the firewall's settings */
+		return CONFIG_FIREWALL_ARGS;
+
+	opterr = 1;
+	optind = 0;
+	while ((k = getopt_long(argc, argv, "h", cl.longopts, NULL)) != -1) {
+		const struct opt *o = k >= 256 ? &opts[k - 256] : NULL;
+
+		if (k == 'h' || (o && o->kind == K_HELP))
+			return CONFIG_HELP;
+		if (!o)
+			return CONFIG_BAD_USAGE;
+		if (set_option(c, o, FROM_CMDLINE, optarg ? optarg : "", NULL, err, err_cap))
+			return CONFIG_BAD;
+	}
+	if (optind < argc) {
+		fail(err, err_cap, "argument '%s': unexpected", argv[optind]);
+		return CONFIG_BAD;
+	}
+	for (size_t i = 0; i < N_OPTS; i++) {
+		char name[CONFIG_NAME_MAX];
+		const char *v;
+
+		if (!opts[i].required)
+			continue;
+		memcpy(&v, (const char *)c + opts[i].off, sizeof(v));
+		if (!v) {
+			fail(err, err_cap, "--%s '': is required", cli_name(&opts[i], name, sizeof(name)));
+			return CONFIG_BAD;
+		}
+	}
+	return CONFIG_RUN;
+}
+
+/* One word more of a paragraph, wrapped at 78 columns; *col: where the line is. */
+static void put_word(FILE *f, int *col, const char *w, const char *indent)
+{
+	if (*col + 1 + (int)strlen(w) > 78) {
+		*col = fprintf(f, "\n%s", indent) - 1;
+	} else if (*col != (int)strlen(indent)) {
+		fputc(' ', f);
+		(*col)++;
+	}
+	*col += fprintf(f, "%s", w);
+}
+
+void config_usage(FILE *f)
+{
+	struct cmdline cl;
+	char what[64];
+	size_t n_file = 0;
+	int col;
+
+	cmdline_init(&cl);
+	col = fprintf(f, "usage: sipalgd");
+	for (size_t i = 0; cl.longopts[i].name; i++) {
+		const struct opt *o = &opts[cl.longopts[i].val - 256];
+
+		if (o->kind == K_HELP || o->kind == K_FIREWALL_ARGS)
+			continue;
+		snprintf(what, sizeof(what), o->required ? "--%s%s%s" : "[--%s%s%s]", cl.longopts[i].name,
+			 o->arg ? " " : "", o->arg ? o->arg : "");
+		put_word(f, &col, what, "               ");
+	}
+	fprintf(f, "\nSIP ALG daemon: translates the SIP that the firewall diverts to NFQUEUE N.\n");
+	for (size_t i = 0; cl.longopts[i].name; i++) {
+		const struct opt *o = &opts[cl.longopts[i].val - 256];
+		const char *h = o->help;
+
+		snprintf(what, sizeof(what), "--%s%s%s", cl.longopts[i].name, o->arg ? " " : "",
+			 o->arg ? o->arg : "");
+		fprintf(f, "  %-19s", what);
+		for (const char *nl; (nl = strchr(h, '\n')) != NULL; h = nl + 1)
+			fprintf(f, "%.*s\n%21s", (int)(nl - h), h, "");
+		fprintf(f, "%s", h);
+		if (o->def && *o->def)
+			fprintf(f, " (default %s)", o->def);
+		fprintf(f, "\n");
+	}
+	fprintf(f, "The config file (OpenWrt's /etc/config/sipalg) names the options above that it\n");
+	col = fprintf(f, "shares with _ for - (--public is external_address), and has its own:");
+	for (size_t i = 0; i < N_OPTS; i++)
+		n_file += opts[i].from == FROM_FILE;
+	for (size_t i = 0, n = 0; i < N_OPTS; i++) {
+		if (opts[i].from != FROM_FILE)
+			continue;
+		snprintf(what, sizeof(what), "%s%s", opts[i].name, ++n == n_file ? "." : ",");
+		put_word(f, &col, what, "");
+	}
+	fprintf(f, "\nIn the file wan and lan are OpenWrt networks (for the init script), not devices.\n");
+}
+
+void config_firewall_args(const struct sipalg_config *c, FILE *f)
+{
+	fprintf(f, "--queue %u --ports ", c->queue);
+	for (size_t i = 0; i < c->n_sip_ports; i++)
+		fprintf(f, "%s%u", i ? "," : "", c->sip_ports[i]);
+	fprintf(f, "\n");
+}
+
+int config_reload(struct sipalg_config *c, char *err, size_t err_cap)
+{
+	struct sipalg_config f;
+	int restart = 0;
+
+	config_defaults(&f);
+	if (config_load(c->cmd.config, &f, err, err_cap))
+		return -1;
+	for (size_t i = 0; i < N_OPTS; i++) {
+		const struct opt *o = &opts[i];
+		char *now = (char *)c + o->off, *then = (char *)&f + o->off;
+
+		if (!(o->from & FROM_FILE))
+			continue;
+		if (o->reload == RELOAD_IN_PLACE) {
+			memcpy(now, then, o->size);
+			if (o->kind == K_PORT_RANGE)
+				memcpy((char *)c + o->off2, (char *)&f + o->off2, o->size);
+		} else if (o->reload == RELOAD_RESTART && memcmp(now, then, o->size) && !restart) {
+			fail(err, err_cap, "option %s changed; it takes effect at the next restart", o->name);
+			restart = 1;
+		}
+	}
+	return restart;
+}
+
+const char *config_reason_str(enum alg_reason r)
+{
+	for (size_t i = 0; i < N_OPTS; i++)
+		if (opts[i].reason_str && opts[i].reason == r)
+			return opts[i].reason_str;
+	return alg_reason_str(r);
 }

@@ -1,53 +1,80 @@
-/* config.h: sipalg's settings, as OpenWrt keeps them in /etc/config/sipalg (UCI syntax).
- * The parser is buffer-fed and pure; config_load reads the file. */
+/* config.h: sipalg's settings, from /etc/config/sipalg (UCI syntax) and sipalgd's command line.
+ * One table of options (config.c) serves both: each option is validated there, once, with one
+ * message naming the option and the value, and goes straight into the field of its name here.
+ * On the command line an option is the file's name with dashes (media_timeout: --media-timeout).
+ * The parsers are pure: no exit(), no logging; the daemon acts on what they return. */
 #ifndef SIPALG_CONFIG_H
 #define SIPALG_CONFIG_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include "alg.h"
+#include "table.h"
 
 #define CONFIG_MAX_PORTS 8
 #define CONFIG_NAME_MAX 32
 
-enum inbound_policy {
-	INBOUND_REGISTRAR, /* requests to a registered phone only from its registrar */
-	INBOUND_ANYONE,
+/* The command line's own settings (the file cannot set them). */
+struct sipalg_cmdline {
+	const char *wan, *lan; /* interface devices (eth1, br-lan), not the file's OpenWrt networks */
+	const char *config;    /* the file, read before the other options so that they override it */
+	const char *control, *user;
+	int foreground;
 };
 
 struct sipalg_config {
+	/* The file's only, for the init script and the firewall: the daemon does not use them. */
 	int enabled;
-	char wan[CONFIG_NAME_MAX];       /* the OpenWrt network (resolved to a device by the init script) */
+	char wan[CONFIG_NAME_MAX];       /* OpenWrt networks, resolved to devices by the init script */
 	char lan[CONFIG_NAME_MAX];
-	uint16_t sip_ports[CONFIG_MAX_PORTS];
+	uint16_t sip_ports[CONFIG_MAX_PORTS]; /* list sip_port */
 	size_t n_sip_ports;
-	uint16_t media_port_min, media_port_max;
-	enum inbound_policy inbound;
-	uint32_t media_timeout;
-	uint32_t external_address;       /* 0: the WAN interface's own */
+	/* The daemon's. */
 	uint16_t queue;
+	uint32_t external_address;       /* 0: the WAN interface's own (--public on the command line) */
 	int log_level;                   /* syslog priority */
-	struct sipalg_limits {
-		uint32_t max_message_size;   /* bytes of one SIP message */
-		uint32_t max_headers;        /* header lines of one message */
-		uint32_t max_registrations_per_host;
-		uint32_t max_calls;
-		uint32_t max_pinholes_per_call;
-		uint32_t max_pinholes_per_host;
-		uint32_t max_pinholes;
-		uint32_t max_new_pinholes_per_second; /* per host */
-	} limits;
+	struct table_config table;       /* media_ports, inbound_calls, media_timeout, the table's limits */
+	struct alg_config core;          /* max_message_size, max_headers; the rest is the daemon's */
+	struct sipalg_cmdline cmd;
 };
 
+/* Every setting at its default (the shipped /etc/config/sipalg states the same). */
 void config_defaults(struct sipalg_config *c);
 
-/* The syslog priority named err, warning, notice, info or debug; -1 for anything else. */
-int config_log_level(const char *name);
-
-/* Parses the `config sipalg` section of a UCI file over the defaults. On a bad value it
- * returns -1 and writes into err a line naming the option and the value. */
+/* Parses the `config sipalg` section of a UCI file over c. On a bad value it returns -1 and
+ * writes into err a line naming the option and the value. */
 int config_parse(const char *buf, size_t len, struct sipalg_config *c, char *err, size_t err_cap);
 
 /* Reads and parses path; errors as config_parse, or naming the file. */
 int config_load(const char *path, struct sipalg_config *c, char *err, size_t err_cap);
+
+/* What sipalgd's command line asks for. */
+enum config_action {
+	CONFIG_RUN,           /* c holds the settings: defaults, --config FILE, the command line */
+	CONFIG_HELP,          /* --help: print config_usage, exit 0 */
+	CONFIG_FIREWALL_ARGS, /* --firewall-args: print config_firewall_args, exit 0 */
+	CONFIG_BAD,           /* err names the option and the value; exit 2 */
+	CONFIG_BAD_USAGE,     /* getopt has said what is wrong: print config_usage, exit 2 */
+};
+
+/* The daemon's settings: the defaults, then --config FILE, then the other options. */
+enum config_action config_args(int argc, char **argv, struct sipalg_config *c, char *err, size_t err_cap);
+
+void config_usage(FILE *f);
+
+/* sipalg-firewall's --queue and --ports for these settings, one line. */
+void config_firewall_args(const struct sipalg_config *c, FILE *f);
+
+/* SIGHUP: reads c->cmd.config again over the defaults, as at start but without the command
+ * line, and takes what can change in place (log_level, external_address, table, core limits).
+ * A bad file changes nothing: -1 and err as config_load. 1 when an option that needs a restart
+ * changed (err says which), else 0. */
+int config_reload(struct sipalg_config *c, char *err, size_t err_cap);
+
+/* A reason in the daemon's words: a limit by the name of its option ("limit max_calls"),
+ * anything else as the core says it (alg_reason_str). */
+const char *config_reason_str(enum alg_reason r);
 
 #endif

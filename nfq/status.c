@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
+
 struct out {
 	char *buf;
 	size_t cap, len;
@@ -84,9 +86,9 @@ size_t status_format(const struct status_view *v, int json, char *buf, size_t ca
 		if (!c->reasons[r])
 			continue;
 		if (json)
-			put(&o, "%s\"%s\":%lu", sep, alg_reason_str((enum alg_reason)r), c->reasons[r]);
+			put(&o, "%s\"%s\":%lu", sep, config_reason_str((enum alg_reason)r), c->reasons[r]);
 		else
-			put(&o, "  unchanged: %s: %lu\n", alg_reason_str((enum alg_reason)r), c->reasons[r]);
+			put(&o, "  unchanged: %s: %lu\n", config_reason_str((enum alg_reason)r), c->reasons[r]);
 		sep = ",";
 	}
 

@@ -1,4 +1,5 @@
-/* status.h: the daemon's state as text for people or JSON for scripts. */
+/* status.h: the daemon's state as text for people or JSON for scripts. Reasons are named in
+ * the daemon's words (config_reason_str): a limit by its option. */
 #ifndef SIPALG_STATUS_H
 #define SIPALG_STATUS_H
 

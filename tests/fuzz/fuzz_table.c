@@ -71,10 +71,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct table_config tcfg = {
-		.port_min = 20000, .port_max = 20063, .signaling_idle = 300, .dialog_idle = 3600,
-		.register_grace = 30, .media_timeout = 60, .registrar_only = 1,
-		.max_registrations_per_host = 4, .max_dialogs = 8, .max_pinholes_per_call = 6,
-		.max_pinholes_per_host = 10, .max_pinholes = 16, .max_new_pinholes_per_sec = 12,
+		.media_port_min = 20000, .media_port_max = 20063, .signaling_idle = 300, .dialog_idle = 3600,
+		.register_grace = 30, .media_timeout = 60, .inbound_calls = INBOUND_REGISTRAR,
+		.max_registrations_per_host = 4, .max_calls = 8, .max_pinholes_per_call = 6,
+		.max_pinholes_per_host = 10, .max_pinholes = 16, .max_new_pinholes_per_second = 12,
 	};
 	const char *p = (const char *)data, *end = p + size;
 	int64_t now = 1000;
@@ -91,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct alg_endpoint phone = { ctl & 2 ? 0xc0a80166 : 0xc0a80165, 5060 };
 		struct alg_endpoint far = { 0xc633640a, 5060 };
 		struct alg_config cfg = { .lan = fuzz_lan, .n_lan = 2, .public_ip = 0xcb007105,
-					  .max_message = 8192, .max_headers = 64 };
+					  .max_message_size = 8192, .max_headers = 64 };
 		struct alg_packet pkt = { p, (size_t)(e - p), in ? ALG_IN : ALG_OUT, in ? far : phone,
 					  in ? phone : far };
 		struct alg_result res;

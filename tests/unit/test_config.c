@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <syslog.h>
+#include <unistd.h>
 
 static char *file(const char *path, size_t *len)
 {
@@ -50,21 +51,21 @@ static void full_config_sets_every_option(void **state)
 	assert_int_equal(c.sip_ports[0], 5060);
 	assert_int_equal(c.sip_ports[1], 5080);
 	assert_int_equal(c.sip_ports[2], 5062);
-	assert_int_equal(c.media_port_min, 20000);
-	assert_int_equal(c.media_port_max, 20999);
-	assert_int_equal(c.inbound, INBOUND_ANYONE);
-	assert_int_equal(c.media_timeout, 300);
+	assert_int_equal(c.table.media_port_min, 20000);
+	assert_int_equal(c.table.media_port_max, 20999);
+	assert_int_equal(c.table.inbound_calls, INBOUND_ANYONE);
+	assert_int_equal(c.table.media_timeout, 300);
 	assert_int_equal(c.external_address, 0xc6336407);
 	assert_int_equal(c.queue, 3);
 	assert_int_equal(c.log_level, LOG_DEBUG);
-	assert_int_equal(c.limits.max_message_size, 4000);
-	assert_int_equal(c.limits.max_headers, 40);
-	assert_int_equal(c.limits.max_registrations_per_host, 2);
-	assert_int_equal(c.limits.max_calls, 10);
-	assert_int_equal(c.limits.max_pinholes_per_call, 4);
-	assert_int_equal(c.limits.max_pinholes_per_host, 8);
-	assert_int_equal(c.limits.max_pinholes, 100);
-	assert_int_equal(c.limits.max_new_pinholes_per_second, 5);
+	assert_int_equal(c.core.max_message_size, 4000);
+	assert_int_equal(c.core.max_headers, 40);
+	assert_int_equal(c.table.max_registrations_per_host, 2);
+	assert_int_equal(c.table.max_calls, 10);
+	assert_int_equal(c.table.max_pinholes_per_call, 4);
+	assert_int_equal(c.table.max_pinholes_per_host, 8);
+	assert_int_equal(c.table.max_pinholes, 100);
+	assert_int_equal(c.table.max_new_pinholes_per_second, 5);
 	free(buf);
 }
 
@@ -145,6 +146,146 @@ static void other_sections_are_left_alone(void **state)
 	assert_int_equal(c.queue, 7);
 }
 
+/* The command line: the file's options with dashes, over the file, each error naming the
+ * option and the value as the command line spells them. */
+static enum config_action args(struct sipalg_config *c, char *err, size_t cap, ...)
+{
+	char *argv[32] = { "sipalgd" };
+	int argc = 1;
+	va_list ap;
+
+	va_start(ap, cap);
+	while ((argv[argc] = va_arg(ap, char *)) != NULL)
+		argc++;
+	va_end(ap);
+	err[0] = '\0';
+	return config_args(argc, argv, c, err, cap);
+}
+
+static void command_line_overrides_the_file(void **state)
+{
+	struct sipalg_config c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(args(&c, err, sizeof(err), "--wan", "eth1", "--queue", "9", "--lan", "br-lan",
+			      "--config", "tests/config/full.config", "--public", "192.0.2.1",
+			      "--media-timeout", "0", "--log-level", "err", "--foreground", NULL),
+			 CONFIG_RUN);
+	assert_string_equal(c.cmd.wan, "eth1");
+	assert_string_equal(c.cmd.lan, "br-lan");
+	assert_string_equal(c.wan, "wan6to4"); /* the file's network, apart from the device */
+	assert_int_equal(c.queue, 9);
+	assert_int_equal(c.external_address, 0xc0000201);
+	assert_int_equal(c.table.media_timeout, 0);
+	assert_int_equal(c.log_level, LOG_ERR);
+	assert_true(c.cmd.foreground);
+	assert_int_equal(c.table.max_calls, 10); /* the file's */
+	assert_string_equal(c.cmd.user, "nobody");
+
+	assert_int_equal(args(&c, err, sizeof(err), "--config", "tests/config/full.config", "--firewall-args", NULL),
+			 CONFIG_FIREWALL_ARGS);
+	assert_int_equal(c.queue, 3);
+	assert_int_equal(args(&c, err, sizeof(err), "--wan", "a", "--help", NULL), CONFIG_HELP);
+}
+
+static void expect_bad_args(const char *message, ...)
+{
+	struct sipalg_config c;
+	char *argv[32] = { "sipalgd" }, err[256] = "";
+	int argc = 1;
+	va_list ap;
+
+	va_start(ap, message);
+	while ((argv[argc] = va_arg(ap, char *)) != NULL)
+		argc++;
+	va_end(ap);
+	if (config_args(argc, argv, &c, err, sizeof(err)) != CONFIG_BAD)
+		fail_msg("accepted: %s", message);
+	if (strcmp(err, message))
+		fail_msg("the error \"%s\" is not \"%s\"", err, message);
+}
+
+static void every_bad_argument_is_named(void **state)
+{
+	(void)state;
+	expect_bad_args("--queue '70000': expected a queue number 0-65535", "--wan", "x", "--lan", "y", "--queue",
+			"70000", NULL);
+	expect_bad_args("--media-timeout '1m': expected seconds, 0 (never) to 86400", "--wan", "x", "--lan", "y",
+			"--media-timeout", "1m", NULL);
+	expect_bad_args("--public '203.0.113': expected an IPv4 address", "--public", "203.0.113", NULL);
+	expect_bad_args("--log-level 'loud': expected err, warning, notice, info or debug", "--log-level", "loud",
+			NULL);
+	expect_bad_args("--wan '': is required", "--lan", "y", NULL);
+	expect_bad_args("--lan '': is required", "--wan", "x", NULL);
+	expect_bad_args("--wan 'a-name-longer-than-ifnamsiz': not an interface name", "--lan", "y", "--wan",
+			"a-name-longer-than-ifnamsiz", NULL);
+	expect_bad_args("argument 'extra': unexpected", "--wan", "x", "--lan", "y", "extra", NULL);
+	expect_bad_args("--config 'tests/config/missing': No such file or directory", "--wan", "x", "--lan", "y",
+			"--config", "tests/config/missing", NULL);
+}
+
+/* A bad file is reported first, naming the file, the option and the value. */
+static void a_bad_file_is_named_first(void **state)
+{
+	static const char text[] = "config sipalg 'main'\n\toption max_calls 'many'\n";
+	char path[] = "/tmp/test_config.XXXXXX", message[256];
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), sizeof(text) - 1);
+	close(fd);
+	snprintf(message, sizeof(message), "%s: option max_calls 'many': expected a number 1-1024", path);
+	expect_bad_args(message, "--queue", "x", "--config", path, NULL);
+	unlink(path);
+}
+
+/* The daemon names the limits after their options; the core's other reasons are its own. */
+static void limits_are_named_by_their_options(void **state)
+{
+	(void)state;
+	assert_string_equal(config_reason_str(ALG_LIMIT_REGISTRATIONS), "limit max_registrations_per_host");
+	assert_string_equal(config_reason_str(ALG_LIMIT_DIALOGS), "limit max_calls");
+	assert_string_equal(config_reason_str(ALG_LIMIT_CALL_PINHOLES), "limit max_pinholes_per_call");
+	assert_string_equal(config_reason_str(ALG_LIMIT_HOST_PINHOLES), "limit max_pinholes_per_host");
+	assert_string_equal(config_reason_str(ALG_LIMIT_PINHOLES), "limit max_pinholes");
+	assert_string_equal(config_reason_str(ALG_LIMIT_PINHOLE_RATE), "limit max_new_pinholes_per_second");
+	assert_string_equal(config_reason_str(ALG_TOO_LARGE), "message larger than max_message_size");
+	assert_string_equal(config_reason_str(ALG_TOO_MANY_HEADERS), alg_reason_str(ALG_TOO_MANY_HEADERS));
+	assert_string_equal(config_reason_str(ALG_BAD_SDP), "malformed SDP");
+}
+
+/* SIGHUP: the file again, without the command line; the queue waits for a restart. */
+static void reload_takes_what_changes_in_place(void **state)
+{
+	struct sipalg_config c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(args(&c, err, sizeof(err), "--wan", "eth1", "--lan", "br-lan", "--config",
+			      "openwrt/sipalg/files/sipalg.config", "--queue", "0", NULL),
+			 CONFIG_RUN);
+	c.cmd.config = "tests/config/full.config";
+	assert_int_equal(config_reload(&c, err, sizeof(err)), 1);
+	assert_string_equal(err, "option queue changed; it takes effect at the next restart");
+	assert_int_equal(c.queue, 0);
+	assert_int_equal(c.table.max_calls, 10);
+	assert_int_equal(c.table.media_port_min, 20000);
+	assert_int_equal(c.table.media_port_max, 20999);
+	assert_int_equal(c.core.max_message_size, 4000);
+	assert_int_equal(c.external_address, 0xc6336407);
+	assert_int_equal(c.log_level, LOG_DEBUG);
+	assert_string_equal(c.cmd.wan, "eth1");
+	assert_string_equal(c.wan, "wan"); /* not the daemon's: the init script reads it */
+	assert_int_equal(c.table.signaling_idle, 3600);
+
+	c.cmd.config = "tests/config/missing";
+	c.table.max_calls = 77;
+	assert_int_equal(config_reload(&c, err, sizeof(err)), -1);
+	assert_int_equal(c.table.max_calls, 77);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +293,11 @@ int main(void)
 		cmocka_unit_test(full_config_sets_every_option),
 		cmocka_unit_test(every_bad_value_is_named),
 		cmocka_unit_test(other_sections_are_left_alone),
+		cmocka_unit_test(command_line_overrides_the_file),
+		cmocka_unit_test(every_bad_argument_is_named),
+		cmocka_unit_test(a_bad_file_is_named_first),
+		cmocka_unit_test(limits_are_named_by_their_options),
+		cmocka_unit_test(reload_takes_what_changes_in_place),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

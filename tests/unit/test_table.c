@@ -4,7 +4,7 @@
 #include "table.h"
 
 static const struct table_config tcfg = {
-	.port_min = 20000, .port_max = 20099, .signaling_idle = 300, .dialog_idle = 3600,
+	.media_port_min = 20000, .media_port_max = 20099, .signaling_idle = 300, .dialog_idle = 3600,
 	.register_grace = 30, .media_timeout = 60,
 };
 static struct alg_table table;
@@ -451,13 +451,13 @@ static void limits_refuse_only_whoever_reaches_them(void **state)
 	assert_int_equal(media_bindings(), 4);
 
 	reset(NULL);
-	table.cfg.max_dialogs = 1;
+	table.cfg.max_calls = 1;
 	assert_int_equal(call_from("192.168.1.101", 0xc0a80165, "AAAAAAAA", 100), ALG_OK);
 	assert_int_equal(call_from("192.168.1.101", 0xc0a80165, "AAAAAAAA", 101), ALG_OK); /* same call */
 	assert_int_equal(call_from("192.168.1.102", 0xc0a80166, "CCCCCCCC", 102), ALG_LIMIT_DIALOGS);
 
 	reset(NULL);
-	table.cfg.max_new_pinholes_per_sec = 2;
+	table.cfg.max_new_pinholes_per_second = 2;
 	assert_int_equal(call_from("192.168.1.101", 0xc0a80165, "AAAAAAAA", 100), ALG_OK);
 	assert_int_equal(call_from("192.168.1.101", 0xc0a80165, "BBBBBBBB", 100), ALG_LIMIT_PINHOLE_RATE);
 	assert_int_equal(call_from("192.168.1.102", 0xc0a80166, "CCCCCCCC", 100), ALG_OK);

@@ -425,13 +425,13 @@ static void messages_over_the_limits_pass_unchanged(void **state)
 	struct run r;
 
 	(void)state;
-	cfg.max_message = 512; /* the INVITE is longer */
+	cfg.max_message_size = 512; /* the INVITE is longer */
 	run_fixture(&r, &cfg, ALG_OUT, "zoiper-invite-stun-off", provider);
 	assert_int_equal(r.res.reason, ALG_TOO_LARGE);
 	assert_false(r.res.changed);
 	assert_int_equal(r.res.n_actions, 0);
 	run_free(&r);
-	cfg.max_message = 0;
+	cfg.max_message_size = 0;
 	cfg.max_headers = 8; /* it has more header lines */
 	run_fixture(&r, &cfg, ALG_OUT, "zoiper-invite-stun-off", provider);
 	assert_int_equal(r.res.reason, ALG_TOO_MANY_HEADERS);
@@ -439,7 +439,7 @@ static void messages_over_the_limits_pass_unchanged(void **state)
 	assert_int_equal(r.res.n_actions, 0);
 	run_free(&r);
 	cfg.max_headers = 64;
-	cfg.max_message = 8192;
+	cfg.max_message_size = 8192;
 	run_fixture(&r, &cfg, ALG_OUT, "zoiper-invite-stun-off", provider);
 	assert_int_equal(r.res.reason, ALG_OK);
 	assert_true(r.res.changed);
