@@ -65,6 +65,10 @@ size_t packet_rewrite(const uint8_t *data, size_t len, const struct udp_packet *
 	if (nfq_ip_set_transport_header(pb, ip) == 0 &&
 	    nfq_udp_mangle_ipv4(pb, 0, (unsigned)u->payload_len, payload, (unsigned)payload_len) &&
 	    pktb_len(pb) <= cap && pktb_len(pb) <= 0xffff) {
+		struct udphdr *udp = (struct udphdr *)pktb_transport_header(pb);
+
+		if (udp->check == 0) /* a computed 0 is sent as all ones: 0 means none (RFC 768) */
+			udp->check = 0xffff;
 		n = pktb_len(pb);
 		memcpy(out, pktb_data(pb), n);
 	}
