@@ -94,12 +94,18 @@ $(BUILD)/asan/test_config: $(BUILD)/asan/tests/unit/test_config.o $(BUILD)/asan/
 	$(call msg,LD-SAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS) -lcmocka
 
-# libFuzzer harnesses build the core from source with clang's sanitizers.
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(ALG_SRC) $(wildcard alg/*.h)
+# libFuzzer harnesses build the core from source with clang's sanitizers; those of the
+# daemon's pure code (config, packet) build their nfq/ file too, with its libraries.
+FUZZ_NFQ_config := nfq/config.c
+FUZZ_NFQ_packet := nfq/packet.c
+FUZZ_LIBS_packet := -lnetfilter_queue
+$(BUILD)/fuzz/fuzz_config: nfq/config.c nfq/config.h
+$(BUILD)/fuzz/fuzz_packet: nfq/packet.c nfq/packet.h
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(ALG_SRC) $(wildcard alg/*.h)
 	@mkdir -p $(dir $@)
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) -std=gnu11 $(WARN) -Ialg -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -o $@ $< $(ALG_SRC) $(OSIP_LIBS)
+	$(Q)$(CLANG) -std=gnu11 $(WARN) -Ialg -Infq -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ $< $(ALG_SRC) $(FUZZ_NFQ_$*) $(OSIP_LIBS) $(FUZZ_LIBS_$*)
 
 # The sanitizer build runs every test of the core: unit tests, golden corpus, torture set.
 # Each stage appends "name passed failed" lines to RESULTS; check prints the total.

@@ -427,6 +427,8 @@ int config_parse(const char *buf, size_t len, struct sipalg_config *c, char *err
 
 		line++;
 		p = nl ? nl + 1 : end;
+		if (e > q && e[-1] == '\r')
+			e--; /* a CRLF line end (a file edited on Windows) is a line end */
 		while (q < e && (*q == ' ' || *q == '\t' || *q == '\r'))
 			q++;
 		if (q == e || *q == '#')

@@ -47,18 +47,28 @@ enum packet_kind packet_decode(const uint8_t *data, size_t len, struct udp_packe
 size_t packet_rewrite(const uint8_t *data, size_t len, const struct udp_packet *u,
 		      const char *payload, size_t payload_len, uint8_t *out, size_t cap)
 {
+	/* The datagram ends where its UDP length says. Bytes after it (inside the IP total length,
+	 * or after that) are left out: the helpers would count them in the new IP length and in the
+	 * UDP checksum, which they take over the whole IP payload. */
+	size_t end = (size_t)((const uint8_t *)u->payload - data) + u->payload_len;
 	struct pkt_buff *pb;
 	struct iphdr *ip;
 	size_t n = 0, grow;
 
+	if (end > len)
+		return 0;
 	grow = payload_len > u->payload_len ? payload_len - u->payload_len : 0;
-	pb = pktb_alloc(AF_INET, (void *)data, len, grow);
+	pb = pktb_alloc(AF_INET, (void *)data, end, grow);
 	if (!pb)
 		return 0;
-	ip = nfq_ip_get_hdr(pb);
-	if (ip && nfq_ip_set_transport_header(pb, ip) == 0 &&
+	ip = (struct iphdr *)pktb_network_header(pb); /* decoded already; the mangle sets tot_len */
+	if (nfq_ip_set_transport_header(pb, ip) == 0 &&
 	    nfq_udp_mangle_ipv4(pb, 0, (unsigned)u->payload_len, payload, (unsigned)payload_len) &&
 	    pktb_len(pb) <= cap && pktb_len(pb) <= 0xffff) {
+		struct udphdr *udp = (struct udphdr *)pktb_transport_header(pb);
+
+		if (udp->check == 0) /* a computed 0 is sent as all ones: 0 means none (RFC 768) */
+			udp->check = 0xffff;
 		n = pktb_len(pb);
 		memcpy(out, pktb_data(pb), n);
 	}

@@ -23,7 +23,8 @@ enum packet_kind {
 enum packet_kind packet_decode(const uint8_t *data, size_t len, struct udp_packet *u);
 
 /* Writes into out (cap bytes) the packet, already decoded as u, with its UDP payload
- * replaced; lengths and checksums follow. Returns the new length, or 0 when it does not fit. */
+ * replaced; lengths and checksums follow, and bytes after the UDP datagram are dropped.
+ * Returns the new length, or 0 when it does not fit. */
 size_t packet_rewrite(const uint8_t *data, size_t len, const struct udp_packet *u,
 		      const char *payload, size_t payload_len, uint8_t *out, size_t cap);
 

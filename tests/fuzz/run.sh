@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs each fuzz harness for a bounded time, seeded with the golden corpus, the RFC 4475
-# torture set when present, and every saved regression. Any finding fails the run.
+# torture set when present, and every saved regression (the daemon's config and packet harnesses
+# with config files and packets instead). Any finding fails the run.
 # Usage: run.sh BUILD_DIR SECONDS HARNESS...
 set -eu
 build=$1
@@ -14,37 +15,51 @@ for harness in "$@"; do
 	name=$(basename "$harness")
 	corpus=$build/fuzz/corpus-$name
 	mkdir -p "$corpus"
-	for f in "$top"/tests/golden/*/in.sip; do
-		if [ "$name" = fuzz_sdp ]; then
-			# seed the SDP harness with bodies only
-			sed '1,/^\r*$/d' "$f" >"$corpus/golden-$(basename "$(dirname "$f")")"
-		else
-			cp "$f" "$corpus/golden-$(basename "$(dirname "$f")")"
+	case $name in
+	fuzz_config)
+		# the daemon's config file: as shipped, fully set, and hand-made edge cases
+		cp "$top/openwrt/sipalg/files/sipalg.config" "$corpus/shipped"
+		cp "$top/tests/config/full.config" "$corpus/full"
+		cp "$here"/seeds/fuzz_config/* "$corpus/"
+		;;
+	fuzz_packet)
+		# the golden messages in IPv4/UDP packets, and the odd packets around them
+		sh "$here/packets.sh" "$top" "$corpus"
+		;;
+	*)
+		for f in "$top"/tests/golden/*/in.sip; do
+			if [ "$name" = fuzz_sdp ]; then
+				# seed the SDP harness with bodies only
+				sed '1,/^\r*$/d' "$f" >"$corpus/golden-$(basename "$(dirname "$f")")"
+			else
+				cp "$f" "$corpus/golden-$(basename "$(dirname "$f")")"
+			fi
+		done
+		if [ "$name" = fuzz_table ]; then
+			# whole call flows: a control byte per message (see fuzz_table.c), then the message
+			flow() {
+				out=$1
+				shift
+				for step in "$@"; do
+					printf '%s' "${step%%:*}"
+					cat "$top/tests/golden/${step#*:}/in.sip"
+					printf '\n%%%%\n'
+				done >"$out"
+			}
+			# control bytes: "(" out from phone1 plus 10 s, ")" in to phone1, "*" out from phone2
+			flow "$corpus/flow-call" "(:zoiper-invite-stun-off" "):invite-200-in" "(:reinvite-hold-out" \
+				"(:bye-out"
+			flow "$corpus/flow-register" "*:register-out" "+:register-200-in" "+:invite-in-to-phone" \
+				"*:invite-200-answer-out"
+			flow "$corpus/flow-cancel" "(:zoiper-invite-stun-off" "(:cancel-out" "):busy-486-in"
 		fi
-	done
-	if [ "$name" = fuzz_table ]; then
-		# whole call flows: a control byte per message (see fuzz_table.c), then the message
-		flow() {
-			out=$1
-			shift
-			for step in "$@"; do
-				printf '%s' "${step%%:*}"
-				cat "$top/tests/golden/${step#*:}/in.sip"
-				printf '\n%%%%\n'
-			done >"$out"
-		}
-		# control bytes: "(" out from phone1 plus 10 s, ")" in to phone1, "*" out from phone2
-		flow "$corpus/flow-call" "(:zoiper-invite-stun-off" "):invite-200-in" "(:reinvite-hold-out" \
-			"(:bye-out"
-		flow "$corpus/flow-register" "*:register-out" "+:register-200-in" "+:invite-in-to-phone" \
-			"*:invite-200-answer-out"
-		flow "$corpus/flow-cancel" "(:zoiper-invite-stun-off" "(:cancel-out" "):busy-486-in"
-	fi
-	if [ -d "$torture" ]; then
-		cp "$torture"/*.dat "$corpus/" 2>/dev/null || true
-	else
-		echo "$name: RFC 4475 corpus not found at $torture; seeding with the golden corpus only"
-	fi
+		if [ -d "$torture" ]; then
+			cp "$torture"/*.dat "$corpus/" 2>/dev/null || true
+		else
+			echo "$name: RFC 4475 corpus not found at $torture; seeding with the golden corpus only"
+		fi
+		;;
+	esac
 	# Saved findings replay first, every time.
 	if [ -d "$here/regressions/$name" ] && [ -n "$(ls "$here/regressions/$name")" ]; then
 		"$harness" "$here"/regressions/"$name"/* >"$build/fuzz/$name-regressions.log" 2>&1 || {
