@@ -20,22 +20,6 @@ struct outcome {
 	char err[ERR_CAP];
 };
 
-/* The limits' documented ranges (the table in nfq/config.c, the README, the UCI file). */
-static const struct {
-	const char *name;
-	size_t offset;
-	uint32_t min, max;
-} limits[] = {
-	{ "max_message_size", offsetof(struct sipalg_limits, max_message_size), 1024, 65535 },
-	{ "max_headers", offsetof(struct sipalg_limits, max_headers), 16, 128 },
-	{ "max_registrations_per_host", offsetof(struct sipalg_limits, max_registrations_per_host), 1, 4096 },
-	{ "max_calls", offsetof(struct sipalg_limits, max_calls), 1, 1024 },
-	{ "max_pinholes_per_call", offsetof(struct sipalg_limits, max_pinholes_per_call), 2, 4096 },
-	{ "max_pinholes_per_host", offsetof(struct sipalg_limits, max_pinholes_per_host), 2, 4096 },
-	{ "max_pinholes", offsetof(struct sipalg_limits, max_pinholes), 2, 4096 },
-	{ "max_new_pinholes_per_second", offsetof(struct sipalg_limits, max_new_pinholes_per_second), 1, 100000 },
-};
-
 static void broken(const char *what, const char *detail)
 {
 	fprintf(stderr, "fuzz_config: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
@@ -54,6 +38,29 @@ static void network_name_ok(const char *name, const char *which)
 			broken("a network name with a character UCI does not allow", which);
 }
 
+/* The limits' documented ranges (the table in nfq/config.c, the README, the UCI file). */
+#define LIMIT(field, lo, hi) { #field, (uint64_t)(c->field), lo, hi }
+static void limits_ok(const struct sipalg_config *c)
+{
+	const struct {
+		const char *name;
+		uint64_t v, min, max;
+	} limits[] = {
+		LIMIT(core.max_message_size, 1024, 65535),
+		LIMIT(core.max_headers, 16, 128),
+		LIMIT(table.max_registrations_per_host, 1, 4096),
+		LIMIT(table.max_calls, 1, 1024),
+		LIMIT(table.max_pinholes_per_call, 2, 4096),
+		LIMIT(table.max_pinholes_per_host, 2, 4096),
+		LIMIT(table.max_pinholes, 2, 4096),
+		LIMIT(table.max_new_pinholes_per_second, 1, 100000),
+	};
+
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
+		if (limits[i].v < limits[i].min || limits[i].v > limits[i].max)
+			broken("a limit out of its range", limits[i].name);
+}
+
 /* What a successful parse promises the daemon. */
 static void settings_ok(const struct sipalg_config *c)
 {
@@ -66,23 +73,18 @@ static void settings_ok(const struct sipalg_config *c)
 	for (size_t i = 0; i < c->n_sip_ports; i++)
 		if (c->sip_ports[i] == 0)
 			broken("SIP port 0", NULL);
-	if (c->media_port_min < 1024 || c->media_port_max <= c->media_port_min)
+	if (c->table.media_port_min < 1024 || c->table.media_port_max <= c->table.media_port_min)
 		broken("media ports not a range of two or more within 1024-65535", NULL);
-	if (c->inbound != INBOUND_REGISTRAR && c->inbound != INBOUND_ANYONE)
+	if (c->table.inbound_calls != INBOUND_REGISTRAR && c->table.inbound_calls != INBOUND_ANYONE)
 		broken("inbound_calls neither registrar nor anyone", NULL);
-	if (c->media_timeout > 86400)
+	if (c->table.media_timeout > 86400)
 		broken("media_timeout above 86400", NULL);
 	if (c->log_level != LOG_ERR && c->log_level != LOG_WARNING && c->log_level != LOG_NOTICE &&
 	    c->log_level != LOG_INFO && c->log_level != LOG_DEBUG)
 		broken("log_level not one of err, warning, notice, info, debug", NULL);
-	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
-		uint32_t v;
-
-		memcpy(&v, (const char *)&c->limits + limits[i].offset, sizeof(v));
-		if (v < limits[i].min || v > limits[i].max)
-			broken("a limit out of its range", limits[i].name);
-	}
+	limits_ok(c);
 }
+
 
 /* What a failed parse promises the user: one line naming the line, option or list at fault. */
 static void error_ok(const char *err, size_t cap)
