@@ -80,9 +80,9 @@ static inline struct alg_config lab_config(const struct alg_binding *b, size_t n
 	return c;
 }
 
-/* Translates msg as sent from src (0: unknown) to dst. */
-/* Translates msg as sipalgd does: through table t at time now (table_translate, the daemon's
- * message path), or through the core alone when t is NULL. */
+/* Translates msg as sent from src (0: unknown) to dst, as sipalgd does: through table t at
+ * time now (table_translate, the daemon's message path), or through the core alone when t is
+ * NULL. */
 static inline void run_through(struct run *r, const struct alg_config *cfg, struct alg_table *t,
 			       int64_t now, enum alg_direction dir, const char *msg, size_t len,
 			       struct alg_endpoint src, struct alg_endpoint dst)
