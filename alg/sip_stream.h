@@ -13,7 +13,8 @@
  * Use, for each direction of a connection:
  *
  *	sip_stream_init(&s, max);
- *	on new bytes: append them to the pending ones (at most max pending), then
+ *	on new bytes: append them to the pending ones (a buffer of max bytes is enough; or
+ *	frame straight from the read buffer and keep only a partial message's bytes), then
  *	while ((k = sip_stream_next(&s, pending, n_pending, &u)) == SIP_STREAM_MESSAGE ||
  *	       k == SIP_STREAM_KEEPALIVE)
  *		forward (translated, for a message) pending[0, u.len), then drop those bytes;
@@ -34,7 +35,10 @@
 enum sip_stream_kind {
 	SIP_STREAM_NEED_MORE, /* no whole unit yet: call again when more bytes came */
 	SIP_STREAM_MESSAGE,   /* a whole message: header block + exactly Content-Length bytes */
-	SIP_STREAM_KEEPALIVE, /* CR/LF bytes between messages: pass them on as they are */
+	SIP_STREAM_KEEPALIVE, /* CR/LF bytes between messages: pass them on as they are. All
+			       * those shown are one unit, handed out at once (a pong must not
+			       * wait for a byte that may not come): a ping split over two
+			       * appends is two units, byte for byte the same */
 	SIP_STREAM_BROKEN,    /* not framed as SIP, for good: pass the rest through untouched */
 };
 
