@@ -198,6 +198,34 @@ enum sip_scan_error sip_msg_scan(const char *buf, size_t len, struct sip_msg *m)
 	}
 }
 
+/* The two below serve the stream framer (sip_stream.c), which must find a message's end
+ * before all of it has come. */
+
+int sip_start_line_may_begin(const char *buf, size_t len)
+{
+	static const char version[] = "SIP/2.0 ";
+	size_t n = len < 8 ? len : 8, i;
+
+	if (strncasecmp(buf, version, n) == 0) /* a response, as parse_start_line reads one */
+		return 1;
+	for (i = 0; i < n && buf[i] != ' '; i++) /* else a request: a method token, then SP */
+		if (!is_token_char(buf[i]))
+			return 0;
+	return i > 0 || n == 0;
+}
+
+enum sip_scan_error sip_msg_scan_head(const char *buf, size_t len, struct sip_msg *m)
+{
+	enum sip_scan_error e = sip_msg_scan(buf, len, m);
+
+	/* sip_msg_scan holds the declared length against the bytes after the header block, which
+	 * have not all come yet: hold it against the largest body_len instead. read_content_length
+	 * reads header values only, never the body, so no byte past len is read. */
+	if (e == SCAN_BAD_CONTENT_LENGTH)
+		e = read_content_length(buf, (size_t)UINT32_MAX, m);
+	return e;
+}
+
 const struct sip_header *sip_msg_find(const struct sip_msg *m, enum sip_hdr id)
 {
 	for (size_t i = 0; i < m->n_headers; i++)

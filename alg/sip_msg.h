@@ -57,6 +57,15 @@ enum sip_scan_error {
 
 enum sip_scan_error sip_msg_scan(const char *buf, size_t len, struct sip_msg *m);
 
+/* For a stream (sip_stream.h). buf[0, len) holds a header block up to and including its empty
+ * line, and perhaps part of the body: as sip_msg_scan, but body_len is what Content-Length
+ * declares however much of the body is there (has_content_length 0: none was given). */
+enum sip_scan_error sip_msg_scan_head(const char *buf, size_t len, struct sip_msg *m);
+
+/* 0 when no start line sip_msg_scan accepts begins with buf[0, len) (no line end among them
+ * yet); looks at the first 8 bytes at most, so it is cheap to ask on every append. */
+int sip_start_line_may_begin(const char *buf, size_t len);
+
 /* The first header with this id, or NULL. */
 const struct sip_header *sip_msg_find(const struct sip_msg *m, enum sip_hdr id);
 

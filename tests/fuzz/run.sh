@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs each fuzz harness for a bounded time, seeded with the golden corpus, the RFC 4475
 # torture set when present, and every saved regression (the daemon's config and packet harnesses
-# with config files and packets instead). Any finding fails the run.
+# with config files and packets instead; the stream harness with them as TCP streams). Any
+# finding fails the run.
 # Usage: run.sh BUILD_DIR SECONDS HARNESS...
 set -eu
 build=$1
@@ -25,6 +26,32 @@ for harness in "$@"; do
 	fuzz_packet)
 		# the golden messages in IPv4/UDP packets, and the odd packets around them
 		sh "$here/packets.sh" "$top" "$corpus"
+		;;
+	fuzz_stream)
+		# TCP streams after 5 control bytes (see fuzz_stream.c): each golden and RFC 4475
+		# message alone, then whole connections of golden messages back to back, with or
+		# without keep-alives between, under the 64 KiB limit and under a 1,536-byte one
+		for f in "$top"/tests/golden/*/in.sip "$torture"/*.dat; do
+			[ -f "$f" ] || continue
+			case $f in
+			*.dat) seed=torture-$(basename "$f") ;;
+			*) seed=golden-$(basename "$(dirname "$f")") ;;
+			esac
+			{ printf '\000\001\002\003\004'; cat "$f"; } >"$corpus/$seed"
+		done
+		stream() {
+			for f in "$top"/tests/golden/*/in.sip; do
+				case $f in */truncated-in/*) continue ;; esac
+				cat "$f"
+				case $1 in
+				ping) printf '\r\n\r\n' ;;
+				pong) printf '\r\n' ;;
+				esac
+			done
+		}
+		{ printf '\000\021\042\063\104'; stream none; } >"$corpus/stream-64k"
+		{ printf '\060\021\042\063\104'; stream ping; } >"$corpus/stream-1536-pings"
+		{ printf '\000\377\377\377\377'; stream pong; } >"$corpus/stream-64k-pongs"
 		;;
 	*)
 		for f in "$top"/tests/golden/*/in.sip; do
