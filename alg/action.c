@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* action.c: one readable line per action, for logs, the status view and tests. */
 #include "alg.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* addr.c: IPv4 literals, networks, ports and other decimals, without libc's locale-aware
  * parsers. */
 #include "addr.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* addr.h: IPv4 literals, networks, ports and other decimals as the ALG reads and writes them. */
 #ifndef SIPALG_ADDR_H
 #define SIPALG_ADDR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* alg.h: the SIP ALG translation core.
  *
  * Pure: message bytes, direction and the router's view of the flow come in; the translated

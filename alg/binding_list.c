@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* binding_list.c: a fixed list of NAT bindings behind the alg_nat interface. */
 #include "alg.h"
 

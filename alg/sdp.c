@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sdp.c: SDP (RFC 4566) addresses and media ports: rewritten going out, noted coming in.
  *
  * A line scanner records where o=, c=, m= and a=rtcp values sit; libosip2's SDP parser must

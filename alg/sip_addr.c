@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sip_addr.c: where the host and port of a Via, a name-addr or a URI sit in the raw bytes.
  *
  * libosip2 parses each value (it is the judge of what is well formed and what the host is);

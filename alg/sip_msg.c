@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sip_msg.c: the in-place SIP message scanner (RFC 3261 section 7 framing). */
 #include "sip_msg.h"
 

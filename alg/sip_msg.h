@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sip_msg.h: finds the start line, header fields and body of one SIP message in place.
  * It only records byte ranges; header values are interpreted later, with libosip2. */
 #ifndef SIPALG_SIP_MSG_H

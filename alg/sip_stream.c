@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sip_stream.c: SIP message framing over a byte stream (RFC 3261 18.3, RFC 5626 4.4.1). */
 #include "sip_stream.h"
 

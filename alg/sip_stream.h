@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sip_stream.h: cuts one direction of a SIP connection over TCP into whole messages and
  * keep-alives.
  *

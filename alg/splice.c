@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* splice.c: apply byte-range edits in one pass over the original message. */
 #include "splice.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* splice.h: byte-range replacements applied to the original message, so every byte the ALG
  * does not own is copied unchanged. */
 #ifndef SIPALG_SPLICE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* table.c: bindings, registrations and dialogs of the ALG (see table.h). Linear scans over
  * fixed arrays: a home router has a handful of phones. */
 #include "table.h"

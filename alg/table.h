@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* table.h: the ALG's NAT bindings, registrations and dialogs, as plain data with explicit
  * expiry. Pure: the caller passes the time in and mirrors the changes it reports (into
  * nftables, in the daemon). It also answers the core's questions about public ports. */

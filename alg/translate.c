@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* translate.c: which addresses of a SIP message the ALG owns, by direction, and the actions
  * they call for (RFC 3261 sections 8, 16 and 18; SDP in sdp.c). */
 #include "xlate.h"

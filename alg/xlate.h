@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xlate.h: state of one translation, shared by the header and SDP rewriters. */
 #ifndef SIPALG_XLATE_H
 #define SIPALG_XLATE_H

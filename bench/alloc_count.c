@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* alloc_count: counts heap allocations for the core benchmark. Defining malloc and its kin
  * in the executable puts them in front of libc's for every library, libosip2 included. */
 #include <stddef.h>

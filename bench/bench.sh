@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck disable=SC2154 # the figures are named after their set-up and assigned by eval
 # sipalg benchmarks: plain NAT, the kernel's SIP helper and sipalgd on the same lab router and
 # the same traffic, in one run. Prints a table and writes bench/results.json.

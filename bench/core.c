@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* core: the translation core alone (alg/, as sipalgd calls it per packet: translate with the
  * binding table's NAT, then apply the actions to the table), over the golden corpus.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sipload: the SIP traffic of the benchmarks, run inside the lab's namespaces.
  *
  *   sipload send   --from IP:PORT --to IP:PORT [--calls K] [--seconds S] [--rate R]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* config.c: sipalg's options, in one table for the UCI file and sipalgd's command line.
  * The file: the `config sipalg` section, `option NAME VALUE`, `list NAME VALUE`, values bare,
  * 'single-quoted' or "double-quoted" (with backslash escapes), # comments. The command line:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* config.h: sipalg's settings, from /etc/config/sipalg (UCI syntax) and sipalgd's command line.
  * One table of options (config.c) serves both: each option is validated there, once, with one
  * message naming the option and the value, and goes straight into the field of its name here.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* conntrack.c: one dump of the UDP flows, then a delete for each one that used a closed
  * binding (libnetfilter_conntrack). */
 #include "conntrack.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* conntrack.h: forgetting the kernel's flows of a closed pinhole. Removing a binding from
  * the maps stops new flows; flows already through it live on in conntrack and would keep
  * media flowing after BYE, or hand a reused public port's traffic to the previous phone. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* control.c: a unix stream socket for the status view. */
 #define _GNU_SOURCE
 #include "control.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* control.h: the daemon's unix control socket; its protocol (path, commands) is in
  * control_proto.h. */
 #ifndef SIPALG_CONTROL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* control_proto.h: the control socket's protocol, shared by sipalgd and its client
  * tools/sipalgctl. A client connects, sends one command line ending in '\n' and reads the
  * answer until the daemon closes the connection. No functions here: a client needs only this. */

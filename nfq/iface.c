@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* iface.c: read interface addresses with getifaddrs. */
 #include "iface.h"
 

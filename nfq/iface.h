@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* iface.h: interfaces by name: index and IPv4 addresses. */
 #ifndef SIPALG_IFACE_H
 #define SIPALG_IFACE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* log.c: one line per event, to syslog (logread on OpenWrt) or stderr. */
 #include "log.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* log.h: syslog-friendly logging; to stderr when running in the foreground. */
 #ifndef SIPALG_LOG_H
 #define SIPALG_LOG_H

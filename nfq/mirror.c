@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* mirror.c: the table's changes into nftables and conntrack (see mirror.h). */
 #include "mirror.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* mirror.h: the binding table as the kernel sees it. Every change the table reports goes
  * into the nftables backend's next batch; a refused batch undoes the message's bindings and
  * the backend is brought back in line with the table. The kernel's flows through closed

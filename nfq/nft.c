@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nft.c: sipalg's nftables table through libnftnl and libmnl (see nft.h). */
 #include "nft.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nft.h: the firewall backend. sipalgd's own nftables table `ip sipalg` holds the NAT
  * bindings as map elements with timeouts:
  *   snat_map   private ip . port  -> public ip . port   (postrouting, before masquerade)

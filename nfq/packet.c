@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* packet.c: IPv4/UDP decode, and payload replacement through libnetfilter_queue's pktbuff
  * helpers, which keep the IP and UDP lengths and checksums right. */
 #include "packet.h"

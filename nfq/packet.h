@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* packet.h: the IPv4/UDP packets the daemon reads and rewrites. */
 #ifndef SIPALG_PACKET_H
 #define SIPALG_PACKET_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* privdrop.c: see privdrop.h. Raw capset(2) rather than libcap: two calls do not need a
  * library on a router. */
 #define _GNU_SOURCE

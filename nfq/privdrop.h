@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* privdrop.h: the daemon gives up what it no longer needs once its sockets are open. */
 #ifndef SIPALG_PRIVDROP_H
 #define SIPALG_PRIVDROP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* queue.c: NFQUEUE through libnetfilter_queue's netlink helpers and libmnl. */
 #include "queue.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* queue.h: the NFQUEUE socket: packets in, verdicts (with a rewritten packet) out. */
 #ifndef SIPALG_QUEUE_H
 #define SIPALG_QUEUE_H

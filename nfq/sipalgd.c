@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sipalgd: the SIP ALG daemon. Reads SIP packets from an NFQUEUE, translates them with the
  * core, and gives them back rewritten; SIP it cannot understand passes unchanged. */
 #include <errno.h>

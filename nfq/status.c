@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* status.c: counters, registrations, dialogs and pinholes with their expiry. */
 #include "status.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* status.h: the daemon's state as text for people or JSON for scripts. Reasons are named in
  * the daemon's words (config_reason_str): a limit by its option. */
 #ifndef SIPALG_STATUS_H

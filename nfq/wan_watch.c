@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* wan_watch.c: RTM_NEWADDR / RTM_DELADDR notifications. Which interface changed does not
  * matter: the daemon reads its WAN address again, which is cheap and always right. */
 #include "wan_watch.h"

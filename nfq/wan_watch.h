@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* wan_watch.h: notices IPv4 address changes (DHCP, PPPoE) through rtnetlink, so that the
  * public address follows the WAN interface without a restart. */
 #ifndef SIPALG_WAN_WATCH_H

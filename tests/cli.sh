@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The command-line contract of sipalg-rewrite: usage errors exit 2 and name the option; a
 # message that cannot be parsed passes through byte-identical with a reason, exit 0.
 # Usage: cli.sh TRANSLATOR

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck source-path=SCRIPTDIR/e2e
 # make demo: one call through sipalg in the built-in lab (network namespaces, made here and
 # removed at the end). phone1 (192.168.1.10) sits behind the lab router's NAT; far

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Installs the Debian packages a target needs, only those missing.
 # Usage: install-deps.sh build|demo|test|bench
 set -eu

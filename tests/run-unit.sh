@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Runs the cmocka test binaries and records how many tests passed and failed in RESULTS.
 # Usage: run-unit.sh RESULTS BINARY...
 set -u

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sipalg-rewrite: the translation core on one message from a file or stdin, for tests,
  * debugging and bug reports. The translated message goes to stdout, one line per binding or
  * pinhole action to stderr. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sipalgctl: asks a running sipalgd for its status. */
 #include <stdio.h>
 #include <string.h>

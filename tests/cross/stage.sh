@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # One CPU's stage of make test: the unit tests built for it (if any), then its sipalg-rewrite
 # through the golden corpus, the command-line contract and the RFC 4475 set compared with the
 # native build. Each result line goes to RESULTS under the CPU's name ("i386-golden 21 0").

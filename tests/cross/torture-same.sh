@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The RFC 4475 torture set through two builds of sipalg-rewrite: every message, in both
 # directions, with and without port mappings. The translator under test (a 32-bit or a
 # big-endian build) must print exactly what the reference (the native build) prints, byte for

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
 # Running sipalg in the lab's router: the firewall diversion and the daemon.
 # Sourced after lab.sh. SIPALGD may name another build (the sanitizer one).

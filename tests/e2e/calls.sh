@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
 # Calls through the lab with RTP both ways, and what the ALG holds for them. Sourced after
 # lab.sh and alg.sh; RTP_COUNT is the packets each side sends (20 ms apart).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
 # Pass/fail bookkeeping for the end-to-end tests. Sourced after lab.sh.
 PASS=0

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Hostile and broken SIP for the sipalg e2e lab's fault tests.
 
 Sends COUNT UDP datagrams from one socket to TARGET, cycling through a mix of

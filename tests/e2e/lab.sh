@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
 #
 # sipalg end-to-end lab: network namespaces modelling a home router with NAT, two

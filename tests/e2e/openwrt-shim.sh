@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
 # Just enough of OpenWrt's shell environment (/etc/rc.common, /lib/functions.sh, network.sh,
 # procd.sh) and of procd itself for the init script to run in the lab router: UCI values are

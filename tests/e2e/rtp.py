@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Tiny RTP endpoint for the sipalg e2e lab.
 
 Binds one UDP port (the one the phone announced in its SDP), sends COUNT

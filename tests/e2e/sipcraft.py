@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """sipcraft.py: hand-made SIP for the security tests: what a scanner, a hostile web page or a
 greedy LAN host would send, and a listener that records what arrives.
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # sipalg e2e baseline: the lab with NO ALG, only the home router's firewall and NAT.
 #
 # phone1 (behind the NAT) registers as 1001 and far (on the internet) as 2001 with

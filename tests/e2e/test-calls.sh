@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck disable=SC2016 # the sh -c snippets expand their own arguments
 # sipalg end-to-end: real calls through the lab router with sipalgd running.
 # Each scenario asserts what arrived where: the SIP at the provider, the RTP counted in the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck disable=SC2016 # the sh -c snippets expand their own arguments
 # sipalg end-to-end: faults. The daemon under valgrind through a whole call; a call on ports
 # whose earlier call's last packets are still in conntrack; the queue overflowing while the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make install, and the installed systemd unit's command lines run in the lab's router, with
 # the daemon as an unprivileged user holding CAP_NET_ADMIN only, as the unit asks.
 #

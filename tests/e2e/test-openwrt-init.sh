@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck disable=SC2016 # the sh -c snippets expand their own arguments
 # The OpenWrt init script, as far as it runs outside OpenWrt: start, reload, restart and stop
 # for real in the lab router, with a shim for OpenWrt's shell functions and for procd (its

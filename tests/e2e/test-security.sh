@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck disable=SC2016 # the sh -c snippets expand their own arguments
 # sipalg's security policy in the lab: what scanners, strangers, a hostile web page on a LAN
 # host (NAT Slipstreaming) and a greedy LAN host can make the router do. Each scenario asserts

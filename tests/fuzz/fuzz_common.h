@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_common.h: the lab configuration and the invariants every harness checks. */
 #ifndef SIPALG_FUZZ_COMMON_H
 #define SIPALG_FUZZ_COMMON_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_config: the daemon's config parser (nfq/config.c) over the built-in defaults, as sipalgd
  * reads /etc/config/sipalg. Whatever the file, a parse either gives settings that are all within
  * their documented ranges, or fails with one line that says what is wrong (truncated to the room

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_packet: the daemon's packet code (nfq/packet.c), as sipalgd calls it on every queued
  * packet. Input: a control byte, a 16-bit length (big-endian), then the packet as the queue
  * hands it over (IPv4 from its first byte).

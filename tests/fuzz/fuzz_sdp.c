@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_sdp: the input is the SDP body of an INVITE whose headers are fixed and valid, so
  * every run reaches the SDP scanner and rewriter. */
 #include <stdint.h>

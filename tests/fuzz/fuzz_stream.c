@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_stream: the stream framer (alg/sip_stream.c), differentially. The same bytes go through
  * it twice: shown all at once (the daemon framing straight from a big read), and appended in
  * pieces whose lengths come from the input, through a buffer of exactly max bytes whose unused

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_table: sequences of messages through the core and the binding table, as the daemon
  * runs them (translate, admit, apply, expire), with small limits so that every limit is hit.
  * After each step the table must be whole: public ports and private endpoints unique, media

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_translate: whole messages, both directions, with and without port bindings. */
 #include <stdint.h>
 

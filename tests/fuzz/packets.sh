@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Seeds for fuzz_packet: the golden messages in IPv4/UDP packets as the queue hands them over
 # (with the flows their cases' args give), and the packets around them that decode must sort
 # out: IP options, fragments, bytes after the datagram, bad checksums, truncated headers, not UDP,

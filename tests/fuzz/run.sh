@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Runs each fuzz harness for a bounded time, seeded with the golden corpus, the RFC 4475
 # torture set when present, and every saved regression (the daemon's config and packet harnesses
 # with config files and packets instead; the stream harness with them as TCP streams). Any

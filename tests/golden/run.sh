@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Golden corpus: each case directory holds in.sip and args (the translator's options); out.sip
 # and actions are what the translator must print to stdout and stderr. A change in
 # translation shows up here as a unified diff.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* harness.h: shared helpers for the cmocka tests of the translation core. Tests run from the
  * top of the source tree (make does that), so fixtures are found at tests/golden/. */
 #ifndef SIPALG_TEST_HARNESS_H

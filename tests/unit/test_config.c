@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_config.c: /etc/config/sipalg as shipped, fully set, and every bad value refused with
  * an error naming the option and the value. */
 #include "harness.h"

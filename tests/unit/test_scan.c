@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_scan.c: the message scanner, value splitter, splice list and address parsers. */
 #include "harness.h"
 #include "sip_msg.h"

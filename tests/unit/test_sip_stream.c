@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_sip_stream.c: the stream framer, fed as the daemon will feed it (a buffer of max bytes,
  * units taken from its front), with the golden messages cut at every boundary. */
 #define _GNU_SOURCE /* memmem */

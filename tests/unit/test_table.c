@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_table.c: bindings, dialogs and registrations across real call flows: what is open,
  * on which public port, toward whom, and when it closes. */
 #include "harness.h"

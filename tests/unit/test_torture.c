@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_torture.c: every RFC 4475 torture message, in both directions, under the sanitizers.
  * The translation must leave every byte that is not a LAN address (or Content-Length) as it
  * was, keep valid messages parseable, and pass the invalid ones through untouched.

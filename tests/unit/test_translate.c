@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_translate.c: the translation rules of the core, on real-world messages. */
 #include "harness.h"
 
