@@ -25,6 +25,8 @@ void config_defaults(struct sipalg_config *c)
 	c->media_port_max = 32767;
 	c->inbound = INBOUND_REGISTRAR;
 	c->media_timeout = 60;
+	c->tcp = 1;
+	c->tcp_port = 15060;
 	c->log_level = LOG_INFO;
 	c->limits = (struct sipalg_limits){
 		.max_message_size = 8192,
@@ -207,6 +209,14 @@ static int set_option(struct sipalg_config *c, const char *name, const char *v, 
 		if (number(v, 65535, &n))
 			return fail(err, cap, "option queue '%s': expected a queue number 0-65535", v);
 		c->queue = (uint16_t)n;
+	} else if (strcmp(name, "tcp") == 0) {
+		if (strcmp(v, "0") && strcmp(v, "1"))
+			return fail(err, cap, "option tcp '%s': expected 0 or 1", v);
+		c->tcp = v[0] == '1';
+	} else if (strcmp(name, "tcp_port") == 0) {
+		if (number(v, 65535, &n) || n < 1024)
+			return fail(err, cap, "option tcp_port '%s': expected a port 1024-65535", v);
+		c->tcp_port = (uint16_t)n;
 	} else if (lim) {
 		if (number(v, lim->max, &n) || n < lim->min)
 			return fail(err, cap, "option %s '%s': expected a number %u-%u", name, v, lim->min, lim->max);

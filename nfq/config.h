@@ -25,6 +25,8 @@ struct sipalg_config {
 	uint32_t media_timeout;
 	uint32_t external_address;       /* 0: the WAN interface's own */
 	uint16_t queue;
+	int tcp;                         /* SIP over TCP diverted (tproxy) to the listener */
+	uint16_t tcp_port;               /* that listener's port, on 127.0.0.1 */
 	int log_level;                   /* syslog priority */
 	struct sipalg_limits {
 		uint32_t max_message_size;   /* bytes of one SIP message */

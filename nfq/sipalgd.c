@@ -164,7 +164,8 @@ static void usage(FILE *f)
 		"  --lan IFACE        the phones' side; its IPv4 networks are the ones translated\n"
 		"  --config FILE      settings in UCI syntax (OpenWrt's /etc/config/sipalg); the\n"
 		"                     options below override it\n"
-		"  --firewall-args    print sipalg-firewall's --queue and --ports for --config, exit\n"
+		"  --firewall-args    print sipalg-firewall's --queue, --ports and --tcp-port (or\n"
+		"                     --no-tcp) for --config, exit\n"
 		"  --queue N          NFQUEUE number (default 0)\n"
 		"  --public IP        public address to write instead of the WAN interface's\n"
 		"                     (a router behind another NAT)\n"
@@ -212,7 +213,10 @@ static int load_config(int argc, char **argv, struct options *o, struct table_co
 		printf("--queue %u --ports ", c.queue);
 		for (size_t i = 0; i < c.n_sip_ports; i++)
 			printf("%s%u", i ? "," : "", c.sip_ports[i]);
-		printf("\n");
+		if (c.tcp)
+			printf(" --tcp-port %u\n", c.tcp_port);
+		else
+			printf(" --no-tcp\n");
 		exit(0);
 	}
 	o->queue = c.queue;
