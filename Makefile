@@ -199,6 +199,7 @@ e2e: all $(BUILD)/asan/sipalgd
 	sh tests/e2e/test-baseline.sh || status=1; \
 	sh tests/e2e/test-install.sh || status=1; \
 	sh tests/e2e/test-openwrt-init.sh || status=1; \
+	sh tests/e2e/test-tcp-divert.sh || status=1; \
 	sh tests/e2e/test-calls.sh || status=1; \
 	sh tests/e2e/test-security.sh || status=1; \
 	sh tests/e2e/test-faults.sh || status=1; \

@@ -111,7 +111,8 @@ static const struct opt opts[] = {
 	  .help = "settings in UCI syntax (OpenWrt's /etc/config/sipalg); the\n"
 		  "options below override it" },
 	{ .name = "firewall_args", .from = FROM_CMDLINE, .kind = K_FIREWALL_ARGS,
-	  .help = "print sipalg-firewall's --queue and --ports for --config, exit" },
+	  .help = "print sipalg-firewall's --queue, --ports and --tcp-port (or --no-tcp)\n"
+		  "for --config, exit" },
 
 	/* The file's, for the init script and the firewall. */
 	{ .name = "enabled", .from = FROM_FILE, .kind = K_BOOL, AT(enabled), .def = "0",
@@ -127,6 +128,10 @@ static const struct opt opts[] = {
 	{ .name = "queue", .from = FROM_BOTH, .kind = K_UINT, AT(queue), .min = 0, .max = 65535, .def = "0",
 	  .expect = "expected a queue number %u-%u", .reload = RELOAD_RESTART, .arg = "N",
 	  .help = "NFQUEUE number" },
+	{ .name = "tcp", .from = FROM_FILE, .kind = K_BOOL, AT(tcp), .def = "1",
+	  .expect = "expected 0 or 1", .reload = RELOAD_RESTART },
+	{ .name = "tcp_port", .from = FROM_FILE, .kind = K_UINT, AT(tcp_port), .min = 1024, .max = 65535,
+	  .def = "15060", .expect = "expected a port %u-%u", .reload = RELOAD_RESTART },
 	{ .name = "external_address", .cli = "public", .from = FROM_BOTH, .kind = K_IPV4,
 	  AT(external_address), .def = "", .expect = "expected an IPv4 address", .reload = RELOAD_IN_PLACE,
 	  .arg = "IP", .help = "public address to write instead of the WAN interface's\n"
@@ -620,7 +625,10 @@ void config_firewall_args(const struct sipalg_config *c, FILE *f)
 	fprintf(f, "--queue %u --ports ", c->queue);
 	for (size_t i = 0; i < c->n_sip_ports; i++)
 		fprintf(f, "%s%u", i ? "," : "", c->sip_ports[i]);
-	fprintf(f, "\n");
+	if (c->tcp)
+		fprintf(f, " --tcp-port %u\n", c->tcp_port);
+	else
+		fprintf(f, " --no-tcp\n");
 }
 
 int config_reload(struct sipalg_config *c, char *err, size_t err_cap)

@@ -34,6 +34,8 @@ struct sipalg_config {
 	size_t n_sip_ports;
 	/* The daemon's. */
 	uint16_t queue;
+	int tcp;                         /* SIP over TCP diverted (tproxy) to the listener */
+	uint16_t tcp_port;               /* that listener's port, on 127.0.0.1 */
 	uint32_t external_address;       /* 0: the WAN interface's own (--public on the command line) */
 	int log_level;                   /* syslog priority */
 	struct table_config table;       /* media_ports, inbound_calls, media_timeout, the table's limits */

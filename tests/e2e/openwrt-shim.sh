@@ -18,7 +18,14 @@
 #   procd only switches to the user (initgroups, setgid, setuid), which drops every capability.
 #   ujail's mount namespace (what is visible in the jail) is not modelled.
 # - procd_send_signal and procd_kill signal the running instance; procd_running asks for it.
-# Respawn is not modelled. The test sets SHIM_UJAIL to the path procd would look at for ujail,
+# Respawn is not modelled.
+#
+# fw4 itself: the lab router's table inet fw4 is tests/e2e/fw4-input.nft (fw4's input chain and
+# zones as the default /etc/config/firewall makes them); shim_fw4_reload does what 'fw4 reload'
+# does as far as sipalg is concerned: fw4's table made anew, in one transaction with the
+# package's ruleset-post file (fw4-include.nft, its /var/etc/sipalg being $STATEDIR here).
+#
+# The test sets SHIM_UJAIL to the path procd would look at for ujail,
 # SHIM_EXTRA_ARGS for arguments the lab adds when it starts the daemon (--foreground, so that
 # its log lands in $SHIM_DIR/daemon.log), and SHIM_NET_<network> for the networks' devices.
 
@@ -46,6 +53,14 @@ config_get_bool() {
 network_get_device() { eval "$1=\${SHIM_NET_$2:-}"; eval "[ -n \"\$$1\" ]"; }
 network_get_physdev() { network_get_device "$@"; }
 logger() { echo "logger: $*" >>"$SHIM_DIR/log"; }
+
+# shim_fw4_reload FW4_MODEL INCLUDE STATEDIR (in the router's namespace)
+shim_fw4_reload() {
+	{
+		echo "include \"$1\""
+		sed "s|/var/etc/sipalg|$3|g" "$2"
+	} | nft -f -
+}
 
 # --- procd's state: $SHIM_DIR/procd/{command,params,pid} of the one instance; new.* is the
 # service being sent.

@@ -43,6 +43,8 @@ pre=$(unit_line ExecStartPre)
 start=$(unit_line ExecStart | sed "s|/run/sipalg/|$run/|")
 post=$(unit_line ExecStopPost)
 check "ExecStartPre diverts SIP into the queue" in_ns router sh -c "$pre"
+check "and new SIP/TCP connections to 127.0.0.1:15060 (the config's tcp_port, with tproxy)" \
+	sh -c "ip netns exec $(lab_ns router) nft list chain inet sipalg_divert prerouting | grep -q 'tcp dport 5060 .* tproxy ip to 127.0.0.1:15060 '"
 # ExecStart as the unit runs it: no root, CAP_NET_ADMIN only.
 (exec ip netns exec "$(lab_ns router)" setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	--inh-caps=-all,+net_admin --ambient-caps=-all,+net_admin --bounding-set=-all,+net_admin \
@@ -67,5 +69,6 @@ check "on stop the daemon removed its table" not in_ns router nft list table ip 
 check "ExecStopPost removes the diversion" in_ns router sh -c "$post"
 check "nothing of sipalg is left in the router's firewall" \
 	not sh -c "ip netns exec $(lab_ns router) nft list ruleset | grep -qi sipalg"
+check "nor in its policy routing" not sh -c "ip -n $(lab_ns router) -4 rule | grep -q fwmark"
 cleanup_dest
 finish e2e-install

@@ -17,6 +17,8 @@ LAB_E2E=$(cd "$(dirname "$0")" && pwd)
 INIT=$SIPALG_TOP/openwrt/sipalg/files/sipalg.init
 SHIPPED=$SIPALG_TOP/openwrt/sipalg/files/sipalg.config
 lab_up >/dev/null || { not_ok "lab_up"; finish e2e-openwrt-init; exit 1; }
+# fw4's input side (lan accepted, wan rejected), as the table inet fw4 that fw4 makes.
+in_ns router nft -f "$LAB_E2E/fw4-input.nft"
 SHIM_DIR=$LAB_DIR/openwrt
 mkdir -p "$SHIM_DIR"
 # The daemon runs as nobody here (no user sipalg on this host) and reads the config as nobody.
@@ -49,6 +51,23 @@ daemon_pid() { cat "$PROCD/pid" 2>/dev/null; }
 daemon_alive() { [ -n "$(daemon_pid)" ] && kill -0 "$(daemon_pid)" 2>/dev/null; }
 ctl_answers() { in_ns router "$SIPALG_TOP/build/sipalgctl" --socket "$SHIM_DIR/run/sipalgd.sock" status >/dev/null 2>&1; }
 reloads() { grep -c "reloaded $SHIM_DIR/state/config" "$SHIM_DIR/daemon.log"; }
+nft_router() { in_ns router nft "$@" 2>/dev/null; }
+# SIP over TCP: the tproxy rule for PORTS ("5060" or "{ 5060, 5080 }"), fw4's accept, the ip rule.
+tcp_diverted() {
+	nft_router list chain inet sipalg_divert prerouting |
+		grep -qF "tcp dport $1 tcp flags syn / fin,syn,rst,ack fib daddr oifname \"wan0\" tproxy ip to 127.0.0.1:15060"
+}
+fw4_accepts() { nft_router list chain inet fw4 input | grep -c 'meta mark & 0x10000000 == 0x10000000 .*"sipalg-firewall'; }
+ip_rule() { in_ns router ip -4 rule list fwmark 0x10000000/0x10000000 lookup 5060; }
+routing_gone() { [ -z "$(ip_rule)" ] && [ -z "$(in_ns router ip -4 route show table 5060 2>/dev/null)" ]; }
+fw4_reload() {
+	in_ns router sh -c '. "$1"; shim_fw4_reload "$2" "$3" "$4"' _ "$LAB_E2E/openwrt-shim.sh" \
+		"$LAB_E2E/fw4-input.nft" "$SIPALG_TOP/openwrt/sipalg/files/fw4-include.nft" "$SHIM_DIR/state"
+}
+# tcp_register: phone1's REGISTER over TCP to the provider gets its 200.
+tcp_register() {
+	in_ns phone1 python3 "$LAB_E2E/tcpdivert.py" register "$LAB_PROVIDER_IP" | grep -q '^status=200 '
+}
 cleanup_daemon() { daemon_alive && kill -KILL "$(daemon_pid)"; }
 
 echo "--- as installed: disabled"
@@ -108,6 +127,17 @@ check "port 5060 being phone1's, phone2 gets the first port of media_ports" \
 	has_line "$(provider_req REGISTER 2)" "contact: <sip:1002@203.0.113.3:30000>"
 check "log_level 'debug' logs the bindings too" grep -q '^signaling 192.168.1.11:5060 -> 203.0.113.3:30000' "$SHIM_DIR/daemon.log"
 
+echo "--- SIP over TCP (option tcp '1', the default)"
+check "new TCP connections to both ports go to 127.0.0.1:15060 (tproxy)" tcp_diverted "{ 5060, 5080 }"
+check "fw4's input chain accepts them (one rule, by the mark)" [ "$(fw4_accepts)" = 1 ]
+check "ip rule: fwmark 0x10000000/0x10000000 lookup 5060" [ -n "$(ip_rule)" ]
+check "phone1's REGISTER over TCP gets its 200 (nothing listens on 15060: it passes as before)" tcp_register
+nft_router add element inet sipalg_divert tcp_sig_ports "{ 30000 timeout 300s }"
+check "fw4 reload (its table anew, the package's ruleset-post file included)" fw4_reload
+check "fw4's input chain accepts them again, once" [ "$(fw4_accepts)" = 1 ]
+check "the diversion is still there, and the set tcp_sig_ports kept sipalgd's element" \
+	sh -c 'ip netns exec "$1" nft list set inet sipalg_divert tcp_sig_ports | grep -q "elements = { 30000 "' _ "$(lab_ns router)"
+
 echo "--- service sipalg reload"
 pid=$(daemon_pid)
 n=$(reloads)
@@ -133,11 +163,21 @@ check "restarts the daemon on it" sh -c '[ "$1" != "$(cat "$2")" ] && tr "\n" " 
 check "which answers" lab_until 5 ctl_answers
 check "the diversion goes to queue 3" sh -c "ip netns exec $(lab_ns router) iptables -S | grep -q 'NFQUEUE --queue-num 3'"
 
+echo "--- option tcp '0'"
+config -e "$ON" -e "s/option tcp '1'/option tcp '0'/"
+check "service sipalg reload" init reload
+check "no TCP diversion" not tcp_diverted 5060
+check "no rule of ours in fw4's input chain" [ "$(fw4_accepts)" = 0 ]
+check "no ip rule" [ -z "$(ip_rule)" ]
+check "UDP still goes to the queue" sh -c "ip netns exec $(lab_ns router) iptables -S | grep -q 'NFQUEUE'"
+check "phone1's REGISTER over TCP gets its 200" tcp_register
+
 echo "--- with ujail (procd-ujail installed): service sipalg restart"
 UJAIL=$SHIM_DIR/ujail
 printf '#!/bin/sh\n' >"$UJAIL" && chmod +x "$UJAIL"
 config -e "$ON"
 check "service sipalg restart" init restart
+check "SIP over TCP is diverted again (option tcp back to '1')" tcp_diverted 5060
 echo "     procd params: $(tr '\n' ';' <"$PROCD/params")"
 check "procd gets a jail with the log socket" grep -qx "jail sipalg log" "$PROCD/params"
 check "the config copy's directory read-only, the socket's directory writable" \
@@ -162,6 +202,7 @@ check "the daemon re-reads it, same process" lab_until 5 sh -c '[ "$(grep -c "re
 echo "--- service sipalg stop"
 check "service sipalg stop" init stop
 check "the daemon is gone" not kill -0 "$pid"
-check "the diversion is gone" not sh -c "ip netns exec $(lab_ns router) nft list ruleset | grep -qi 'sipalg\|NFQUEUE'"
+check "the diversion is gone" not sh -c "ip netns exec $(lab_ns router) nft list ruleset | grep -qi 'sipalg\|NFQUEUE\|tproxy'"
+check "and the ip rule and its route" routing_gone
 cleanup_daemon
 finish e2e-openwrt-init

@@ -78,6 +78,10 @@ static void settings_ok(const struct sipalg_config *c)
 		broken("media ports not a range of two or more within 1024-65535", NULL);
 	if (c->table.inbound_calls != INBOUND_REGISTRAR && c->table.inbound_calls != INBOUND_ANYONE)
 		broken("inbound_calls neither registrar nor anyone", NULL);
+	if (c->tcp != 0 && c->tcp != 1)
+		broken("tcp is neither 0 nor 1", NULL);
+	if (c->tcp_port < 1024)
+		broken("tcp_port below 1024", NULL);
 	if (c->table.media_timeout > 86400)
 		broken("media_timeout above 86400", NULL);
 	if (c->log_level != LOG_ERR && c->log_level != LOG_WARNING && c->log_level != LOG_NOTICE &&

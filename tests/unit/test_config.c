@@ -58,6 +58,8 @@ static void full_config_sets_every_option(void **state)
 	assert_int_equal(c.table.media_timeout, 300);
 	assert_int_equal(c.external_address, 0xc6336407);
 	assert_int_equal(c.queue, 3);
+	assert_false(c.tcp);
+	assert_int_equal(c.tcp_port, 25060);
 	assert_int_equal(c.log_level, LOG_DEBUG);
 	assert_int_equal(c.core.max_message_size, 4000);
 	assert_int_equal(c.core.max_headers, 40);
@@ -114,6 +116,9 @@ static void every_bad_value_is_named(void **state)
 	expect_refused("option external_address ''", "option external_address '203.0.113'",
 		       "option external_address '203.0.113'");
 	expect_refused("option queue '0'", "option queue '65536'", "option queue '65536'");
+	expect_refused("option tcp '1'", "option tcp 'on'", "option tcp 'on'");
+	expect_refused("option tcp_port '15060'", "option tcp_port '80'", "option tcp_port '80'");
+	expect_refused("option tcp_port '15060'", "option tcp_port '65536'", "option tcp_port '65536'");
 	expect_refused("option log_level 'info'", "option log_level 'loud'", "option log_level 'loud'");
 	expect_refused("option max_message_size '8192'", "option max_message_size '100'",
 		       "option max_message_size '100'");
