@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # sipalg: a SIP ALG for Linux NAT routers. Plain make; quiet unless V=1.
 #   make            build everything (-Wall -Wextra -Werror)
 #   make test       install what the tests need (Debian, as root), build, run every test
@@ -183,10 +184,17 @@ s390x: $(BUILD)/sipalg-rewrite $(BUILD)/s390x/sipalg-rewrite
 # Every shell script passes shellcheck (sourced files are followed from each script's folder).
 SHELL_SCRIPTS := router-scripts/sipalg-firewall openwrt/sipalg/files/sipalg.init .ci/run \
 	$(wildcard tests/*.sh tests/*/*.sh bench/*.sh)
+# Every source file names its licence (GPL-2.0-or-later, see LICENSE) in its first lines.
+LICENSED := Makefile openwrt/sipalg/Makefile router-scripts/sipalgd.service $(SHELL_SCRIPTS) \
+	$(wildcard alg/*.[ch] nfq/*.[ch] tools/*.c bench/*.c tests/*/*.[ch] tests/*/*.py)
 lint:
 	$(Q)if shellcheck -x -P SCRIPTDIR $(SHELL_SCRIPTS) && for s in $(SHELL_SCRIPTS); do sh -n $$s || exit 1; done; \
 		then echo "lint 1 0" >>$(RESULTS); \
 		echo "shellcheck and sh -n: $(words $(SHELL_SCRIPTS)) scripts clean"; else echo "lint 0 1" >>$(RESULTS); exit 1; fi
+	$(Q)missing=$$(for f in $(LICENSED); do head -n 3 $$f | grep -q 'SPDX-License-Identifier: GPL-2.0-or-later' || echo $$f; done); \
+		if [ -z "$$missing" ]; then echo "license 1 0" >>$(RESULTS); \
+		echo "SPDX-License-Identifier: $(words $(LICENSED)) source files carry it"; \
+		else echo "license 0 1" >>$(RESULTS); echo "no SPDX-License-Identifier line:" $$missing; exit 1; fi
 
 # End-to-end: real kamailio, sipp, NFQUEUE, nftables and conntrack in network namespaces the
 # tests create and remove (root only).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """tcpdivert.py: SIP over TCP pieces for tests/e2e/test-tcp-divert.sh, which checks the kernel
 plumbing that sipalgd's transparent TCP proxy will rely on (nftables tproxy + IP_TRANSPARENT).
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck disable=SC2119,SC2120 # fw_start's options are optional
 # SIP over TCP: the kernel plumbing that sipalgd's transparent proxy relies on, in the lab
 # router with `sipalg-firewall start` and the input side of OpenWrt's fw4 (fw4-input.nft):
