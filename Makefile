@@ -172,14 +172,24 @@ i386: $(BUILD)/sipalg-rewrite $(BUILD)/i386/sipalg-rewrite $(I386_UNIT_BIN)
 	$(Q)sh tests/cross/stage.sh i386 $(RESULTS) $(BUILD)/sipalg-rewrite $(BUILD)/i386/sipalg-rewrite \
 		$(I386_UNIT_BIN)
 
+# The pure fuzz harnesses without libFuzzer (tests/fuzz/replay.c), static, for the replay of
+# their seeds on the big-endian CPU (tests/cross/replay.sh).
+S390X_FUZZ := $(patsubst %,$(BUILD)/s390x/%,fuzz_translate fuzz_sdp fuzz_table fuzz_stream fuzz_config)
+$(BUILD)/s390x/fuzz_config: $(BUILD)/s390x/nfq/config.o
+$(BUILD)/s390x/fuzz_%: $(BUILD)/s390x/tests/fuzz/fuzz_%.o $(BUILD)/s390x/tests/fuzz/replay.o $(S390X_ALG_OBJ)
+	$(call msg,LD-S390X,$@)
+	$(Q)$(S390X_CC) -static $(CFLAGS) $(S390X_SAN) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS)
+
 # The scripts run one program: a wrapper runs the s390x one under qemu-user (no binfmt_misc).
 S390X_RUN := $(BUILD)/s390x/sipalg-rewrite-qemu
-s390x: $(BUILD)/sipalg-rewrite $(BUILD)/s390x/sipalg-rewrite
+s390x: $(BUILD)/sipalg-rewrite $(BUILD)/s390x/sipalg-rewrite $(S390X_FUZZ)
 	$(Q)if ! command -v $(QEMU_S390X) >/dev/null; then echo "s390x: $(QEMU_S390X) not found" \
 		"(tests/install-deps.sh test installs qemu-user-static)"; echo "s390x 0 1" >>$(RESULTS); exit 1; fi
 	$(Q)printf '#!/bin/sh\nexec %s %s "$$@"\n' '$(QEMU_S390X)' '$(abspath $(BUILD)/s390x/sipalg-rewrite)' \
 		>$(S390X_RUN) && chmod +x $(S390X_RUN)
-	$(Q)sh tests/cross/stage.sh s390x $(RESULTS) $(BUILD)/sipalg-rewrite $(S390X_RUN)
+	$(Q)status=0; sh tests/cross/stage.sh s390x $(RESULTS) $(BUILD)/sipalg-rewrite $(S390X_RUN) || status=1; \
+		FUZZ_CORPORA=$(BUILD)/fuzz sh tests/cross/replay.sh s390x $(RESULTS) $(BUILD)/s390x $(QEMU_S390X) $(S390X_FUZZ) || status=1; \
+		exit $$status
 
 # Every shell script passes shellcheck (sourced files are followed from each script's folder).
 SHELL_SCRIPTS := router-scripts/sipalg-firewall openwrt/sipalg/files/sipalg.init .ci/run \
@@ -220,7 +230,7 @@ fuzz: $(FUZZ_BIN)
 
 check: all bench-bin
 	@mkdir -p $(BUILD) && rm -f $(RESULTS)
-	$(Q)status=0; $(MAKE) --no-print-directory -k lint unit golden i386 s390x fuzz-smoke e2e || \
+	$(Q)status=0; $(MAKE) --no-print-directory -k lint unit golden i386 fuzz-smoke s390x e2e || \
 		{ status=1; echo "a stage that failed to build or run (see above)"; echo "stages 0 1" >>$(RESULTS); }; \
 	awk '{ p += $$2; f += $$3 } END { printf "make test: %d passed, %d failed\n", p, f; exit f > 0 }' \
 		$(RESULTS) || status=1; exit $$status
