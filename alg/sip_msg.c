@@ -22,6 +22,8 @@ static const struct {
 	{ "expires", 0, HDR_EXPIRES },
 	{ "from", 'f', HDR_FROM },
 	{ "to", 't', HDR_TO },
+	{ "refer-to", 'r', HDR_REFER_TO },       /* RFC 3515 */
+	{ "referred-by", 'b', HDR_REFERRED_BY }, /* RFC 3892 */
 };
 
 static enum sip_hdr header_id(const char *name, size_t n)

@@ -18,6 +18,13 @@
 /* A message adds at most two bindings per action (RTP and RTCP). */
 #define TABLE_MAX_ADDED (2 * ALG_MAX_ACTIONS)
 #define TABLE_RATE_SLOTS 64
+/* Registrations (address of record on a signaling binding), and REGISTERs awaiting their
+ * 2xx; the oldest pending one gives way. */
+#define TABLE_MAX_REGS 1024
+#define TABLE_MAX_PENDING 32
+#define TABLE_PENDING_CONTACTS 8
+/* RFC 3261's Timer F (64 * T1): a REGISTER's transaction is over by then. */
+#define TABLE_PENDING_TTL 32
 /* A call only the WAN side has spoken of (an INVITE's offer) is kept this long unless a LAN
  * phone takes part: RFC 3261's Timer C, the longest an INVITE may ring at a proxy. */
 #define TABLE_UNCONFIRMED_IDLE 180
@@ -80,6 +87,24 @@ enum table_change {
 	TABLE_REMOVED,
 };
 
+/* One address of record registered on a signaling binding: a phone with several accounts on
+ * one port keeps its binding until the last of them is gone. */
+struct table_reg {
+	uint64_t aor;      /* hash of the REGISTER's To URI; 0: a free slot */
+	struct alg_endpoint priv;
+	int64_t expires;
+};
+
+/* A LAN phone's REGISTER awaiting its 2xx: the contacts the ALG translated in it. */
+struct table_pending {
+	uint64_t key;      /* hash of its Call-ID and CSeq number; 0: a free slot */
+	uint64_t aor;
+	uint32_t ip;       /* the phone */
+	int64_t until;
+	uint8_t n;
+	struct alg_binding contact[TABLE_PENDING_CONTACTS];
+};
+
 /* New pinholes of one LAN host in one second. */
 struct table_rate {
 	uint32_t ip;
@@ -104,6 +129,9 @@ struct alg_table {
 	struct table_rate rate[TABLE_RATE_SLOTS];
 	struct table_binding bind[TABLE_MAX_BINDINGS];
 	struct table_dialog dialog[TABLE_MAX_DIALOGS];
+	size_t reg_top;
+	struct table_reg reg[TABLE_MAX_REGS];
+	struct table_pending pending[TABLE_MAX_PENDING];
 };
 
 /* One message's transaction on the table: the ports proposed to the core while it
