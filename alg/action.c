@@ -70,7 +70,8 @@ size_t alg_action_format(const struct alg_action *a, const char *msg, uint32_t p
 				     star, a->expires, aor, a->cseq);
 		break;
 	case ALG_ACT_REGISTER_END:
-		n = snprintf(buf, cap, "register-end call=%s cseq=%u", call, a->cseq);
+		n = snprintf(buf, cap, "register-end call=%s cseq=%u contacts=%u", call, a->cseq,
+			     a->n_contacts);
 		break;
 	case ALG_ACT_MEDIA_CLOSE:
 		if (a->status)

@@ -127,8 +127,9 @@ enum alg_action_kind {
 	/* A LAN phone's REGISTER (call_id, cseq) asks for priv's Contact (written as pub_port)
 	 * under the address of record `aor`; priv.port 0: "Contact: *", all of the host's. */
 	ALG_ACT_REGISTER,
-	/* A 2xx answered that REGISTER: its contacts that no REGISTERED action of the same
-	 * message confirmed (listed, expires > 0) are no longer registered. */
+	/* A 2xx answered that REGISTER, listing n_contacts contacts: those of the phone that no
+	 * REGISTERED action of the same message confirmed (listed, expires > 0) are no longer
+	 * registered. */
 	ALG_ACT_REGISTER_END,
 };
 
@@ -145,6 +146,7 @@ struct alg_action {
 	uint32_t from;              /* ... the registrar that accepted it ... */
 	uint32_t cseq;              /* ... the REGISTER's CSeq number (call_id: its Call-ID) ... */
 	struct alg_span aor;        /* ... and its To URI (REGISTER) */
+	uint16_t n_contacts;        /* REGISTER_END: how many contacts the 2xx lists */
 	uint16_t status;            /* MEDIA_CLOSE: the failed final response, or 0 ... */
 	struct alg_span method;     /* ... and the request that ended it (BYE, CANCEL) */
 };

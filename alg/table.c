@@ -154,7 +154,7 @@ static uint64_t request_key(const char *msg, struct alg_span call_id, uint32_t c
 
 static struct table_pending *find_pending(struct alg_table *t, uint64_t key, int64_t now)
 {
-	for (size_t i = 0; i < TABLE_MAX_PENDING; i++)
+	for (size_t i = 0; i < t->pending_top; i++)
 		if (t->pending[i].key == key && t->pending[i].until > now)
 			return &t->pending[i];
 	return NULL;
@@ -502,23 +502,45 @@ static void note_register(struct table_txn *x, const struct alg_action *a, const
 	struct table_pending *p = find_pending(t, key, x->now);
 
 	if (!p) {
-		p = &t->pending[0];
-		for (size_t i = 1; i < TABLE_MAX_PENDING && p->until > x->now; i++)
-			if (t->pending[i].until < p->until)
-				p = &t->pending[i];
+		if (t->pending_top < TABLE_MAX_PENDING) {
+			p = &t->pending[t->pending_top++];
+		} else {
+			p = &t->pending[0];
+			for (size_t i = 1; i < TABLE_MAX_PENDING && p->until > x->now; i++)
+				if (t->pending[i].until < p->until)
+					p = &t->pending[i];
+		}
 		memset(p, 0, sizeof(*p));
 		p->key = key;
 		p->aor = span_hash(msg, a->aor);
 		p->ip = a->priv.ip;
 		p->until = x->now + TABLE_PENDING_TTL;
 	}
-	if (!a->priv.port || p->ip != a->priv.ip) /* "*": the 2xx's end does it */
+	if (p->ip != a->priv.ip)
 		return;
+	if (!a->priv.port) {
+		p->star = 1;
+		return;
+	}
 	for (size_t i = 0; i < p->n; i++)
 		if (endpoint_eq(p->contact[i].priv, a->priv))
 			return;
-	if (p->n < TABLE_PENDING_CONTACTS)
-		p->contact[p->n++] = (struct alg_binding){ a->priv, a->pub_port };
+	if (p->n == TABLE_PENDING_CONTACTS)
+		return;
+	if (a->expires == 0)
+		p->remove |= (uint8_t)(1u << p->n);
+	p->contact[p->n++] = (struct alg_binding){ a->priv, a->pub_port };
+}
+
+/* The REGISTER asked to remove priv's contact (expires 0, or Contact: *). */
+static int asked_removal(const struct table_pending *p, struct alg_endpoint priv)
+{
+	if (p->star)
+		return 1;
+	for (size_t i = 0; i < p->n; i++)
+		if (endpoint_eq(p->contact[i].priv, priv))
+			return (p->remove >> i) & 1;
+	return 0;
 }
 
 static void set_reg(struct alg_table *t, uint64_t aor, struct alg_endpoint priv, int64_t until,
@@ -574,7 +596,9 @@ static void unregistered(struct alg_table *t, struct alg_endpoint priv, int64_t 
 /* The registrar answered a REGISTER with a 2xx, which lists every contact the address of
  * record keeps (RFC 3261 10.3 step 8): the phone's contacts of that AOR are now exactly those
  * listed with an expiry. Those it omits or lists with expires=0 are gone: an unregister
- * (Expires: 0, ;expires=0, Contact: *), or an old port of the phone after a reboot. */
+ * (Expires: 0, ;expires=0, Contact: *), or an old port of the phone after a reboot. A 2xx
+ * that lists no contact at all (some registrars never do) ends only what the REGISTER asked
+ * to end. It runs again on a retransmitted 2xx, to the same effect. */
 static void end_register(struct table_txn *x, const struct alg_result *res, const char *msg,
 			 const struct alg_action *a)
 {
@@ -583,17 +607,17 @@ static void end_register(struct table_txn *x, const struct alg_result *res, cons
 
 	if (!p)
 		return;
-	p->key = 0;
 	for (size_t i = 0; i < t->reg_top; i++) {
 		struct table_reg *r = &t->reg[i];
 
-		if (r->aor == p->aor && r->priv.ip == p->ip && !confirmed(res, r->priv)) {
+		if (r->aor == p->aor && r->priv.ip == p->ip && !confirmed(res, r->priv) &&
+		    (a->n_contacts || asked_removal(p, r->priv))) {
 			r->aor = 0;
 			unregistered(t, r->priv, x->now);
 		}
 	}
 	for (size_t i = 0; i < p->n; i++)
-		if (!confirmed(res, p->contact[i].priv))
+		if (!confirmed(res, p->contact[i].priv) && (a->n_contacts || ((p->remove >> i) & 1)))
 			unregistered(t, p->contact[i].priv, x->now);
 }
 

@@ -21,7 +21,7 @@
 /* Registrations (address of record on a signaling binding), and REGISTERs awaiting their
  * 2xx; the oldest pending one gives way. */
 #define TABLE_MAX_REGS 1024
-#define TABLE_MAX_PENDING 32
+#define TABLE_MAX_PENDING 256
 #define TABLE_PENDING_CONTACTS 8
 /* RFC 3261's Timer F (64 * T1): a REGISTER's transaction is over by then. */
 #define TABLE_PENDING_TTL 32
@@ -95,13 +95,16 @@ struct table_reg {
 	int64_t expires;
 };
 
-/* A LAN phone's REGISTER awaiting its 2xx: the contacts the ALG translated in it. */
+/* A LAN phone's REGISTER awaiting its 2xx (and kept for the 2xx's retransmissions): the
+ * contacts the ALG translated in it. */
 struct table_pending {
 	uint64_t key;      /* hash of its Call-ID and CSeq number; 0: a free slot */
 	uint64_t aor;
 	uint32_t ip;       /* the phone */
 	int64_t until;
+	uint8_t star;      /* "Contact: *" */
 	uint8_t n;
+	uint8_t remove;    /* bit i: contact i asked for expires 0 */
 	struct alg_binding contact[TABLE_PENDING_CONTACTS];
 };
 
@@ -129,7 +132,7 @@ struct alg_table {
 	struct table_rate rate[TABLE_RATE_SLOTS];
 	struct table_binding bind[TABLE_MAX_BINDINGS];
 	struct table_dialog dialog[TABLE_MAX_DIALOGS];
-	size_t reg_top;
+	size_t reg_top, pending_top;
 	struct table_reg reg[TABLE_MAX_REGS];
 	struct table_pending pending[TABLE_MAX_PENDING];
 };

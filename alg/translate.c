@@ -216,6 +216,8 @@ static int restore_registered(struct xlate *x, const struct hostport *hp, uint32
 	struct alg_action *a;
 	int r;
 
+	if (x->n_contacts < UINT16_MAX)
+		x->n_contacts++;
 	if (!nat->request_contact) {
 		r = to_private(x, hp, &priv);
 		if (r <= 0)
@@ -546,6 +548,7 @@ static int translate_in(struct xlate *x, const struct hostport *top_via, struct 
 				a->call_id = x->call_id;
 				a->cseq = x->cseq;
 				a->from = x->pkt->src.ip;
+				a->n_contacts = x->n_contacts;
 			}
 		}
 	}
@@ -659,6 +662,7 @@ void alg_translate(const struct alg_config *cfg, const struct alg_packet *pkt, c
 	x.edits.n = 0;
 	x.cseq = 0;
 	x.aor = (struct alg_span){ 0, 0 };
+	x.n_contacts = 0;
 
 	if (cfg->max_message_size && pkt->len > cfg->max_message_size) {
 		res->reason = ALG_TOO_LARGE;

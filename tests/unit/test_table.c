@@ -575,7 +575,7 @@ static void unregister_expires_0_removes_binding_at_the_2xx(void **state)
 	assert_non_null(binding_of(0xc0a80166, 5060)); /* the registrar has not said yet */
 	step_fixture(&r, ALG_IN, "unregister-200-in", 2001, phone2);
 	assert_line(&r, "Via: SIP/2.0/UDP 192.168.1.102:5060;rport=5060;received=203.0.113.5;branch=z9hG4bK1405872034");
-	assert_action(&r, "register-end call=0_2367854301@192.168.1.102 cseq=4");
+	assert_action(&r, "register-end call=0_2367854301@192.168.1.102 cseq=4 contacts=0");
 	run_free(&r);
 	assert_null(binding_of(0xc0a80166, 5060));
 	assert_int_equal(removed, 1);
@@ -769,6 +769,30 @@ static void refer_binds_only_the_lan_phones_own(void **state)
 	assert_non_null(binding_of(0xc0a80165, 5060));
 }
 
+/* Some registrars list no contact in their 2xx, whatever was asked: a registration then
+ * stays as it was (only an unregister ends it); a retransmitted 2xx is restored again. */
+static void registrar_listing_no_contact(void **state)
+{
+	size_t len;
+	char *ok = fixture_with("unregister-200-in", &len, "CSeq: 4 ", "CSeq: 2 ", NULL);
+	struct run r;
+
+	(void)state;
+	step_fixture(&r, ALG_OUT, "register-out", 1000, provider);
+	run_free(&r);
+	step(&r, ALG_IN, ok, strlen(ok), 1001, phone2);
+	assert_action(&r, "register-end call=0_2367854301@192.168.1.102 cseq=2 contacts=0");
+	run_free(&r);
+	assert_non_null(binding_of(0xc0a80166, 5060));
+	step_fixture(&r, ALG_IN, "register-200-in", 1002, phone2);
+	run_free(&r);
+	step_fixture(&r, ALG_IN, "register-200-in", 1003, phone2);
+	assert_line(&r, "Contact: <sip:1002@192.168.1.102:5060>;expires=3600");
+	run_free(&r);
+	assert_true(binding_of(0xc0a80166, 5060)->registered);
+	free(ok);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -799,6 +823,7 @@ int main(void)
 		cmocka_unit_test_setup(two_accounts_on_one_port_unregister_one, reset),
 		cmocka_unit_test_setup(stray_register_2xx_changes_nothing, reset),
 		cmocka_unit_test_setup(refer_binds_only_the_lan_phones_own, reset),
+		cmocka_unit_test_setup(registrar_listing_no_contact, reset),
 	};
 	return cmocka_run_group_tests_name("table", tests, setup_osip, NULL);
 }
