@@ -9,6 +9,8 @@
 # - A LAN phone transfers a call (REFER in the dialog): Refer-To and Referred-By reach the
 #   provider and the far end with the public address; the Call-ID inside Replaces arrives
 #   as the phone wrote it.
+# - A LAN phone is transferred (transferee) to another LAN phone (the target), named as the
+#   WAN side knows it: Refer-To arrives with the target's private address.
 #
 # Usage: sh tests/e2e/test-register.sh   (as root; LAB_KEEP=1 keeps the logs; SIPALGD=path)
 set -u
@@ -78,11 +80,12 @@ scenario_reboot() {
 }
 
 scenario_transfer() {
-	echo "--- phone1 calls far, then transfers the call (REFER in the dialog)"
+	echo "--- phone1 calls far, then transfers the call to itself (REFER in the dialog)"
 	check "far registers as 2001" lab_register far 2001
 	lab_sipp_bg xfer-uas far uas-refer
 	lab_wait_udp far 5060 5 || not_ok "far listens"
-	lab_sipp_bg xfer-uac phone1 uac-refer -s 2001 -key me 1001 -key replaces_call 4711-refer
+	lab_sipp_bg xfer-uac phone1 uac-refer -s 2001 -key me 1001 -key refer_to 1001@192.168.1.10:5060 \
+		-key replaces_call 4711-refer
 	lab_wait xfer-uac 20
 	uac=$?
 	lab_wait xfer-uas 20
@@ -104,6 +107,35 @@ scenario_transfer() {
 		_ "$far_refer" "$PUB"
 }
 
+# public_port IP PORT: the public port of IP:PORT's signaling binding
+public_port() {
+	alg_status --json | tr '{' '\n' | sed -n "s/^\"private\":\"$1:$2\",\"public_port\":\([0-9]*\).*/\1/p"
+}
+
+scenario_transferee() {
+	echo "--- far calls phone1, then transfers phone1 to phone2 (as far knows phone2)"
+	check "phone1 registers as 1001" lab_register phone1 1001 300
+	p2=$(public_port "$LAB_PHONE2_IP" 5070)
+	check "phone2 is reachable on the public port $p2" [ -n "$p2" ]
+	lab_sipp_bg xferin-uas phone1 uas-refer
+	lab_wait_udp phone1 5060 5 || not_ok "phone1 listens"
+	lab_sipp_bg xferin-uac far uac-refer -s 1001 -key me 2001 -key refer_to "1002@$PUB:$p2" \
+		-key replaces_call 4712-refer
+	lab_wait xferin-uac 20
+	uac=$?
+	lab_wait xferin-uas 20
+	uas=$?
+	check "the call and its transfer complete (INVITE, 200, ACK, REFER, 202, BYE, 200)" [ "$uac$uas" = 00 ]
+	got=$(tr -d '\r' <"$LAB_DIR/xferin-uas.msg" | grep -i '^refer-to:\|^referred-by:')
+	printf '%s\n' "$got" | sed 's/^/     phone1 got: /'
+	check "phone1 got Refer-To naming phone2's own address, Replaces as far wrote it" \
+		sh -c 'printf "%s\n" "$1" | grep -qiF "refer-to: <sip:1002@192.168.1.11:5070?Replaces=4712-refer%40$2%3Bto-tag%3D7001%3Bfrom-tag%3D7002>"' \
+		_ "$got" "$LAB_FAR_IP"
+	check "and far's Referred-By as far wrote it" \
+		sh -c 'printf "%s\n" "$1" | grep -qiF "referred-by: <sip:2001@$2:5060>"' _ "$got" "$LAB_FAR_IP"
+	check "no binding was made for anything far named" [ "$(alg_status --json | grep -o '"private"' | wc -l)" -eq 2 ]
+}
+
 if [ "$(id -u)" -ne 0 ]; then
 	echo "test-register: needs root (network namespaces)"
 	exit 1
@@ -118,6 +150,7 @@ fi
 scenario_unregister
 scenario_reboot
 scenario_transfer
+scenario_transferee
 check "sipalgd is still running" kill -0 "$ALG_PID"
 alg_stop
 finish "${E2E_NAME:-e2e-register}"
