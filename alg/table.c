@@ -96,17 +96,31 @@ static int port_taken(struct table_txn *x, uint16_t p)
 	return 0;
 }
 
+/* Port p still carries the flow of an unregistered phone other than priv. */
+static int cooling(struct table_txn *x, uint16_t p, struct alg_endpoint priv)
+{
+	const struct alg_table *t = x->t;
+
+	for (size_t i = 0; i < t->n_cooling; i++)
+		if (t->cooling[i].b.pub_port == p && t->cooling[i].until > x->now &&
+		    !endpoint_eq(t->cooling[i].b.priv, priv))
+			return 1;
+	return 0;
+}
+
 static uint16_t choose_port(struct table_txn *x, struct alg_endpoint priv, enum alg_port_kind kind)
 {
 	const struct table_config *c = &x->t->cfg;
 	int media = kind == ALG_PORT_MEDIA;
 
 	/* The phone's own port when free (and, for media, the RTCP port above it). */
-	if (!port_taken(x, priv.port) && (!media || (priv.port < 65535 && !port_taken(x, priv.port + 1))))
+	if (!port_taken(x, priv.port) && (!media || (priv.port < 65535 && !port_taken(x, priv.port + 1))) &&
+	    !cooling(x, priv.port, priv))
 		return priv.port;
 	/* Else an even port of the range with its odd neighbour free (RFC 3550 pairs). */
 	for (uint32_t p = c->media_port_min + (c->media_port_min & 1); p + 1 <= c->media_port_max; p += 2)
-		if (!port_taken(x, (uint16_t)p) && !port_taken(x, (uint16_t)(p + 1)))
+		if (!port_taken(x, (uint16_t)p) && !port_taken(x, (uint16_t)(p + 1)) &&
+		    !cooling(x, (uint16_t)p, priv) && !cooling(x, (uint16_t)(p + 1), priv))
 			return (uint16_t)p;
 	return 0;
 }
@@ -574,6 +588,20 @@ static int confirmed(const struct alg_result *res, struct alg_endpoint priv)
 	return 0;
 }
 
+static void cool(struct alg_table *t, const struct table_binding *b, int64_t now)
+{
+	struct table_cooling *c = &t->cooling[0];
+
+	if (t->n_cooling < TABLE_COOLING) {
+		c = &t->cooling[t->n_cooling++];
+	} else {
+		for (size_t i = 1; i < TABLE_COOLING; i++)
+			if (t->cooling[i].until < c->until)
+				c = &t->cooling[i];
+	}
+	*c = (struct table_cooling){ { b->priv, b->pub_port }, now + TABLE_PORT_COOLDOWN };
+}
+
 /* priv is registered for no account any more: its binding goes, unless its phone is in a call
  * (requests of the call still come to it). */
 static void unregistered(struct alg_table *t, struct alg_endpoint priv, int64_t now)
@@ -590,6 +618,7 @@ static void unregistered(struct alg_table *t, struct alg_endpoint priv, int64_t 
 			b->registered = 0;
 			return;
 		}
+	cool(t, b, now);
 	remove_binding(t, b);
 }
 

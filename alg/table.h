@@ -25,6 +25,11 @@
 #define TABLE_PENDING_CONTACTS 8
 /* RFC 3261's Timer F (64 * T1): a REGISTER's transaction is over by then. */
 #define TABLE_PENDING_TTL 32
+/* The public port of an unregistered phone is given to no other phone for this long: the
+ * router's conntrack keeps the phone's flow on it (OpenWrt's UDP stream timeout, 180 s), and
+ * a new flow on the same public port to the same server would be dropped as a clash. */
+#define TABLE_PORT_COOLDOWN 180
+#define TABLE_COOLING 32
 /* A call only the WAN side has spoken of (an INVITE's offer) is kept this long unless a LAN
  * phone takes part: RFC 3261's Timer C, the longest an INVITE may ring at a proxy. */
 #define TABLE_UNCONFIRMED_IDLE 180
@@ -108,6 +113,12 @@ struct table_pending {
 	struct alg_binding contact[TABLE_PENDING_CONTACTS];
 };
 
+/* A public port left cooling by an unregistered phone (TABLE_PORT_COOLDOWN). */
+struct table_cooling {
+	struct alg_binding b;
+	int64_t until;
+};
+
 /* New pinholes of one LAN host in one second. */
 struct table_rate {
 	uint32_t ip;
@@ -135,6 +146,8 @@ struct alg_table {
 	size_t reg_top, pending_top;
 	struct table_reg reg[TABLE_MAX_REGS];
 	struct table_pending pending[TABLE_MAX_PENDING];
+	size_t n_cooling;
+	struct table_cooling cooling[TABLE_COOLING];
 };
 
 /* One message's transaction on the table: the ports proposed to the core while it

@@ -793,6 +793,42 @@ static void registrar_listing_no_contact(void **state)
 	free(ok);
 }
 
+/* An unregistered phone's public port stays its own while the router's conntrack may still
+ * hold its flow: another phone gets another port until the cooldown is over. */
+static void unregistered_port_cools_down(void **state)
+{
+	size_t len;
+	char *other = fixture_with("register-out", &len, "192.168.1.102", "192.168.1.104", NULL);
+	char *later = fixture_with("register-out", &len, "192.168.1.102", "192.168.1.104", NULL);
+	struct run r;
+
+	(void)state;
+	register_phone2(1000);
+	step_fixture(&r, ALG_OUT, "unregister-out", 2000, provider);
+	run_free(&r);
+	step_fixture(&r, ALG_IN, "unregister-200-in", 2001, phone2);
+	run_free(&r);
+	step_fixture_with_free(&r, ALG_OUT, other, strlen(other), 2002, provider);
+	run_free(&r);
+	assert_int_equal(binding_of(0xc0a80168, 5060)->pub_port, 20000);
+	table_expire(&table, 2002 + 3600); /* .104's binding goes */
+	/* the same phone may take its own port back at once */
+	register_phone2(2002 + 3600);
+	assert_int_equal(binding_of(0xc0a80166, 5060)->pub_port, 5060);
+	step_fixture(&r, ALG_OUT, "unregister-out", 9000, provider);
+	run_free(&r);
+	step_fixture(&r, ALG_IN, "unregister-200-in", 9001, phone2);
+	run_free(&r);
+	step_fixture_with_free(&r, ALG_OUT, later, strlen(later), 9001 + TABLE_PORT_COOLDOWN - 1, provider);
+	run_free(&r);
+	assert_int_equal(binding_of(0xc0a80168, 5060)->pub_port, 20000);
+	table_expire(&table, 9001 + TABLE_PORT_COOLDOWN + 300);
+	later = fixture_with("register-out", &len, "192.168.1.102", "192.168.1.104", NULL);
+	step_fixture_with_free(&r, ALG_OUT, later, strlen(later), 9001 + TABLE_PORT_COOLDOWN + 300, provider);
+	run_free(&r);
+	assert_int_equal(binding_of(0xc0a80168, 5060)->pub_port, 5060);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -824,6 +860,7 @@ int main(void)
 		cmocka_unit_test_setup(stray_register_2xx_changes_nothing, reset),
 		cmocka_unit_test_setup(refer_binds_only_the_lan_phones_own, reset),
 		cmocka_unit_test_setup(registrar_listing_no_contact, reset),
+		cmocka_unit_test_setup(unregistered_port_cools_down, reset),
 	};
 	return cmocka_run_group_tests_name("table", tests, setup_osip, NULL);
 }
