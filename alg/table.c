@@ -603,7 +603,7 @@ static void cool(struct alg_table *t, const struct table_binding *b, int64_t now
 }
 
 /* priv is registered for no account any more: its binding goes, unless its phone is in a call
- * (requests of the call still come to it). */
+ * (requests of the call still come to it): then it lives by the signaling idle time. */
 static void unregistered(struct alg_table *t, struct alg_endpoint priv, int64_t now)
 {
 	struct table_binding *b = find_priv(t, priv);
@@ -616,6 +616,8 @@ static void unregistered(struct alg_table *t, struct alg_endpoint priv, int64_t 
 	for (size_t i = 0; i < t->bind_top; i++)
 		if (t->bind[i].in_use && t->bind[i].kind == ALG_PORT_MEDIA && t->bind[i].priv.ip == priv.ip) {
 			b->registered = 0;
+			if (b->expires > now + t->cfg.signaling_idle)
+				b->expires = now + t->cfg.signaling_idle;
 			return;
 		}
 	cool(t, b, now);

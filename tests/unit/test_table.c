@@ -829,6 +829,34 @@ static void unregistered_port_cools_down(void **state)
 	assert_int_equal(binding_of(0xc0a80168, 5060)->pub_port, 5060);
 }
 
+/* A phone that unregisters during a call keeps its binding for the call's requests, no
+ * longer registered, for the signaling idle time. */
+static void unregister_during_a_call_keeps_signaling(void **state)
+{
+	size_t len;
+	char *reg = fixture_with("register-out", &len, "192.168.1.102", "192.168.1.101", NULL);
+	char *ok = fixture_with("register-200-in", &len, "192.168.1.102", "192.168.1.101", NULL);
+	char *bye = fixture_with("unregister-out", &len, "192.168.1.102", "192.168.1.101", NULL);
+	char *bye_ok = fixture_with("unregister-200-in", &len, "192.168.1.102", "192.168.1.101", NULL);
+	struct run r;
+
+	(void)state;
+	step_fixture_with_free(&r, ALG_OUT, reg, strlen(reg), 1000, provider);
+	run_free(&r);
+	step_fixture_with_free(&r, ALG_IN, ok, strlen(ok), 1001, phone1);
+	run_free(&r);
+	step_fixture(&r, ALG_OUT, "zoiper-invite-stun-off", 1100, provider);
+	run_free(&r);
+	step_fixture_with_free(&r, ALG_OUT, bye, strlen(bye), 1200, provider);
+	run_free(&r);
+	step_fixture_with_free(&r, ALG_IN, bye_ok, strlen(bye_ok), 1201, phone1);
+	run_free(&r);
+	assert_non_null(binding_of(0xc0a80165, 5060));
+	assert_false(binding_of(0xc0a80165, 5060)->registered);
+	assert_int_equal(binding_of(0xc0a80165, 5060)->expires, 1201 + 300);
+	assert_int_equal(media_bindings(), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -861,6 +889,7 @@ int main(void)
 		cmocka_unit_test_setup(refer_binds_only_the_lan_phones_own, reset),
 		cmocka_unit_test_setup(registrar_listing_no_contact, reset),
 		cmocka_unit_test_setup(unregistered_port_cools_down, reset),
+		cmocka_unit_test_setup(unregister_during_a_call_keeps_signaling, reset),
 	};
 	return cmocka_run_group_tests_name("table", tests, setup_osip, NULL);
 }
