@@ -23,7 +23,7 @@ size_t alg_action_format(const struct alg_action *a, const char *msg, uint32_t p
 			 char *buf, size_t cap)
 {
 	char priv[ENDPOINT_STR_MAX], pub[ENDPOINT_STR_MAX], rtcp[ENDPOINT_STR_MAX],
-		rtcp_pub[ENDPOINT_STR_MAX], call[72], what[16];
+		rtcp_pub[ENDPOINT_STR_MAX], call[72], aor[72], star[ADDR_STR_MAX], what[16];
 	struct alg_endpoint p = { public_ip, a->pub_port }, rp = { public_ip, a->rtcp_pub_port };
 	int n = 0;
 
@@ -58,6 +58,20 @@ size_t alg_action_format(const struct alg_action *a, const char *msg, uint32_t p
 		break;
 	case ALG_ACT_ANSWERED:
 		n = snprintf(buf, cap, "answered call=%s", call);
+		break;
+	case ALG_ACT_REGISTER:
+		printable(aor, sizeof(aor), msg, a->aor);
+		addr_format(a->priv.ip, star);
+		if (a->priv.port)
+			n = snprintf(buf, cap, "register %s -> %s expires=%u aor=%s cseq=%u", priv, pub,
+				     a->expires, aor, a->cseq);
+		else
+			n = snprintf(buf, cap, "register %s * expires=%u aor=%s cseq=%u",
+				     star, a->expires, aor, a->cseq);
+		break;
+	case ALG_ACT_REGISTER_END:
+		n = snprintf(buf, cap, "register-end call=%s cseq=%u contacts=%u", call, a->cseq,
+			     a->n_contacts);
 		break;
 	case ALG_ACT_MEDIA_CLOSE:
 		if (a->status)

@@ -20,6 +20,12 @@ enum alg_direction {
 	ALG_IN,  /* WAN to LAN: what went out translated is restored */
 };
 
+/* A range of the input message. */
+struct alg_span {
+	uint32_t off;
+	uint32_t len;
+};
+
 /* A NAT binding: this private ip:port is seen on the WAN as public_ip:pub_port. */
 struct alg_binding {
 	struct alg_endpoint priv;
@@ -38,6 +44,12 @@ struct alg_nat {
 	uint16_t (*public_port)(void *ctx, struct alg_endpoint priv, enum alg_port_kind kind);
 	/* The private endpoint behind public port pub; -1 when none is known. */
 	int (*private_endpoint)(void *ctx, uint16_t pub, struct alg_endpoint *priv);
+	/* In a 2xx to REGISTER: 0 and the phone's endpoint when the REGISTER (Call-ID, CSeq
+	 * number) had a Contact translated to public port pub; else -1, and the Contact is left
+	 * as it is (the phone wrote it). NULL: whoever holds pub gets it back (no memory of
+	 * requests, as in sipalg-rewrite). */
+	int (*request_contact)(void *ctx, const char *msg, struct alg_span call_id, uint32_t cseq,
+			       uint16_t pub, struct alg_endpoint *priv);
 	void *ctx;
 };
 
@@ -112,12 +124,13 @@ enum alg_action_kind {
 	ALG_ACT_MEDIA_CLOSE, /* the dialog's media ends (BYE, CANCEL, failed final response) */
 	ALG_ACT_REGISTERED,  /* the registrar accepted priv's contact for `expires` seconds */
 	ALG_ACT_ANSWERED,    /* a 2xx answered an INVITE: the dialog is up */
-};
-
-/* A range of the input message. */
-struct alg_span {
-	uint32_t off;
-	uint32_t len;
+	/* A LAN phone's REGISTER (call_id, cseq) asks for priv's Contact (written as pub_port)
+	 * under the address of record `aor`; priv.port 0: "Contact: *", all of the host's. */
+	ALG_ACT_REGISTER,
+	/* A 2xx answered that REGISTER, listing n_contacts contacts: those of the phone that no
+	 * REGISTERED action of the same message confirmed (listed, expires > 0) are no longer
+	 * registered. */
+	ALG_ACT_REGISTER_END,
 };
 
 struct alg_action {
@@ -129,8 +142,11 @@ struct alg_action {
 	uint16_t rtcp_pub_port;
 	uint8_t stream;             /* index of the m= line in its SDP body */
 	char media[12];             /* m= media type, e.g. "audio" */
-	uint32_t expires;           /* REGISTERED ... */
-	uint32_t from;              /* ... and the registrar that accepted it */
+	uint32_t expires;           /* REGISTER(ED) ... */
+	uint32_t from;              /* ... the registrar that accepted it ... */
+	uint32_t cseq;              /* ... the REGISTER's CSeq number (call_id: its Call-ID) ... */
+	struct alg_span aor;        /* ... and its To URI (REGISTER) */
+	uint16_t n_contacts;        /* REGISTER_END: how many contacts the 2xx lists */
 	uint16_t status;            /* MEDIA_CLOSE: the failed final response, or 0 ... */
 	struct alg_span method;     /* ... and the request that ended it (BYE, CANCEL) */
 };

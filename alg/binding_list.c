@@ -28,7 +28,8 @@ static int list_private_endpoint(void *ctx, uint16_t pub, struct alg_endpoint *p
 
 struct alg_nat alg_nat_list(struct alg_binding_list *list)
 {
-	struct alg_nat nat = { list_public_port, list_private_endpoint, list };
+	struct alg_nat nat = { .public_port = list_public_port,
+			       .private_endpoint = list_private_endpoint, .ctx = list };
 
 	return nat;
 }

@@ -26,6 +26,8 @@ enum sip_hdr {
 	HDR_EXPIRES,
 	HDR_FROM,
 	HDR_TO,
+	HDR_REFER_TO,
+	HDR_REFERRED_BY,
 };
 
 struct sip_header {

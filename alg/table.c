@@ -96,17 +96,31 @@ static int port_taken(struct table_txn *x, uint16_t p)
 	return 0;
 }
 
+/* Port p still carries the flow of an unregistered phone other than priv. */
+static int cooling(struct table_txn *x, uint16_t p, struct alg_endpoint priv)
+{
+	const struct alg_table *t = x->t;
+
+	for (size_t i = 0; i < t->n_cooling; i++)
+		if (t->cooling[i].b.pub_port == p && t->cooling[i].until > x->now &&
+		    !endpoint_eq(t->cooling[i].b.priv, priv))
+			return 1;
+	return 0;
+}
+
 static uint16_t choose_port(struct table_txn *x, struct alg_endpoint priv, enum alg_port_kind kind)
 {
 	const struct table_config *c = &x->t->cfg;
 	int media = kind == ALG_PORT_MEDIA;
 
 	/* The phone's own port when free (and, for media, the RTCP port above it). */
-	if (!port_taken(x, priv.port) && (!media || (priv.port < 65535 && !port_taken(x, priv.port + 1))))
+	if (!port_taken(x, priv.port) && (!media || (priv.port < 65535 && !port_taken(x, priv.port + 1))) &&
+	    !cooling(x, priv.port, priv))
 		return priv.port;
 	/* Else an even port of the range with its odd neighbour free (RFC 3550 pairs). */
 	for (uint32_t p = c->media_port_min + (c->media_port_min & 1); p + 1 <= c->media_port_max; p += 2)
-		if (!port_taken(x, (uint16_t)p) && !port_taken(x, (uint16_t)(p + 1)))
+		if (!port_taken(x, (uint16_t)p) && !port_taken(x, (uint16_t)(p + 1)) &&
+		    !cooling(x, (uint16_t)p, priv) && !cooling(x, (uint16_t)(p + 1), priv))
 			return (uint16_t)p;
 	return 0;
 }
@@ -127,6 +141,51 @@ static uint16_t nat_public_port(void *ctx, struct alg_endpoint priv, enum alg_po
 		return priv.port; /* exhausted: keep the port and let the NAT decide */
 	x->proposed[x->n_proposed++] = (struct alg_binding){ priv, p };
 	return p;
+}
+
+/* FNV-1a: the keys of registrations and pending REGISTERs, so that neither holds message
+ * bytes; a collision would at worst merge two of them. */
+static uint64_t fnv(uint64_t h, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static uint64_t span_hash(const char *msg, struct alg_span s)
+{
+	return fnv(1469598103934665603ull, msg + s.off, s.len) | 1;
+}
+
+static uint64_t request_key(const char *msg, struct alg_span call_id, uint32_t cseq)
+{
+	char n[4] = { (char)cseq, (char)(cseq >> 8), (char)(cseq >> 16), (char)(cseq >> 24) };
+
+	return fnv(span_hash(msg, call_id), n, sizeof(n)) | 1;
+}
+
+static struct table_pending *find_pending(struct alg_table *t, uint64_t key, int64_t now)
+{
+	for (size_t i = 0; i < t->pending_top; i++)
+		if (t->pending[i].key == key && t->pending[i].until > now)
+			return &t->pending[i];
+	return NULL;
+}
+
+static int nat_request_contact(void *ctx, const char *msg, struct alg_span call_id, uint32_t cseq,
+			       uint16_t pub, struct alg_endpoint *priv)
+{
+	struct table_txn *x = ctx;
+	struct table_pending *p = find_pending(x->t, request_key(msg, call_id, cseq), x->now);
+
+	for (size_t i = 0; p && i < p->n; i++)
+		if (p->contact[i].pub_port == pub) {
+			*priv = p->contact[i].priv;
+			return 0;
+		}
+	return -1;
 }
 
 static int nat_private_endpoint(void *ctx, uint16_t pub, struct alg_endpoint *priv)
@@ -150,11 +209,16 @@ void table_begin(struct table_txn *x, struct alg_table *t, int64_t now)
 
 struct alg_nat table_nat(struct table_txn *x)
 {
-	return (struct alg_nat){ nat_public_port, nat_private_endpoint, x };
+	return (struct alg_nat){ .public_port = nat_public_port, .private_endpoint = nat_private_endpoint,
+				 .request_contact = nat_request_contact, .ctx = x };
 }
 
 static void remove_binding(struct alg_table *t, struct table_binding *b)
 {
+	if (b->kind == ALG_PORT_SIGNALING) /* its registrations go with it */
+		for (size_t i = 0; i < t->reg_top; i++)
+			if (t->reg[i].aor && endpoint_eq(t->reg[i].priv, b->priv))
+				t->reg[i].aor = 0;
 	report(t, b, TABLE_REMOVED);
 	b->in_use = 0;
 	t->n_bound[b->kind]--;
@@ -444,6 +508,150 @@ enum alg_reason table_admit(struct table_txn *x, const struct alg_result *res, c
 	return ALG_OK;
 }
 
+/* A REGISTER from a LAN phone: remember its translated contacts until the 2xx. */
+static void note_register(struct table_txn *x, const struct alg_action *a, const char *msg)
+{
+	struct alg_table *t = x->t;
+	uint64_t key = request_key(msg, a->call_id, a->cseq);
+	struct table_pending *p = find_pending(t, key, x->now);
+
+	if (!p) {
+		if (t->pending_top < TABLE_MAX_PENDING) {
+			p = &t->pending[t->pending_top++];
+		} else {
+			p = &t->pending[0];
+			for (size_t i = 1; i < TABLE_MAX_PENDING && p->until > x->now; i++)
+				if (t->pending[i].until < p->until)
+					p = &t->pending[i];
+		}
+		memset(p, 0, sizeof(*p));
+		p->key = key;
+		p->aor = span_hash(msg, a->aor);
+		p->ip = a->priv.ip;
+		p->until = x->now + TABLE_PENDING_TTL;
+	}
+	if (p->ip != a->priv.ip)
+		return;
+	if (!a->priv.port) {
+		p->star = 1;
+		return;
+	}
+	for (size_t i = 0; i < p->n; i++)
+		if (endpoint_eq(p->contact[i].priv, a->priv))
+			return;
+	if (p->n == TABLE_PENDING_CONTACTS)
+		return;
+	if (a->expires == 0)
+		p->remove |= (uint8_t)(1u << p->n);
+	p->contact[p->n++] = (struct alg_binding){ a->priv, a->pub_port };
+}
+
+/* The REGISTER asked to remove priv's contact (expires 0, or Contact: *). */
+static int asked_removal(const struct table_pending *p, struct alg_endpoint priv)
+{
+	if (p->star)
+		return 1;
+	for (size_t i = 0; i < p->n; i++)
+		if (endpoint_eq(p->contact[i].priv, priv))
+			return (p->remove >> i) & 1;
+	return 0;
+}
+
+static void set_reg(struct alg_table *t, uint64_t aor, struct alg_endpoint priv, int64_t until,
+		    int64_t now)
+{
+	struct table_reg *free_slot = NULL;
+
+	for (size_t i = 0; i < t->reg_top; i++) {
+		struct table_reg *r = &t->reg[i];
+
+		if (r->aor == aor && r->expires > now && endpoint_eq(r->priv, priv)) {
+			r->expires = until;
+			return;
+		}
+		if (!free_slot && (!r->aor || r->expires <= now))
+			free_slot = r;
+	}
+	if (!free_slot && t->reg_top < TABLE_MAX_REGS)
+		free_slot = &t->reg[t->reg_top++];
+	if (free_slot) /* else full: the binding is registered all the same, only not per AOR */
+		*free_slot = (struct table_reg){ aor, priv, until };
+}
+
+/* The 2xx listed priv's contact with an expiry (the REGISTERED actions before this one). */
+static int confirmed(const struct alg_result *res, struct alg_endpoint priv)
+{
+	for (size_t i = 0; i < res->n_actions; i++)
+		if (res->actions[i].kind == ALG_ACT_REGISTERED && res->actions[i].expires &&
+		    endpoint_eq(res->actions[i].priv, priv))
+			return 1;
+	return 0;
+}
+
+static void cool(struct alg_table *t, const struct table_binding *b, int64_t now)
+{
+	struct table_cooling *c = &t->cooling[0];
+
+	if (t->n_cooling < TABLE_COOLING) {
+		c = &t->cooling[t->n_cooling++];
+	} else {
+		for (size_t i = 1; i < TABLE_COOLING; i++)
+			if (t->cooling[i].until < c->until)
+				c = &t->cooling[i];
+	}
+	*c = (struct table_cooling){ { b->priv, b->pub_port }, now + TABLE_PORT_COOLDOWN };
+}
+
+/* priv is registered for no account any more: its binding goes, unless its phone is in a call
+ * (requests of the call still come to it): then it lives by the signaling idle time. */
+static void unregistered(struct alg_table *t, struct alg_endpoint priv, int64_t now)
+{
+	struct table_binding *b = find_priv(t, priv);
+
+	if (!b || b->kind != ALG_PORT_SIGNALING)
+		return;
+	for (size_t i = 0; i < t->reg_top; i++)
+		if (t->reg[i].aor && t->reg[i].expires > now && endpoint_eq(t->reg[i].priv, priv))
+			return;
+	for (size_t i = 0; i < t->bind_top; i++)
+		if (t->bind[i].in_use && t->bind[i].kind == ALG_PORT_MEDIA && t->bind[i].priv.ip == priv.ip) {
+			b->registered = 0;
+			if (b->expires > now + t->cfg.signaling_idle)
+				b->expires = now + t->cfg.signaling_idle;
+			return;
+		}
+	cool(t, b, now);
+	remove_binding(t, b);
+}
+
+/* The registrar answered a REGISTER with a 2xx, which lists every contact the address of
+ * record keeps (RFC 3261 10.3 step 8): the phone's contacts of that AOR are now exactly those
+ * listed with an expiry. Those it omits or lists with expires=0 are gone: an unregister
+ * (Expires: 0, ;expires=0, Contact: *), or an old port of the phone after a reboot. A 2xx
+ * that lists no contact at all (some registrars never do) ends only what the REGISTER asked
+ * to end. It runs again on a retransmitted 2xx, to the same effect. */
+static void end_register(struct table_txn *x, const struct alg_result *res, const char *msg,
+			 const struct alg_action *a)
+{
+	struct alg_table *t = x->t;
+	struct table_pending *p = find_pending(t, request_key(msg, a->call_id, a->cseq), x->now);
+
+	if (!p)
+		return;
+	for (size_t i = 0; i < t->reg_top; i++) {
+		struct table_reg *r = &t->reg[i];
+
+		if (r->aor == p->aor && r->priv.ip == p->ip && !confirmed(res, r->priv) &&
+		    (a->n_contacts || asked_removal(p, r->priv))) {
+			r->aor = 0;
+			unregistered(t, r->priv, x->now);
+		}
+	}
+	for (size_t i = 0; i < p->n; i++)
+		if (!confirmed(res, p->contact[i].priv) && (a->n_contacts || ((p->remove >> i) & 1)))
+			unregistered(t, p->contact[i].priv, x->now);
+}
+
 void table_apply(struct table_txn *x, const struct alg_result *res, const char *msg)
 {
 	struct alg_table *t = x->t;
@@ -455,8 +663,10 @@ void table_apply(struct table_txn *x, const struct alg_result *res, const char *
 					    a->kind == ALG_ACT_MEDIA_PEER ? DIALOG_FROM_WAN : DIALOG_FIND;
 		struct table_dialog *d = NULL;
 		struct table_binding *b;
+		struct table_pending *p;
 
-		if (a->kind != ALG_ACT_SIGNALING && a->kind != ALG_ACT_REGISTERED) {
+		if (a->kind != ALG_ACT_SIGNALING && a->kind != ALG_ACT_REGISTERED &&
+		    a->kind != ALG_ACT_REGISTER && a->kind != ALG_ACT_REGISTER_END) {
 			d = find_dialog(t, msg, a->call_id, create);
 			if (!d)
 				continue;
@@ -476,10 +686,14 @@ void table_apply(struct table_txn *x, const struct alg_result *res, const char *
 			b = find_priv(t, a->priv);
 			if (!b || b->kind != ALG_PORT_SIGNALING || b->pub_port != a->pub_port)
 				break;
+			p = find_pending(t, request_key(msg, a->call_id, a->cseq), now);
 			if (a->expires == 0) {
-				remove_binding(t, b);
+				if (!p) /* else the 2xx's end decides, knowing all its contacts */
+					remove_binding(t, b);
 				break;
 			}
+			if (p)
+				set_reg(t, p->aor, a->priv, now + a->expires + t->cfg.register_grace, now);
 			extend(t, b, now + a->expires + t->cfg.register_grace);
 			b->registered = 1;
 			if (t->cfg.inbound_calls == INBOUND_REGISTRAR && b->peer != a->from) {
@@ -494,6 +708,12 @@ void table_apply(struct table_txn *x, const struct alg_result *res, const char *
 			break;
 		case ALG_ACT_MEDIA_PEER:
 			note_peer(t, d, a->stream, a->priv.ip);
+			break;
+		case ALG_ACT_REGISTER:
+			note_register(x, a, msg);
+			break;
+		case ALG_ACT_REGISTER_END:
+			end_register(x, res, msg, a);
 			break;
 		case ALG_ACT_ANSWERED:
 			if (!d->answered)

@@ -18,6 +18,18 @@
 /* A message adds at most two bindings per action (RTP and RTCP). */
 #define TABLE_MAX_ADDED (2 * ALG_MAX_ACTIONS)
 #define TABLE_RATE_SLOTS 64
+/* Registrations (address of record on a signaling binding), and REGISTERs awaiting their
+ * 2xx; the oldest pending one gives way. */
+#define TABLE_MAX_REGS 1024
+#define TABLE_MAX_PENDING 256
+#define TABLE_PENDING_CONTACTS 8
+/* RFC 3261's Timer F (64 * T1): a REGISTER's transaction is over by then. */
+#define TABLE_PENDING_TTL 32
+/* The public port of an unregistered phone is given to no other phone for this long: the
+ * router's conntrack keeps the phone's flow on it (OpenWrt's UDP stream timeout, 180 s), and
+ * a new flow on the same public port to the same server would be dropped as a clash. */
+#define TABLE_PORT_COOLDOWN 180
+#define TABLE_COOLING 32
 /* A call only the WAN side has spoken of (an INVITE's offer) is kept this long unless a LAN
  * phone takes part: RFC 3261's Timer C, the longest an INVITE may ring at a proxy. */
 #define TABLE_UNCONFIRMED_IDLE 180
@@ -80,6 +92,33 @@ enum table_change {
 	TABLE_REMOVED,
 };
 
+/* One address of record registered on a signaling binding: a phone with several accounts on
+ * one port keeps its binding until the last of them is gone. */
+struct table_reg {
+	uint64_t aor;      /* hash of the REGISTER's To URI; 0: a free slot */
+	struct alg_endpoint priv;
+	int64_t expires;
+};
+
+/* A LAN phone's REGISTER awaiting its 2xx (and kept for the 2xx's retransmissions): the
+ * contacts the ALG translated in it. */
+struct table_pending {
+	uint64_t key;      /* hash of its Call-ID and CSeq number; 0: a free slot */
+	uint64_t aor;
+	uint32_t ip;       /* the phone */
+	int64_t until;
+	uint8_t star;      /* "Contact: *" */
+	uint8_t n;
+	uint8_t remove;    /* bit i: contact i asked for expires 0 */
+	struct alg_binding contact[TABLE_PENDING_CONTACTS];
+};
+
+/* A public port left cooling by an unregistered phone (TABLE_PORT_COOLDOWN). */
+struct table_cooling {
+	struct alg_binding b;
+	int64_t until;
+};
+
 /* New pinholes of one LAN host in one second. */
 struct table_rate {
 	uint32_t ip;
@@ -104,6 +143,11 @@ struct alg_table {
 	struct table_rate rate[TABLE_RATE_SLOTS];
 	struct table_binding bind[TABLE_MAX_BINDINGS];
 	struct table_dialog dialog[TABLE_MAX_DIALOGS];
+	size_t reg_top, pending_top;
+	struct table_reg reg[TABLE_MAX_REGS];
+	struct table_pending pending[TABLE_MAX_PENDING];
+	size_t n_cooling;
+	struct table_cooling cooling[TABLE_COOLING];
 };
 
 /* One message's transaction on the table: the ports proposed to the core while it

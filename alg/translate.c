@@ -120,30 +120,39 @@ static uint16_t hostport_port(const struct hostport *hp)
 	return hp->port_val ? hp->port_val : hp->dflt_port;
 }
 
-/* Going out: a LAN ip:port becomes the router's public address and its bound port. */
-static int to_public(struct xlate *x, const struct hostport *hp, uint32_t expires)
+/* Going out: a LAN ip:port becomes the router's public address and its bound port. Returns
+ * 1 when it did, with the endpoint and its public port. */
+static int to_public_ep(struct xlate *x, const struct hostport *hp, struct alg_endpoint *priv,
+			uint16_t *pub)
 {
-	struct alg_endpoint priv = { hp->ip, hostport_port(hp) };
-	uint16_t pub;
 	struct alg_action *a;
 
-	(void)expires;
 	if (!hp->ipv4 || !xlate_is_lan(x, hp->ip))
 		return 0;
 	if (xlate_check_own(x, hp->ip))
 		return -1;
-	pub = xlate_public_port(x, priv, ALG_PORT_SIGNALING);
+	*priv = (struct alg_endpoint){ hp->ip, hostport_port(hp) };
+	*pub = xlate_public_port(x, *priv, ALG_PORT_SIGNALING);
 	for (size_t i = 0; i < x->res->n_actions; i++) {
 		a = &x->res->actions[i];
-		if (a->kind == ALG_ACT_SIGNALING && endpoint_eq(a->priv, priv))
-			return put_hostport(x, hp, x->cfg->public_ip, pub);
+		if (a->kind == ALG_ACT_SIGNALING && endpoint_eq(a->priv, *priv))
+			return put_hostport(x, hp, x->cfg->public_ip, *pub) ? -1 : 1;
 	}
 	a = xlate_action(x, ALG_ACT_SIGNALING);
 	if (!a)
 		return -1;
-	a->priv = priv;
-	a->pub_port = pub;
-	return put_hostport(x, hp, x->cfg->public_ip, pub);
+	a->priv = *priv;
+	a->pub_port = *pub;
+	return put_hostport(x, hp, x->cfg->public_ip, *pub) ? -1 : 1;
+}
+
+static int to_public(struct xlate *x, const struct hostport *hp, uint32_t expires)
+{
+	struct alg_endpoint priv;
+	uint16_t pub;
+
+	(void)expires;
+	return to_public_ep(x, hp, &priv, &pub) < 0 ? -1 : 0;
 }
 
 /* Coming in: the public address with a bound port becomes the private endpoint behind it.
@@ -174,15 +183,52 @@ static uint32_t expires_header(const struct xlate *x)
 	return (uint32_t)v; /* 9 digits fit */
 }
 
-/* A registrar's 2xx lists the phone's contact as it saw it: give the phone its own back. */
-static int restore_registered(struct xlate *x, const struct hostport *hp, uint32_t expires)
+/* A LAN phone's REGISTER: each Contact it writes with its own address is translated, and
+ * remembered with the request so that the 2xx can be matched to it. */
+static int register_contact(struct xlate *x, const struct hostport *hp, uint32_t expires)
 {
 	struct alg_endpoint priv;
+	uint16_t pub;
 	struct alg_action *a;
-	int r = to_private(x, hp, &priv);
+	int r = to_public_ep(x, hp, &priv, &pub);
 
 	if (r <= 0)
 		return r;
+	a = xlate_action(x, ALG_ACT_REGISTER);
+	if (!a)
+		return -1;
+	a->priv = priv;
+	a->pub_port = pub;
+	a->call_id = x->call_id;
+	a->cseq = x->cseq;
+	a->aor = x->aor;
+	a->expires = expires != UINT32_MAX ? expires : expires_header(x);
+	return 0;
+}
+
+/* A registrar's 2xx lists the contacts as it saw them: the phone gets back those that the
+ * ALG translated in its REGISTER, and only those (a public address the phone wrote itself
+ * stays, even where its port is bound). */
+static int restore_registered(struct xlate *x, const struct hostport *hp, uint32_t expires)
+{
+	const struct alg_nat *nat = &x->cfg->nat;
+	struct alg_endpoint priv;
+	struct alg_action *a;
+	int r;
+
+	if (x->n_contacts < UINT16_MAX)
+		x->n_contacts++;
+	if (!nat->request_contact) {
+		r = to_private(x, hp, &priv);
+		if (r <= 0)
+			return r;
+	} else {
+		if (!hp->ipv4 || hp->ip != x->cfg->public_ip ||
+		    nat->request_contact(nat->ctx, x->buf, x->call_id, x->cseq, hostport_port(hp), &priv))
+			return 0;
+		if (put_hostport(x, hp, priv.ip, priv.port))
+			return -1;
+	}
 	a = xlate_action(x, ALG_ACT_REGISTERED);
 	if (!a)
 		return -1;
@@ -190,6 +236,8 @@ static int restore_registered(struct xlate *x, const struct hostport *hp, uint32
 	a->pub_port = hostport_port(hp);
 	a->expires = expires != UINT32_MAX ? expires : expires_header(x);
 	a->from = x->pkt->src.ip;
+	a->call_id = x->call_id;
+	a->cseq = x->cseq;
 	return 0;
 }
 
@@ -204,28 +252,37 @@ static enum alg_reason bad_reason(enum sip_hdr id)
 		return ALG_BAD_CONTACT;
 	case HDR_RECORD_ROUTE:
 		return ALG_BAD_RECORD_ROUTE;
-	default:
+	case HDR_ROUTE:
 		return ALG_BAD_ROUTE;
+	default:
+		return ALG_BAD_HEADER;
 	}
 }
 
-/* Calls fn on every SIP host of every header with this id (comma lists included). */
-static int walk(struct xlate *x, enum sip_hdr id, hostport_fn fn)
+#define HDR_BIT(id) (1u << (id))
+/* The headers whose addresses are a LAN phone's own, translated both ways alike: Contact,
+ * Record-Route of a LAN proxy, and those of a transfer (RFC 3515 Refer-To, whose URI headers
+ * such as Replaces hold a Call-ID and stay; RFC 3892 Referred-By). */
+#define ADDR_HDRS (HDR_BIT(HDR_CONTACT) | HDR_BIT(HDR_RECORD_ROUTE) | HDR_BIT(HDR_REFER_TO) | \
+		   HDR_BIT(HDR_REFERRED_BY))
+
+/* Calls fn on every SIP host of every header with an id in the set (comma lists included). */
+static int walk(struct xlate *x, unsigned ids, hostport_fn fn)
 {
 	for (size_t i = 0; i < x->msg.n_headers; i++) {
 		const struct sip_header *h = &x->msg.headers[i];
 		struct alg_span elem;
 		uint32_t pos = 0;
 
-		if (h->id != id)
+		if (!(HDR_BIT(h->id) & ids))
 			continue;
 		while (sip_value_next(x->buf, h->value, &pos, &elem) == 0) {
 			struct hostport hp;
 			uint32_t expires = UINT32_MAX;
-			int r = name_addr_locate(x->buf, elem, id, &hp, &expires);
+			int r = name_addr_locate(x->buf, elem, h->id, &hp, &expires);
 
 			if (r < 0)
-				return xlate_fail(x, bad_reason(id));
+				return xlate_fail(x, bad_reason(h->id));
 			if (r == 0 && !hp.ipv6 && fn(x, &hp, expires))
 				return -1;
 		}
@@ -332,7 +389,7 @@ static int for_each_sdp(struct xlate *x, body_fn fn)
 	return 0;
 }
 
-/* The method of the CSeq header: "digits LWS method". */
+/* The method of the CSeq header: "digits LWS method"; the number goes to x->cseq. */
 static int cseq_method(struct xlate *x, struct alg_span *method)
 {
 	const struct sip_header *h = sip_msg_find(&x->msg, HDR_CSEQ);
@@ -342,8 +399,9 @@ static int cseq_method(struct xlate *x, struct alg_span *method)
 		return xlate_fail(x, ALG_BAD_CSEQ);
 	p = h->value.off;
 	end = p + h->value.len;
+	x->cseq = 0;
 	while (p < end && x->buf[p] >= '0' && x->buf[p] <= '9')
-		p++;
+		x->cseq = x->cseq * 10 + (uint32_t)(x->buf[p++] - '0'); /* a key: wrapping is harmless */
 	if (p == h->value.off || p == end || !is_lws(x->buf[p]))
 		return xlate_fail(x, ALG_BAD_CSEQ);
 	while (p < end && is_lws(x->buf[p]))
@@ -383,32 +441,116 @@ static int note_dialog(struct xlate *x, struct alg_span cseq)
 	return 0;
 }
 
+/* The address of record a REGISTER is about: the URI of its To header (RFC 3261 10.2). */
+static struct alg_span to_uri(const struct xlate *x)
+{
+	const struct sip_header *h = sip_msg_find(&x->msg, HDR_TO);
+	struct alg_span v, u;
+	int quoted = 0;
+
+	if (!h)
+		return (struct alg_span){ 0, 0 };
+	v = h->value;
+	u = v;
+	for (uint32_t i = 0; i < v.len; i++) {
+		char c = sip_unquoted_char(x->buf + v.off, v.len, &i, &quoted);
+
+		if (c == '<') {
+			u.off = v.off + i + 1;
+			for (u.len = 0; u.off + u.len < v.off + v.len && x->buf[u.off + u.len] != '>'; u.len++)
+				;
+			return u;
+		}
+		if (c == ';') { /* addr-spec: the header's parameters follow */
+			u.len = i;
+			return u;
+		}
+	}
+	return u;
+}
+
+/* "Contact: *" (RFC 3261 10.2.2: remove all of the AOR's contacts) speaks for the sender:
+ * the packet's source, else a LAN top Via. */
+static int register_star(struct xlate *x, const struct hostport *top_via)
+{
+	uint32_t ip = x->pkt->src.ip;
+	struct alg_action *a;
+
+	for (size_t i = 0; i < x->msg.n_headers; i++) {
+		const struct sip_header *h = &x->msg.headers[i];
+		struct alg_span elem;
+		uint32_t pos = 0;
+
+		if (h->id != HDR_CONTACT)
+			continue;
+		while (sip_value_next(x->buf, h->value, &pos, &elem) == 0) {
+			if (elem.len != 1 || x->buf[elem.off] != '*')
+				continue;
+			if (!ip && top_via->ipv4)
+				ip = top_via->ip;
+			if (!ip || !xlate_is_lan(x, ip))
+				return 0;
+			a = xlate_action(x, ALG_ACT_REGISTER);
+			if (!a)
+				return -1;
+			a->priv = (struct alg_endpoint){ ip, 0 };
+			a->call_id = x->call_id;
+			a->cseq = x->cseq;
+			a->aor = x->aor;
+			a->expires = expires_header(x);
+			return 0;
+		}
+	}
+	return 0;
+}
+
 static int translate_out(struct xlate *x, const struct hostport *top_via)
 {
+	const struct sip_msg *m = &x->msg;
+
 	/* The top Via is the phone's only in its own requests; in its responses the Vias are
 	 * the requester's and stay as they are. */
-	if (x->msg.is_request && to_public(x, top_via, UINT32_MAX))
+	if (m->is_request && to_public(x, top_via, UINT32_MAX))
 		return -1;
-	if (walk(x, HDR_CONTACT, to_public) || walk(x, HDR_RECORD_ROUTE, to_public))
+	if (m->is_request && span_is(x->buf, m->method, "REGISTER")) {
+		x->aor = to_uri(x);
+		if (walk(x, HDR_BIT(HDR_CONTACT), register_contact) || register_star(x, top_via) ||
+		    walk(x, ADDR_HDRS & ~HDR_BIT(HDR_CONTACT), to_public))
+			return -1;
+	} else if (walk(x, ADDR_HDRS, to_public)) {
 		return -1;
+	}
 	return for_each_sdp(x, sdp_translate_out);
 }
 
 static int translate_in(struct xlate *x, const struct hostport *top_via, struct alg_span cseq)
 {
 	const struct sip_msg *m = &x->msg;
+	struct alg_action *a;
 
 	if (m->is_request) {
 		if (x->ruri_state == 0 && restore(x, &x->ruri, UINT32_MAX))
 			return -1;
-		if (walk(x, HDR_ROUTE, restore))
+		/* Route and Record-Route name the proxies; Refer-To and Referred-By may name a
+		 * LAN phone as the WAN side knows it. Contacts stay: they are the sender's. */
+		if (walk(x, HDR_BIT(HDR_ROUTE) | HDR_BIT(HDR_REFER_TO) | HDR_BIT(HDR_REFERRED_BY), restore))
 			return -1;
 	} else {
-		if (restore(x, top_via, UINT32_MAX) || walk(x, HDR_RECORD_ROUTE, restore))
+		if (restore(x, top_via, UINT32_MAX) || walk(x, HDR_BIT(HDR_RECORD_ROUTE), restore))
 			return -1;
-		if (m->status >= 200 && m->status < 300 && span_is(x->buf, cseq, "REGISTER") &&
-		    walk(x, HDR_CONTACT, restore_registered))
-			return -1;
+		if (m->status >= 200 && m->status < 300 && span_is(x->buf, cseq, "REGISTER")) {
+			if (walk(x, HDR_BIT(HDR_CONTACT), restore_registered))
+				return -1;
+			if (x->cfg->nat.request_contact) {
+				a = xlate_action(x, ALG_ACT_REGISTER_END);
+				if (!a)
+					return -1;
+				a->call_id = x->call_id;
+				a->cseq = x->cseq;
+				a->from = x->pkt->src.ip;
+				a->n_contacts = x->n_contacts;
+			}
+		}
 	}
 	return for_each_sdp(x, sdp_note_peer);
 }
@@ -438,7 +580,8 @@ static int check_form(struct xlate *x, struct alg_span cseq)
 		const struct sip_header *h = &m->headers[i];
 
 		if ((h->id == HDR_FROM || h->id == HDR_TO || h->id == HDR_CONTACT ||
-		     h->id == HDR_ROUTE || h->id == HDR_RECORD_ROUTE) &&
+		     h->id == HDR_ROUTE || h->id == HDR_RECORD_ROUTE || h->id == HDR_REFER_TO ||
+		     h->id == HDR_REFERRED_BY) &&
 		    !sip_value_balanced(x->buf, h->value))
 			return xlate_fail(x, h->id == HDR_CONTACT ? ALG_BAD_CONTACT : ALG_BAD_HEADER);
 	}
@@ -517,6 +660,9 @@ void alg_translate(const struct alg_config *cfg, const struct alg_packet *pkt, c
 	x.buf = pkt->msg;
 	x.res = res;
 	x.edits.n = 0;
+	x.cseq = 0;
+	x.aor = (struct alg_span){ 0, 0 };
+	x.n_contacts = 0;
 
 	if (cfg->max_message_size && pkt->len > cfg->max_message_size) {
 		res->reason = ALG_TOO_LARGE;

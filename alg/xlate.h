@@ -26,6 +26,9 @@ struct xlate {
 	struct splice edits;
 	struct alg_result *res;
 	struct alg_span call_id;
+	uint32_t cseq;        /* the CSeq number */
+	struct alg_span aor;  /* a REGISTER's To URI */
+	uint16_t n_contacts;  /* SIP contacts seen in a 2xx to REGISTER */
 	struct hostport ruri; /* requests: where the Request-URI's host is ... */
 	int ruri_state;       /* ... when 0; 1: not a SIP URI */
 };

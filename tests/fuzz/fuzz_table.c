@@ -60,6 +60,17 @@ static void check_whole(void)
 		abort();
 	if (table.n_bound[ALG_PORT_MEDIA] != media || table.n_bound[ALG_PORT_SIGNALING] != signaling)
 		abort(); /* the kept counts drifted from the table */
+	for (size_t i = 0; i < table.reg_top; i++) {
+		size_t k = 0;
+
+		if (!table.reg[i].aor)
+			continue;
+		while (k < table.bind_top && !(table.bind[k].in_use && table.bind[k].kind == ALG_PORT_SIGNALING &&
+					       endpoint_eq(table.bind[k].priv, table.reg[i].priv)))
+			k++;
+		if (k == table.bind_top)
+			abort(); /* a registration outlived its binding */
+	}
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -74,6 +74,10 @@ fuzz_stream)
 		flow "$corpus/flow-register" "*:register-out" "+:register-200-in" "+:invite-in-to-phone" \
 			"*:invite-200-answer-out"
 		flow "$corpus/flow-cancel" "(:zoiper-invite-stun-off" "(:cancel-out" "):busy-486-in"
+		flow "$corpus/flow-unregister" "*:register-out" "+:register-200-in" "*:register-multi-out" \
+			"+:register-multi-200-in" "*:unregister-out" "+:unregister-200-in"
+		flow "$corpus/flow-transfer" "(:zoiper-invite-stun-off" "):invite-200-in" "(:refer-out" \
+			"+:refer-in" "(:bye-out"
 	fi
 	if [ -d "$torture" ]; then
 		cp "$torture"/*.dat "$corpus/" 2>/dev/null || true

@@ -521,6 +521,342 @@ static void wan_invites_cannot_crowd_out_lan_calls(void **state)
 	free(msg);
 }
 
+
+/* Registrations end as the registrar says (issue 12): an unregister, a contact the 2xx no
+ * longer lists, a phone back from a reboot on another port. */
+
+static const struct alg_endpoint phone2 = { 0xc0a80166, 5060 };
+
+/* A fixture with replacements applied in turn (NULL-terminated from/to pairs). */
+static char *fixture_with(const char *name, size_t *len, ...)
+{
+	char *msg = fixture(name, len), *next;
+	const char *from, *to;
+	va_list ap;
+
+	va_start(ap, len);
+	while ((from = va_arg(ap, const char *)) != NULL) {
+		to = va_arg(ap, const char *);
+		next = replace_all(msg, *len, from, to, len);
+		free(msg);
+		msg = next;
+	}
+	va_end(ap);
+	return msg;
+}
+
+static void step_fixture_with_free(struct run *r, enum alg_direction dir, char *msg, size_t len,
+				   int64_t now, struct alg_endpoint dst)
+{
+	step(r, dir, msg, len, now, dst);
+	free(msg);
+}
+
+static void register_phone2(int64_t now)
+{
+	struct run r;
+
+	step_fixture(&r, ALG_OUT, "register-out", now, provider);
+	run_free(&r);
+	step_fixture(&r, ALG_IN, "register-200-in", now + 1, phone2);
+	run_free(&r);
+	assert_true(binding_of(0xc0a80166, 5060)->registered);
+}
+
+static void unregister_expires_0_removes_binding_at_the_2xx(void **state)
+{
+	struct run r;
+
+	(void)state;
+	register_phone2(1000);
+	step_fixture(&r, ALG_OUT, "unregister-out", 2000, provider);
+	assert_line(&r, "Contact: <sip:1002@203.0.113.5:5060>");
+	run_free(&r);
+	assert_non_null(binding_of(0xc0a80166, 5060)); /* the registrar has not said yet */
+	step_fixture(&r, ALG_IN, "unregister-200-in", 2001, phone2);
+	assert_line(&r, "Via: SIP/2.0/UDP 192.168.1.102:5060;rport=5060;received=203.0.113.5;branch=z9hG4bK1405872034");
+	assert_action(&r, "register-end call=0_2367854301@192.168.1.102 cseq=4 contacts=0");
+	run_free(&r);
+	assert_null(binding_of(0xc0a80166, 5060));
+	assert_int_equal(removed, 1);
+}
+
+/* ;expires=0 on the Contact; this registrar lists the contact back with expires=0. */
+static void unregister_contact_expires_0(void **state)
+{
+	size_t len;
+	char *out = fixture_with("unregister-out", &len, "Contact: <sip:1002@192.168.1.102:5060>",
+				 "Contact: <sip:1002@192.168.1.102:5060>;expires=0", "Expires: 0\r\n",
+				 "Expires: 3600\r\n", NULL);
+	char *ok = fixture_with("unregister-200-in", &len, "Server:",
+				"Contact: <sip:1002@203.0.113.5:5060>;expires=0\r\nServer:", NULL);
+	struct run r;
+
+	(void)state;
+	register_phone2(1000);
+	step(&r, ALG_OUT, out, strlen(out), 2000, provider);
+	assert_action(&r, "register 192.168.1.102:5060 -> 203.0.113.5:5060 expires=0 aor=sip:1002@sip.example.net cseq=4");
+	run_free(&r);
+	step(&r, ALG_IN, ok, strlen(ok), 2001, phone2);
+	assert_line(&r, "Contact: <sip:1002@192.168.1.102:5060>;expires=0");
+	assert_action(&r, "registered 192.168.1.102:5060 -> 203.0.113.5:5060 expires=0");
+	run_free(&r);
+	assert_null(binding_of(0xc0a80166, 5060));
+	free(out);
+	free(ok);
+}
+
+/* Contact: * with Expires: 0 removes every contact of the AOR that this host registered. */
+static void unregister_star_removes_the_hosts_contacts(void **state)
+{
+	static const struct alg_endpoint phone3 = { 0xc0a80167, 5060 };
+	size_t len;
+	char *reg = fixture_with("register-out", &len, "192.168.1.102", "192.168.1.103", "1002@", "1003@",
+				 "0_2367854301@192.168.1.103", "pIEsyVl0Ad", "CSeq: 2 ", "CSeq: 22 ", NULL);
+	char *ok = fixture_with("register-200-in", &len, "192.168.1.102", "192.168.1.103", "1002@", "1003@",
+				"0_2367854301@192.168.1.103", "pIEsyVl0Ad", "CSeq: 2 ", "CSeq: 22 ", NULL);
+	char *bye = fixture_with("unregister-200-in", &len, "192.168.1.102", "192.168.1.103", "1002@", "1003@",
+				 "0_2367854301@192.168.1.103", "pIEsyVl0Ad", "CSeq: 4 ", "CSeq: 23 ", NULL);
+	struct run r;
+
+	(void)state;
+	step_fixture_with_free(&r, ALG_OUT, reg, strlen(reg), 1000, provider);
+	run_free(&r);
+	step_fixture_with_free(&r, ALG_IN, ok, strlen(ok), 1001, phone3);
+	run_free(&r);
+	assert_true(binding_of(0xc0a80167, 5060)->registered);
+	step_fixture(&r, ALG_OUT, "unregister-star-out", 2000, provider);
+	assert_action(&r, "register 192.168.1.103 * expires=0 aor=sip:1003@sip.example.net cseq=23");
+	run_free(&r);
+	assert_non_null(binding_of(0xc0a80167, 5060));
+	step_fixture_with_free(&r, ALG_IN, bye, strlen(bye), 2001, phone3);
+	run_free(&r);
+	assert_null(binding_of(0xc0a80167, 5060));
+}
+
+/* Two contacts in one REGISTER: each follows what the 2xx says of it. */
+static void several_contacts_each_handled(void **state)
+{
+	struct run r;
+
+	(void)state;
+	step_fixture(&r, ALG_OUT, "register-multi-out", 1000, provider);
+	run_free(&r);
+	assert_non_null(binding_of(0xc0a80166, 5060));
+	assert_non_null(binding_of(0xc0a80166, 5062));
+	step_fixture(&r, ALG_IN, "register-multi-200-in", 1001, phone2);
+	assert_line(&r, "Contact: <sip:1002@192.168.1.102:5060>;expires=3600");
+	run_free(&r);
+	assert_true(binding_of(0xc0a80166, 5060)->registered);
+	assert_int_equal(binding_of(0xc0a80166, 5060)->expires, 1001 + 3600 + 30);
+	assert_null(binding_of(0xc0a80166, 5062));
+}
+
+/* After a reboot the phone registers from another port with a new Call-ID; the registrar
+ * lists its old contact too (still unexpired there): the old binding goes, and the old
+ * contact, which this REGISTER did not carry, is not turned into the new port. */
+static void reregister_from_new_port_replaces_binding(void **state)
+{
+	size_t len;
+	char *reg = fixture_with("register-out", &len, "192.168.1.102:5060", "192.168.1.102:5072",
+				 "0_2367854301", "0_11223344", "CSeq: 2 ", "CSeq: 1 ", NULL);
+	char *ok = fixture_with("register-200-in", &len, "Contact: <sip:1002@198.51.100.77:5070>;expires=1800",
+				"Contact: <sip:1002@203.0.113.5:5072>;expires=3600", "0_2367854301", "0_11223344",
+				"CSeq: 2 ", "CSeq: 1 ", "203.0.113.5:5060;rport=5060", "203.0.113.5:5072;rport=5072", NULL);
+	struct run r;
+
+	(void)state;
+	register_phone2(1000);
+	step_fixture_with_free(&r, ALG_OUT, reg, strlen(reg), 2000, provider);
+	run_free(&r);
+	assert_int_equal(binding_of(0xc0a80166, 5072)->pub_port, 5072);
+	step_fixture_with_free(&r, ALG_IN, ok, strlen(ok), 2001, (struct alg_endpoint){ 0xc0a80166, 5072 });
+	assert_line(&r, "Contact: <sip:1002@203.0.113.5:5060>;expires=3600");
+	assert_line(&r, "Contact: <sip:1002@192.168.1.102:5072>;expires=3600");
+	run_free(&r);
+	assert_null(binding_of(0xc0a80166, 5060));
+	assert_true(binding_of(0xc0a80166, 5072)->registered);
+}
+
+/* A phone that writes the public address in its Contact itself gets it back as it wrote it,
+ * although its Via's binding holds that port. */
+static void public_contact_left_alone_in_the_2xx(void **state)
+{
+	size_t len;
+	char *reg = fixture_with("register-out", &len, "Contact: <sip:1002@192.168.1.102:5060>",
+				 "Contact: <sip:1002@203.0.113.5:5060>", NULL);
+	struct run r;
+
+	(void)state;
+	step_fixture_with_free(&r, ALG_OUT, reg, strlen(reg), 1000, provider);
+	assert_line(&r, "Contact: <sip:1002@203.0.113.5:5060>;expires=3600");
+	run_free(&r);
+	assert_non_null(binding_of(0xc0a80166, 5060)); /* its Via's */
+	step_fixture(&r, ALG_IN, "register-200-in", 1001, phone2);
+	assert_line(&r, "Via: SIP/2.0/UDP 192.168.1.102:5060;rport=5060;received=203.0.113.5;branch=z9hG4bK2058303479");
+	assert_line(&r, "Contact: <sip:1002@203.0.113.5:5060>;expires=3600");
+	run_free(&r);
+}
+
+/* Two accounts on one port: unregistering one keeps the binding for the other. */
+static void two_accounts_on_one_port_unregister_one(void **state)
+{
+	size_t len;
+	char *reg = fixture_with("register-out", &len, "1002@", "1012@", "0_2367854301", "0_99", NULL);
+	char *ok = fixture_with("register-200-in", &len, "1002@", "1012@", "0_2367854301", "0_99",
+				"Contact: <sip:1012@198.51.100.77:5070>;expires=1800\r\n", "", NULL);
+	char *bye = fixture_with("unregister-out", &len, "1002@", "1012@", "0_2367854301", "0_99", NULL);
+	char *bye_ok = fixture_with("unregister-200-in", &len, "1002@", "1012@", "0_2367854301", "0_99", NULL);
+	struct run r;
+
+	(void)state;
+	register_phone2(1000);
+	step_fixture_with_free(&r, ALG_OUT, reg, strlen(reg), 1002, provider);
+	run_free(&r);
+	step_fixture_with_free(&r, ALG_IN, ok, strlen(ok), 1003, phone2);
+	run_free(&r);
+	step_fixture_with_free(&r, ALG_OUT, bye, strlen(bye), 2000, provider);
+	run_free(&r);
+	step_fixture_with_free(&r, ALG_IN, bye_ok, strlen(bye_ok), 2001, phone2);
+	run_free(&r);
+	assert_true(binding_of(0xc0a80166, 5060)->registered); /* 1002 is still registered */
+	step_fixture(&r, ALG_OUT, "unregister-out", 3000, provider);
+	run_free(&r);
+	step_fixture(&r, ALG_IN, "unregister-200-in", 3001, phone2);
+	run_free(&r);
+	assert_null(binding_of(0xc0a80166, 5060));
+}
+
+/* A 2xx nobody's REGISTER asked for (or an old one) changes nothing. */
+static void stray_register_2xx_changes_nothing(void **state)
+{
+	struct run r;
+
+	(void)state;
+	register_phone2(1000);
+	step_fixture(&r, ALG_IN, "unregister-200-in", 2001, phone2);
+	run_free(&r);
+	assert_true(binding_of(0xc0a80166, 5060)->registered);
+	/* the REGISTER's transaction is over after Timer F */
+	step_fixture(&r, ALG_OUT, "unregister-out", 3000, provider);
+	run_free(&r);
+	step_fixture(&r, ALG_IN, "unregister-200-in", 3000 + TABLE_PENDING_TTL, phone2);
+	run_free(&r);
+	assert_non_null(binding_of(0xc0a80166, 5060));
+}
+
+/* Transfer: a LAN phone's REFER binds only its own address; a WAN REFER naming a LAN address
+ * (or the public one) makes no binding. */
+static void refer_binds_only_the_lan_phones_own(void **state)
+{
+	size_t len;
+	char *lan = fixture_with("refer-in", &len, "r: <sip:1001@203.0.113.5:16390", "r: <sip:1001@192.168.1.101:5060", NULL);
+	struct run r;
+
+	(void)state;
+	step_fixture(&r, ALG_IN, "refer-in", 100, phone2);
+	run_free(&r);
+	step(&r, ALG_IN, lan, strlen(lan), 101, phone2);
+	assert_line(&r, "r: <sip:1001@192.168.1.101:5060?Replaces=3329101477%40192.168.1.101%3Bto-tag%3D88127341%3Bfrom-tag%3D5501923>");
+	run_free(&r);
+	free(lan);
+	assert_int_equal(added, 0);
+	lan = fixture("refer-out", &len);
+	assert_int_equal(try_step(&r, ALG_OUT, lan, len, 200, phone1, provider), ALG_OK);
+	run_free(&r);
+	free(lan);
+	assert_int_equal(added, 1);
+	assert_non_null(binding_of(0xc0a80165, 5060));
+}
+
+/* Some registrars list no contact in their 2xx, whatever was asked: a registration then
+ * stays as it was (only an unregister ends it); a retransmitted 2xx is restored again. */
+static void registrar_listing_no_contact(void **state)
+{
+	size_t len;
+	char *ok = fixture_with("unregister-200-in", &len, "CSeq: 4 ", "CSeq: 2 ", NULL);
+	struct run r;
+
+	(void)state;
+	step_fixture(&r, ALG_OUT, "register-out", 1000, provider);
+	run_free(&r);
+	step(&r, ALG_IN, ok, strlen(ok), 1001, phone2);
+	assert_action(&r, "register-end call=0_2367854301@192.168.1.102 cseq=2 contacts=0");
+	run_free(&r);
+	assert_non_null(binding_of(0xc0a80166, 5060));
+	step_fixture(&r, ALG_IN, "register-200-in", 1002, phone2);
+	run_free(&r);
+	step_fixture(&r, ALG_IN, "register-200-in", 1003, phone2);
+	assert_line(&r, "Contact: <sip:1002@192.168.1.102:5060>;expires=3600");
+	run_free(&r);
+	assert_true(binding_of(0xc0a80166, 5060)->registered);
+	free(ok);
+}
+
+/* An unregistered phone's public port stays its own while the router's conntrack may still
+ * hold its flow: another phone gets another port until the cooldown is over. */
+static void unregistered_port_cools_down(void **state)
+{
+	size_t len;
+	char *other = fixture_with("register-out", &len, "192.168.1.102", "192.168.1.104", NULL);
+	char *later = fixture_with("register-out", &len, "192.168.1.102", "192.168.1.104", NULL);
+	struct run r;
+
+	(void)state;
+	register_phone2(1000);
+	step_fixture(&r, ALG_OUT, "unregister-out", 2000, provider);
+	run_free(&r);
+	step_fixture(&r, ALG_IN, "unregister-200-in", 2001, phone2);
+	run_free(&r);
+	step_fixture_with_free(&r, ALG_OUT, other, strlen(other), 2002, provider);
+	run_free(&r);
+	assert_int_equal(binding_of(0xc0a80168, 5060)->pub_port, 20000);
+	table_expire(&table, 2002 + 3600); /* .104's binding goes */
+	/* the same phone may take its own port back at once */
+	register_phone2(2002 + 3600);
+	assert_int_equal(binding_of(0xc0a80166, 5060)->pub_port, 5060);
+	step_fixture(&r, ALG_OUT, "unregister-out", 9000, provider);
+	run_free(&r);
+	step_fixture(&r, ALG_IN, "unregister-200-in", 9001, phone2);
+	run_free(&r);
+	step_fixture_with_free(&r, ALG_OUT, later, strlen(later), 9001 + TABLE_PORT_COOLDOWN - 1, provider);
+	run_free(&r);
+	assert_int_equal(binding_of(0xc0a80168, 5060)->pub_port, 20000);
+	table_expire(&table, 9001 + TABLE_PORT_COOLDOWN + 300);
+	later = fixture_with("register-out", &len, "192.168.1.102", "192.168.1.104", NULL);
+	step_fixture_with_free(&r, ALG_OUT, later, strlen(later), 9001 + TABLE_PORT_COOLDOWN + 300, provider);
+	run_free(&r);
+	assert_int_equal(binding_of(0xc0a80168, 5060)->pub_port, 5060);
+}
+
+/* A phone that unregisters during a call keeps its binding for the call's requests, no
+ * longer registered, for the signaling idle time. */
+static void unregister_during_a_call_keeps_signaling(void **state)
+{
+	size_t len;
+	char *reg = fixture_with("register-out", &len, "192.168.1.102", "192.168.1.101", NULL);
+	char *ok = fixture_with("register-200-in", &len, "192.168.1.102", "192.168.1.101", NULL);
+	char *bye = fixture_with("unregister-out", &len, "192.168.1.102", "192.168.1.101", NULL);
+	char *bye_ok = fixture_with("unregister-200-in", &len, "192.168.1.102", "192.168.1.101", NULL);
+	struct run r;
+
+	(void)state;
+	step_fixture_with_free(&r, ALG_OUT, reg, strlen(reg), 1000, provider);
+	run_free(&r);
+	step_fixture_with_free(&r, ALG_IN, ok, strlen(ok), 1001, phone1);
+	run_free(&r);
+	step_fixture(&r, ALG_OUT, "zoiper-invite-stun-off", 1100, provider);
+	run_free(&r);
+	step_fixture_with_free(&r, ALG_OUT, bye, strlen(bye), 1200, provider);
+	run_free(&r);
+	step_fixture_with_free(&r, ALG_IN, bye_ok, strlen(bye_ok), 1201, phone1);
+	run_free(&r);
+	assert_non_null(binding_of(0xc0a80165, 5060));
+	assert_false(binding_of(0xc0a80165, 5060)->registered);
+	assert_int_equal(binding_of(0xc0a80165, 5060)->expires, 1201 + 300);
+	assert_int_equal(media_bindings(), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -542,6 +878,18 @@ int main(void)
 		cmocka_unit_test_setup(limits_refuse_only_whoever_reaches_them, reset),
 		cmocka_unit_test_setup(registrations_per_host_are_limited, reset),
 		cmocka_unit_test_setup(wan_invites_cannot_crowd_out_lan_calls, reset),
+		cmocka_unit_test_setup(unregister_expires_0_removes_binding_at_the_2xx, reset),
+		cmocka_unit_test_setup(unregister_contact_expires_0, reset),
+		cmocka_unit_test_setup(unregister_star_removes_the_hosts_contacts, reset),
+		cmocka_unit_test_setup(several_contacts_each_handled, reset),
+		cmocka_unit_test_setup(reregister_from_new_port_replaces_binding, reset),
+		cmocka_unit_test_setup(public_contact_left_alone_in_the_2xx, reset),
+		cmocka_unit_test_setup(two_accounts_on_one_port_unregister_one, reset),
+		cmocka_unit_test_setup(stray_register_2xx_changes_nothing, reset),
+		cmocka_unit_test_setup(refer_binds_only_the_lan_phones_own, reset),
+		cmocka_unit_test_setup(registrar_listing_no_contact, reset),
+		cmocka_unit_test_setup(unregistered_port_cools_down, reset),
+		cmocka_unit_test_setup(unregister_during_a_call_keeps_signaling, reset),
 	};
 	return cmocka_run_group_tests_name("table", tests, setup_osip, NULL);
 }

@@ -447,6 +447,145 @@ static void messages_over_the_limits_pass_unchanged(void **state)
 	run_free(&r);
 }
 
+
+/* A message given as text, CRLF lines. */
+static void run_text(struct run *r, const struct alg_config *cfg, enum alg_direction dir,
+		     const char *msg, struct alg_endpoint src, struct alg_endpoint dst)
+{
+	run_from(r, cfg, dir, msg, strlen(msg), src, dst);
+}
+
+/* A REGISTER's contacts are announced with the request (Call-ID, CSeq, AOR), expires=0 and
+ * Contact: * included, so that the table can match the 2xx to them. */
+static void register_announces_its_contacts(void **state)
+{
+	struct alg_config cfg = lab_config(NULL, 0);
+	struct run r;
+
+	(void)state;
+	run_fixture(&r, &cfg, ALG_OUT, "unregister-out", provider);
+	assert_int_equal(r.res.reason, ALG_OK);
+	assert_line(&r, "Contact: <sip:1002@203.0.113.5:5060>");
+	assert_action(&r, "register 192.168.1.102:5060 -> 203.0.113.5:5060 expires=0 aor=sip:1002@sip.example.net cseq=4");
+	run_free(&r);
+	run_fixture(&r, &cfg, ALG_OUT, "register-multi-out", provider);
+	assert_line(&r, "Contact: <sip:1002@203.0.113.5:5060>;expires=3600, <sip:1002@203.0.113.5:5062>;expires=0");
+	assert_action(&r, "register 192.168.1.102:5060 -> 203.0.113.5:5060 expires=3600 aor=sip:1002@sip.example.net cseq=7");
+	assert_action(&r, "register 192.168.1.102:5062 -> 203.0.113.5:5062 expires=0 aor=sip:1002@sip.example.net cseq=7");
+	run_free(&r);
+	/* Contact: * names no address: it speaks for the sender, and nothing is rewritten in it */
+	run_fixture(&r, &cfg, ALG_OUT, "unregister-star-out", provider);
+	assert_line(&r, "Contact: *");
+	assert_action(&r, "register 192.168.1.103 * expires=0 aor=sip:1003@sip.example.net cseq=23");
+	assert_consistent(&r);
+	run_free(&r);
+	/* a public Contact the phone wrote itself is not the ALG's to announce */
+	run_text(&r, &cfg, ALG_OUT,
+		 "REGISTER sip:sip.example.net SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP 192.168.1.102:5060;branch=z9hG4bK77\r\n"
+		 "From: <sip:1002@sip.example.net>;tag=1\r\nTo: <sip:1002@sip.example.net>\r\n"
+		 "Call-ID: c1\r\nCSeq: 9 REGISTER\r\nContact: <sip:1002@203.0.113.5:5060>\r\n"
+		 "Content-Length: 0\r\n\r\n", phone2, provider);
+	assert_int_equal(r.res.n_actions, 1);
+	assert_action(&r, "signaling 192.168.1.102:5060 -> 203.0.113.5:5060");
+	run_free(&r);
+}
+
+/* Transfer, outbound: Refer-To and Referred-By are translated as Contact is; the Replaces in
+ * Refer-To's URI headers holds a Call-ID that names the LAN phone, and stays as it is. */
+static void refer_out_translates_transfer_headers(void **state)
+{
+	struct alg_config cfg = lab_config(NULL, 0);
+	struct run r;
+
+	(void)state;
+	run_fixture(&r, &cfg, ALG_OUT, "refer-out", provider);
+	assert_int_equal(r.res.reason, ALG_OK);
+	assert_line(&r, "Refer-To: <sip:2002@198.51.100.30:5060?Replaces=2984610221%40192.168.1.101%3Bto-tag%3D1994561877%3Bfrom-tag%3D3112093408>");
+	assert_line(&r, "Referred-By: <sip:1001@203.0.113.5:5060>");
+	assert_line(&r, "Call-ID: 1618763524@192.168.1.101");
+	assert_int_equal(r.res.n_actions, 1);
+	assert_consistent(&r);
+	run_free(&r);
+	/* the phone names itself as the target (compact forms, addr-spec, a parameter) */
+	run_text(&r, &cfg, ALG_OUT,
+		 "REFER sip:2001@198.51.100.20 SIP/2.0\r\n"
+		 "v: SIP/2.0/UDP 192.168.1.101:5062;branch=z9hG4bK88\r\n"
+		 "f: <sip:1001@sip.example.net>;tag=1\r\nt: <sip:2001@sip.example.net>;tag=2\r\n"
+		 "i: 77@192.168.1.101\r\nCSeq: 5 REFER\r\nm: <sip:1001@192.168.1.101:5062>\r\n"
+		 "r: <sip:1001@192.168.1.101:5062?Replaces=77%40192.168.1.101%3Bto-tag%3D2%3Bfrom-tag%3D1>\r\n"
+		 "b: sip:1001@192.168.1.101:5062;cid=\"<x@192.168.1.101>\"\r\n"
+		 "l: 0\r\n\r\n",
+		 (struct alg_endpoint){ 0xc0a80165, 5062 }, provider);
+	assert_int_equal(r.res.reason, ALG_OK);
+	assert_line(&r, "r: <sip:1001@203.0.113.5:5062?Replaces=77%40192.168.1.101%3Bto-tag%3D2%3Bfrom-tag%3D1>");
+	assert_line(&r, "b: sip:1001@203.0.113.5:5062;cid=\"<x@192.168.1.101>\"");
+	assert_line(&r, "i: 77@192.168.1.101");
+	assert_int_equal(r.res.n_actions, 1);
+	assert_action(&r, "signaling 192.168.1.101:5062 -> 203.0.113.5:5062");
+	run_free(&r);
+}
+
+/* Transfer, inbound: the WAN side's name for a LAN phone (public address, bound port) is
+ * restored; a LAN address it names stays, and nothing is bound. */
+static void refer_in_restores_transfer_headers(void **state)
+{
+	static const struct alg_binding map[] = { { { 0xc0a80165, 5060 }, 16390 } };
+	struct alg_config cfg = lab_config(map, 1);
+	struct run r;
+
+	(void)state;
+	run_fixture(&r, &cfg, ALG_IN, "refer-in", phone2);
+	assert_int_equal(r.res.reason, ALG_OK);
+	assert_true(strncmp(r.out, "REFER sip:1002@192.168.1.102:5060 SIP/2.0\r\n", 43) == 0);
+	assert_line(&r, "r: <sip:1001@192.168.1.101:5060?Replaces=3329101477%40192.168.1.101%3Bto-tag%3D88127341%3Bfrom-tag%3D5501923>");
+	assert_line(&r, "b: <sip:2001@sip.example.net>");
+	assert_line(&r, "m: <sip:2001@198.51.100.20:5060;ob>");
+	assert_int_equal(r.res.n_actions, 0);
+	assert_consistent(&r);
+	run_free(&r);
+	run_text(&r, &cfg, ALG_IN,
+		 "REFER sip:1002@203.0.113.5:5060 SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP 198.51.100.10:5060;branch=z9hG4bK99\r\n"
+		 "From: <sip:2001@sip.example.net>;tag=1\r\nTo: <sip:1002@sip.example.net>;tag=2\r\n"
+		 "Call-ID: 99\r\nCSeq: 1 REFER\r\n"
+		 "Refer-To: <sip:9@192.168.1.20:5060>\r\nReferred-By: <sip:2001@192.168.1.30>\r\n"
+		 "Content-Length: 0\r\n\r\n", provider, phone2);
+	assert_int_equal(r.res.reason, ALG_OK);
+	assert_line(&r, "Refer-To: <sip:9@192.168.1.20:5060>");
+	assert_line(&r, "Referred-By: <sip:2001@192.168.1.30>");
+	assert_int_equal(r.res.n_actions, 0);
+	run_free(&r);
+}
+
+/* Refer-To naming another LAN host is refused (own-address rule); one whose Replaces holds a
+ * raw '@' and ';' (not escaped, RFC 3261 19.1.1) is malformed: both pass byte-identical. */
+static void odd_refer_passes_unchanged(void **state)
+{
+	struct alg_config cfg = lab_config(NULL, 0);
+	static const char head[] = "REFER sip:2001@198.51.100.20 SIP/2.0\r\n"
+				   "Via: SIP/2.0/UDP 192.168.1.101:5060;branch=z9hG4bK5\r\n"
+				   "From: <sip:1001@sip.example.net>;tag=1\r\nTo: <sip:2001@sip.example.net>;tag=2\r\n"
+				   "Call-ID: 5\r\nCSeq: 5 REFER\r\n";
+	char msg[1024];
+	struct run r;
+
+	(void)state;
+	snprintf(msg, sizeof(msg), "%sRefer-To: <sip:1003@192.168.1.103>\r\nContent-Length: 0\r\n\r\n", head);
+	run_text(&r, &cfg, ALG_OUT, msg, phone1, provider);
+	assert_int_equal(r.res.reason, ALG_FOREIGN_ADDRESS);
+	assert_false(r.res.changed);
+	assert_int_equal(r.res.n_actions, 0);
+	run_free(&r);
+	snprintf(msg, sizeof(msg),
+		 "%sRefer-To: <sip:2002@198.51.100.30?Replaces=abc@192.168.1.101;to-tag=1;from-tag=2>\r\n"
+		 "Content-Length: 0\r\n\r\n", head);
+	run_text(&r, &cfg, ALG_OUT, msg, phone1, provider);
+	assert_int_equal(r.res.reason, ALG_BAD_HEADER);
+	assert_false(r.res.changed);
+	run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -473,6 +612,10 @@ int main(void)
 		cmocka_unit_test(output_buffer_too_small),
 		cmocka_unit_test(hostile_call_id_cannot_forge_log_lines),
 		cmocka_unit_test(messages_over_the_limits_pass_unchanged),
+		cmocka_unit_test(register_announces_its_contacts),
+		cmocka_unit_test(refer_out_translates_transfer_headers),
+		cmocka_unit_test(refer_in_restores_transfer_headers),
+		cmocka_unit_test(odd_refer_passes_unchanged),
 	};
 	return cmocka_run_group_tests_name("translate", tests, setup_osip, NULL);
 }
