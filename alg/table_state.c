@@ -149,7 +149,7 @@ static int field(struct in *r)
 	r->field = r->p;
 	r->field_len = (size_t)(s - r->p);
 	if (r->field_len == 0)
-		return refuse(r, "a field is missing");
+		return refuse(r, r->p >= r->end ? "the text ends inside a record (truncated?)" : "a field is missing");
 	r->p = s < r->end && *s == ' ' ? s + 1 : s;
 	return 0;
 }
@@ -287,6 +287,12 @@ static int read_dialog(struct in *r, struct alg_table *t, struct load *l, int64_
 		c->expired++;
 		return 0;
 	}
+	/* A call not answered when the file was written may have ended, or been answered,
+	 * while nobody watched; only answered calls end by the media timeout. It lives as
+	 * long as an INVITE may ring (Timer C) unless its answer comes through meanwhile:
+	 * its pinholes do not stay open for the dialog's whole idle time. */
+	if (!d.answered && d.expires > now + TABLE_UNCONFIRMED_IDLE)
+		d.expires = now + TABLE_UNCONFIRMED_IDLE;
 	d.in_use = 1;
 	l->slot_of[id] = (int)t->dialog_top;
 	t->dialog[t->dialog_top++] = d;
@@ -320,6 +326,10 @@ static int read_binding(struct in *r, struct alg_table *t, struct load *l, int64
 	if (b.kind == ALG_PORT_SIGNALING) {
 		if (flag(r, &b.registered))
 			return -1;
+		/* The setting of this start decides: under 'anyone' a registered phone takes
+		 * calls from anyone, not only from the registrar that the last instance noted. */
+		if (t->cfg.inbound_calls != INBOUND_REGISTRAR)
+			b.peer = 0;
 	} else {
 		if (number(r, UINT32_MAX, &dialog_id) || number(r, 255, &stream) || flag(r, &rtcp))
 			return -1;

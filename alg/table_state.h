@@ -45,7 +45,9 @@ struct table_state_counts {
  * and the clock, every field's range, unique public ports, private endpoints and Call-IDs,
  * media bindings in existing calls a LAN phone is in, the table's capacities, the end line.
  * Bad text is refused whole: -1, t as it was (empty), and err says what and on which line.
- * Records that expired while nobody ran are left out (counted). Nothing is reported through
+ * Records that expired while nobody ran are left out (counted); a call not yet answered lives
+ * at most TABLE_UNCONFIRMED_IDLE more (it may have ended unseen). t's inbound_calls applies: a
+ * registration's registrar is kept only under INBOUND_REGISTRAR. Nothing is reported through
  * the table's change callback: the caller installs the loaded table as a whole. 0 on
  * success, with counts (when not NULL). */
 int table_load(struct alg_table *t, const char *buf, size_t len, int64_t now, const char *boot,

@@ -46,7 +46,8 @@ static void step_msg(struct alg_table *t, enum alg_direction dir, const char *ms
 	struct alg_config cfg = lab_config(NULL, 0);
 	struct run r;
 
-	run_through(&r, &cfg, t, now, dir, msg, len, (struct alg_endpoint){ 0, 0 }, dst);
+	/* from the provider when from the WAN (the registrar, under 'registrar') */
+	run_through(&r, &cfg, t, now, dir, msg, len, dir == ALG_IN ? provider : (struct alg_endpoint){ 0, 0 }, dst);
 	assert_int_equal(r.res.reason, ALG_OK);
 	run_free(&r);
 }
@@ -228,6 +229,55 @@ static void what_expired_meanwhile_is_left_out(void **state)
 	assert_int_equal(count(&restored, ALG_PORT_MEDIA), 0);
 }
 
+/* The registrar noted under 'registrar' is kept under that setting, and forgotten under
+ * 'anyone' (the setting of the new start decides, as a reload's does for new messages). */
+static void inbound_setting_of_the_new_start_decides(void **state)
+{
+	struct table_config registrar = tcfg;
+
+	(void)state;
+	registrar.inbound_calls = INBOUND_REGISTRAR;
+	table_set_config(&table, &registrar);
+	call_and_registration();
+	assert_int_equal(binding_of(&table, 0xc0a80166, 5060)->peer, provider.ip);
+	save(160);
+	assert_int_equal(load(170, NULL), 0); /* restored's setting: anyone */
+	assert_int_equal(binding_of(&restored, 0xc0a80166, 5060)->peer, 0);
+	table_init(&restored, &registrar, NULL, NULL);
+	assert_int_equal(load(170, NULL), 0);
+	assert_int_equal(binding_of(&restored, 0xc0a80166, 5060)->peer, provider.ip);
+	assert_same(&table, &restored);
+}
+
+/* A call not answered when saved may have ended unseen: it lives as long as an INVITE may
+ * ring, unless its answer comes through the restarted daemon. */
+static void unanswered_call_lives_as_long_as_it_may_ring(void **state)
+{
+	const struct table_binding *rtp;
+
+	(void)state;
+	step_fixture(&table, ALG_OUT, "zoiper-invite-stun-off", 100, provider);
+	save(101);
+	assert_int_equal(load(105, NULL), 0);
+	rtp = binding_of(&restored, 0xc0a80165, 8000);
+	assert_int_equal(restored.dialog[rtp->dialog].expires, 105 + TABLE_UNCONFIRMED_IDLE);
+	table_set_config(&restored, &tcfg);
+	step_fixture(&restored, ALG_IN, "invite-200-in", 110, phone1); /* answered after all */
+	assert_int_equal(restored.dialog[rtp->dialog].expires, 110 + tcfg.dialog_idle);
+	table_media_seen(&restored, rtp->dialog, 105 + TABLE_UNCONFIRMED_IDLE); /* and its media flows */
+	table_expire(&restored, 105 + TABLE_UNCONFIRMED_IDLE);
+	assert_int_equal(count(&restored, ALG_PORT_MEDIA), 2);
+	/* and unanswered, it ends then */
+	reset(NULL);
+	step_fixture(&table, ALG_OUT, "zoiper-invite-stun-off", 100, provider);
+	save(101);
+	assert_int_equal(load(105, NULL), 0);
+	table_expire(&restored, 105 + TABLE_UNCONFIRMED_IDLE - 1);
+	assert_int_equal(count(&restored, ALG_PORT_MEDIA), 2);
+	table_expire(&restored, 105 + TABLE_UNCONFIRMED_IDLE);
+	assert_int_equal(count(&restored, ALG_PORT_MEDIA), 0);
+}
+
 /* Both phones of a call behind the ALG, on the same port: their own pinholes come back. */
 static void lan_to_lan_call_comes_back(void **state)
 {
@@ -391,6 +441,8 @@ int main(void)
 		cmocka_unit_test_setup(restored_table_goes_on, reset),
 		cmocka_unit_test_setup(what_expired_meanwhile_is_left_out, reset),
 		cmocka_unit_test_setup(lan_to_lan_call_comes_back, reset),
+		cmocka_unit_test_setup(unanswered_call_lives_as_long_as_it_may_ring, reset),
+		cmocka_unit_test_setup(inbound_setting_of_the_new_start_decides, reset),
 		cmocka_unit_test_setup(bad_files_are_refused_whole, reset),
 		cmocka_unit_test_setup(unknown_boot_and_empty_table, reset),
 	};
