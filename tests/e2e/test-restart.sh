@@ -7,7 +7,9 @@
 # or a package upgrade), it restores the call and the registration: the call keeps two-way
 # audio (RTP counted where it lands), its BYE closes the restored pinholes, and after the
 # router's conntrack forgot the phone, an incoming call still reaches it without it
-# registering again. A corrupt state file: the daemon starts with nothing restored and says
+# registering again. The call in progress is phone2's; the phone called afterwards is phone1,
+# which sends nothing after the restart (any message of a phone through the new daemon would
+# bind its port again, state file or not, and prove nothing). A corrupt state file: the daemon starts with nothing restored and says
 # why.
 #
 # Usage: sh tests/e2e/test-restart.sh   (as root, after make; LAB_KEEP=1 keeps the logs)
@@ -28,12 +30,14 @@ registers() { grep -c 'SIPALG-LAB-REQ REGISTER' "$(provider_log)"; }
 no_media_pinholes() { [ "$(media_pinholes)" -eq 0 ]; }
 # state_has FILE PATTERN: the state file holds a line matching PATTERN.
 state_has() { grep -q "$2" "$1" 2>/dev/null; }
-# The registration of phone1 and its call's RTP pinhole, in the status view of socket $1.
+# The registrations of both phones and phone2's call's RTP pinhole, in the status view of
+# socket $1.
 status_of() { in_ns router "$SIPALG_TOP/build/sipalgctl" --socket "$1" status; }
 restored_view() {
 	_rv=$(status_of "$1")
 	printf '%s\n' "$_rv" | grep -q "192.168.1.10:5060 *-> $PUB:5060 .*registered" &&
-		printf '%s\n' "$_rv" | grep -q "rtp  0: $PUB:16000 -> 192.168.1.10:16000 from 203.0.113.20"
+		printf '%s\n' "$_rv" | grep -q "192.168.1.11:5060 *-> $PUB:[0-9]* .*registered" &&
+		printf '%s\n' "$_rv" | grep -q "rtp  0: $PUB:16000 -> 192.168.1.11:16000 from 203.0.113.20"
 }
 # The signaling binding in the kernel: the public port 5060 leads to phone1, from its
 # registrar (inbound_calls 'registrar').
@@ -52,29 +56,30 @@ incoming_after_forget() {
 scenario_killed() {
 	echo "--- sipalgd killed (SIGKILL) mid-call, then started again (procd's respawn)"
 	check "phone1 registers as 1001 through the ALG" lab_register phone1 1001
+	check "phone2 registers as 1002" lab_register phone2 1002
 	check "far registers as 2001" lab_register far 2001
 	regs=$(registers)
 	RTP_COUNT=$LONG
-	call phone1 1001 far 2001 16000 20000 kill 9000
-	check "the call is up: its pinhole toward phone1 in the status view" lab_until 5 pinhole_for 192.168.1.10:16000
-	check "within a second the state file holds the call and the registration" \
+	call phone2 1002 far 2001 16000 20000 kill 9000
+	check "phone2's call is up: its pinhole in the status view" lab_until 5 pinhole_for 192.168.1.11:16000
+	check "within a second the state file holds the call and the registrations" \
 		lab_until 3 sh -c 'grep -q "^dialog 0 1 1 " "$1" && grep -q "^binding sig 192.168.1.10:5060 5060 203.0.113.10 1 " "$1"' _ "$(alg_state)"
 	sed 's/^/     | /' "$(alg_state)"
 	alg_kill KILL
 	check "sipalgd starts again" alg_start --config "$LAB_DIR/test.config"
 	grep '^restored' "$LAB_DIR/sipalgd.log" | sed 's/^/     /'
 	check "it logs what it restored" \
-		grep -q "^restored 1 registration and 1 call from $(alg_state) (1 signaling binding, 2 media pinholes; 0 records had expired)" "$LAB_DIR/sipalgd.log"
+		grep -q "^restored 2 registrations and 1 call from $(alg_state) (2 signaling bindings, 2 media pinholes; 0 records had expired)" "$LAB_DIR/sipalgd.log"
 	status_of "$(alg_socket)" | sed 's/^/     | /'
-	check "the status view shows phone1's registration and the call's pinholes again" restored_view "$(alg_socket)"
+	check "the status view shows both registrations and the call's pinholes again" restored_view "$(alg_socket)"
 	check "nftables has both pinholes again" sh -c '[ "$1" -eq 2 ]' _ "$(media_pinholes)"
 	check "and the signaling binding: public port 5060 leads to phone1, from its registrar" signaling_installed
 	check "the call completes; its BYE passed the restarted daemon" call_done kill
-	rtp_both kill phone1 16000 far 20000
+	rtp_both kill phone2 16000 far 20000
 	check "the BYE closed the restored pinholes" lab_until 5 no_media_pinholes
 	check "the status view lists no dialog" lab_until 3 no_dialogs
 	incoming_after_forget in-killed
-	check "phone1 never registered again ($(registers) REGISTERs at the provider, $regs before the kill)" \
+	check "no phone registered again ($(registers) REGISTERs at the provider, $regs before the kill)" \
 		[ "$(registers)" -eq "$regs" ]
 }
 
@@ -132,10 +137,11 @@ scenario_init_restart() {
 	check "procd is asked for the state file in the daemon's run folder" \
 		sh -c 'tr "\n" " " <"$1" | grep -q -- "--state-file $2/run/state"' _ "$SHIM_DIR/procd/command" "$SHIM_DIR"
 	check "phone1 registers through it" lab_register phone1 1001
+	check "phone2 too" lab_register phone2 1002
 	regs=$(registers)
 	RTP_COUNT=$LONG
-	call phone1 1001 far 2001 16000 20000 irestart 9000
-	check "the call is up" lab_until 5 sh -c 'ip netns exec "$1" "$2" --socket "$3" status | grep -q "rtp  0: .* -> 192.168.1.10:16000 from"' _ \
+	call phone2 1002 far 2001 16000 20000 irestart 9000
+	check "phone2's call is up" lab_until 5 sh -c 'ip netns exec "$1" "$2" --socket "$3" status | grep -q "rtp  0: .* -> 192.168.1.11:16000 from"' _ \
 		"$(lab_ns router)" "$SIPALG_TOP/build/sipalgctl" "$SHIM_DIR/run/sipalgd.sock"
 	check "the state file (written as the daemon's user, nobody) holds the call" \
 		lab_until 3 state_has "$SHIM_DIR/run/state" "^dialog 0 1 1 "
@@ -144,14 +150,14 @@ scenario_init_restart() {
 	check "a new daemon runs" sh -c '[ -n "$1" ] && [ "$1" != "$2" ]' _ "$(daemon_pid)" "$pid"
 	check "and answers" lab_until 5 shim_answers
 	grep '^restored' "$SHIM_DIR/daemon.log" | sed 's/^/     /'
-	check "it restored the registration and the call" \
-		grep -q "^restored 1 registration and 1 call from $SHIM_DIR/run/state " "$SHIM_DIR/daemon.log"
+	check "it restored the registrations and the call" \
+		grep -q "^restored 2 registrations and 1 call from $SHIM_DIR/run/state " "$SHIM_DIR/daemon.log"
 	check "the status view shows them" restored_view "$SHIM_DIR/run/sipalgd.sock"
 	check "the call completes" call_done irestart
-	rtp_both irestart phone1 16000 far 20000
+	rtp_both irestart phone2 16000 far 20000
 	check "the BYE closed the restored pinholes" lab_until 5 no_media_pinholes
 	incoming_after_forget in-restart
-	check "phone1 never registered again ($(registers) REGISTERs at the provider, $regs before the restart)" \
+	check "no phone registered again ($(registers) REGISTERs at the provider, $regs before the restart)" \
 		[ "$(registers)" -eq "$regs" ]
 	check "service sipalg stop" init stop
 	check "the daemon wrote its state at the stop (for the next start)" \
