@@ -317,19 +317,20 @@ int main(int argc, char **argv)
 	}
 	table_init(&d.table, t, mirror_change, &d.mirror);
 	table_set_self_ip(&d.table, d.public_ip);
-	/* What the last instance held (procd's respawn, a restart, an upgrade): its bindings are
-	 * installed before the first packet, so that the phones stay reachable. */
-	if (state_open(&d.state, d.cfg.cmd.state_file) == 0) {
-		d.mirror.now = monotonic_seconds();
-		if (state_restore(&d.state, &d.table, d.mirror.now))
-			mirror_install(&d.mirror);
-	}
 	d.wan_watch = wan_watch_open();
 	if (privdrop(d.cfg.cmd.user)) {
 		mirror_close(&d.mirror);
 		queue_close(d.queue);
 		control_close(d.control, d.cfg.cmd.control);
 		return 1;
+	}
+	/* What the last instance held (procd's respawn, a restart, an upgrade): its bindings are
+	 * installed before the first packet, so that the phones stay reachable. Read as the
+	 * user that wrote it, not as root: the file is that user's to write. */
+	if (state_open(&d.state, d.cfg.cmd.state_file) == 0) {
+		d.mirror.now = monotonic_seconds();
+		if (state_restore(&d.state, &d.table, d.mirror.now))
+			mirror_install(&d.mirror);
 	}
 
 
