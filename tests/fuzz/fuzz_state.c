@@ -3,10 +3,10 @@
  * reads and anyone with its user could have written. Two kinds of input:
  * - text starting "sipalg-state": loaded into an empty table; it is refused (the table left
  *   empty, a reason given) or loads into a table that passes fuzz_table's whole-table checks;
- *   then save(load(x)) loads again and saves the same text (the round trip is exact);
+ *   then save(load(x)) is a fixed point: loaded and saved again, the same text;
  * - anything else: messages as fuzz_table takes them (a control byte, then the message;
  *   "\n%%\n" between them) through the core and the table, and after each one the table is
- *   saved, loaded into another and saved again: the same text, and the same table.
+ *   saved and loaded into another: whole, no record lost, and a fixed point from there.
  * The boot id is fixed ("b00t"): a file naming another boot is refused like any bad one. */
 #define _GNU_SOURCE /* memmem */
 #include <stdint.h>
@@ -64,7 +64,20 @@ static int empty(const struct alg_table *t)
 	return !table_binding_at(t, &s) && !table_dialog_at(t, &d) && t->n_bound[0] == 0 && t->n_bound[1] == 0;
 }
 
-/* t saved at now, loaded into b, saved again: the same text. */
+/* The last line of a text: "end DIALOGS BINDINGS". */
+static const char *end_line(const char *text, size_t n)
+{
+	const char *p = text + n - 1;
+
+	while (p > text && p[-1] != '\n')
+		p--;
+	return p;
+}
+
+/* t saved at now and loaded into b: nothing lost (the same records: loading at the time of
+ * saving, nothing has expired), and from then on a fixed point: b saved, loaded and saved
+ * again gives the same text. (Not t's own text: a call not yet answered comes back with at
+ * most Timer C to live.) */
 static void round_trip(const struct alg_table *t, int64_t now)
 {
 	static const struct table_config none = { .inbound_calls = INBOUND_REGISTRAR };
@@ -81,14 +94,19 @@ static void round_trip(const struct alg_table *t, int64_t now)
 	}
 	check_whole(&b);
 	n2 = table_save(&b, text2, TABLE_STATE_MAX, now, BOOT);
-	if (n2 != n1 || memcmp(text1, text2, n1) != 0)
-		abort();
+	if (n2 == 0 || strcmp(end_line(text1, n1), end_line(text2, n2)) != 0)
+		abort(); /* a record was lost */
 	/* A later start, on another boot, or with the table not empty: refused, nothing changed. */
-	if (!empty(&b) && table_load(&b, text1, n1, now, BOOT, NULL, err, sizeof(err)) == 0)
+	if (!empty(&b) && table_load(&b, text2, n2, now, BOOT, NULL, err, sizeof(err)) == 0)
 		abort();
 	table_init(&b, &none, NULL, NULL);
-	if (table_load(&b, text1, n1, now, "0ther", NULL, err, sizeof(err)) == 0 || !empty(&b) || !err[0])
+	if (table_load(&b, text2, n2, now, "0ther", NULL, err, sizeof(err)) == 0 || !empty(&b) || !err[0])
 		abort();
+	if (table_load(&b, text2, n2, now, BOOT, NULL, err, sizeof(err)))
+		abort();
+	n1 = table_save(&b, text1, TABLE_STATE_MAX, now, BOOT);
+	if (n1 != n2 || memcmp(text1, text2, n1) != 0)
+		abort(); /* save(load(x)) is not a fixed point */
 }
 
 static void messages(const uint8_t *data, size_t size)
