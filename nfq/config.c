@@ -165,6 +165,9 @@ static const struct opt opts[] = {
 	/* The command line's own, again (in this order in the usage). */
 	{ .name = "control", .from = FROM_CMDLINE, .kind = K_TEXT, AT(cmd.control),
 	  .def = CONTROL_DEFAULT_PATH, .arg = "PATH", .help = "status socket for sipalgctl" },
+	{ .name = "state_file", .from = FROM_CMDLINE, .kind = K_TEXT, AT(cmd.state_file),
+	  .def = "/var/run/sipalg/state", .arg = "FILE",
+	  .help = "registrations and calls, kept for the next start\n('': none)" },
 	{ .name = "foreground", .from = FROM_CMDLINE, .kind = K_SWITCH, AT(cmd.foreground),
 	  .help = "stay in the foreground and log to stderr (default: syslog)" },
 	{ .name = "user", .from = FROM_CMDLINE, .kind = K_TEXT, AT(cmd.user), .def = "nobody",

@@ -22,6 +22,7 @@ struct sipalg_cmdline {
 	const char *wan, *lan; /* interface devices (eth1, br-lan), not the file's OpenWrt networks */
 	const char *config;    /* the file, read before the other options so that they override it */
 	const char *control, *user;
+	const char *state_file; /* "": none */
 	int foreground;
 };
 

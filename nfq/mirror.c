@@ -80,6 +80,15 @@ int mirror_commit(struct mirror *m, struct table_txn *txn)
 	return -1;
 }
 
+/* The restored bindings are not reported as added: their media flows, which carry the calls
+ * that went on while the daemon was away, must not be forgotten (see mirror_change). */
+int mirror_install(struct mirror *m)
+{
+	if (m->nft && nft_resync(m->nft, m->table, m->public_ip, m->now) == 0)
+		return 0;
+	return reopen(m);
+}
+
 void mirror_keep(struct mirror *m)
 {
 	if (!m->nft || nft_table_exists(m->nft) != 0)

@@ -39,6 +39,9 @@ void mirror_change(void *ctx, size_t slot, const struct table_binding *b, enum t
 /* Sends the pending changes. On a refusal, the bindings of txn (when not NULL) are undone,
  * the kernel's state is rebuilt from the table, and -1 is returned; else txn is committed. */
 int mirror_commit(struct mirror *m, struct table_txn *txn);
+/* Installs every binding of the table at once: after it was filled from the state file,
+ * which reports nothing (0 on success; else logged, and retried by the next commit). */
+int mirror_install(struct mirror *m);
 /* Our table again, from the daemon's state, when someone deleted it (fw4 flush). */
 void mirror_keep(struct mirror *m);
 /* The public address changed: every binding is installed again on the new one. */

@@ -20,6 +20,7 @@
 #include "packet.h"
 #include "privdrop.h"
 #include "queue.h"
+#include "state.h"
 #include "status.h"
 #include "table.h"
 #include "wan_watch.h"
@@ -37,6 +38,7 @@ struct daemon {
 	int wan_watch;
 	struct alg_table table;
 	struct mirror mirror;
+	struct state state;  /* the table's file, for the next start */
 	struct counters count;
 	char msg_out[0xffff + 1024];
 	uint8_t pkt_out[0xffff];
@@ -322,6 +324,14 @@ int main(int argc, char **argv)
 		control_close(d.control, d.cfg.cmd.control);
 		return 1;
 	}
+	/* What the last instance held (procd's respawn, a restart, an upgrade): its bindings are
+	 * installed before the first packet, so that the phones stay reachable. Read as the
+	 * user that wrote it, not as root: the file is that user's to write. */
+	if (state_open(&d.state, d.cfg.cmd.state_file) == 0) {
+		d.mirror.now = monotonic_seconds();
+		if (state_restore(&d.state, &d.table, d.mirror.now))
+			mirror_install(&d.mirror);
+	}
 
 
 	addr_format(d.public_ip, pub);
@@ -362,9 +372,12 @@ int main(int argc, char **argv)
 		if (next > next_table_check)
 			next = next_table_check;
 		mirror_commit(&d.mirror, NULL);
+		state_save(&d.state, &d.table, now, d.count.seen, 0);
 		timeout = next - now < 1 ? 1000 : next - now > 5 ? 5000 : (int)(next - now) * 1000;
 		if (d.mirror.n_closed && timeout > 500)
 			timeout = 500; /* flows to forget: see mirror_forget_flows */
+		if (state_pending(&d.state, d.count.seen) && timeout > 1000)
+			timeout = 1000; /* messages came: the state file follows within a second */
 		r = poll(pfd, 3, timeout);
 
 		if (r < 0 && errno != EINTR) {
@@ -384,6 +397,8 @@ int main(int argc, char **argv)
 	}
 	log_info("stopping: %lu packets, %lu translated, %lu unchanged", d.count.seen,
 		 d.count.translated, d.count.unchanged);
+	state_save(&d.state, &d.table, monotonic_seconds(), d.count.seen, 1);
+	state_close(&d.state);
 	queue_close(d.queue);
 	wan_watch_close(d.wan_watch);
 	control_close(d.control, d.cfg.cmd.control);

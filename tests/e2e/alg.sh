@@ -7,14 +7,18 @@
 : "${SIPALGD:=$SIPALG_TOP/build/sipalgd}"
 
 alg_socket() { echo "$LAB_DIR/sipalgd.sock"; }
+# The daemon's state file (its registrations and calls for the next start), in a folder of
+# the user it runs as, as /var/run/sipalg on a router; never the host's own.
+alg_state() { echo "$LAB_DIR/run/state"; }
 
 # alg_start [sipalgd options]: divert SIP to queue 0 and start the daemon.
 alg_start() {
 	in_ns router "$SIPALG_TOP/router-scripts/sipalg-firewall" start --wan wan0 --lan lan0 >/dev/null ||
 		return 1
+	mkdir -p "$LAB_DIR/run" && chown nobody "$LAB_DIR/run" || return 1
 	# exec all the way down, so that $! is the daemon itself
 	(exec ip netns exec "$(lab_ns router)" "$SIPALGD" --wan wan0 --lan lan0 --foreground \
-		--control "$(alg_socket)" "$@" >>"$LAB_DIR/sipalgd.log" 2>&1) &
+		--control "$(alg_socket)" --state-file "$(alg_state)" "$@" >>"$LAB_DIR/sipalgd.log" 2>&1) &
 	ALG_PID=$!
 	# ready when the status socket answers
 	_as_i=0

@@ -89,16 +89,26 @@ scenario_lan_to_lan() {
 	check "after the BYE no media pinhole is left" [ "$(media_pinholes)" -eq 0 ]
 }
 
+# The daemon's last start restored one call from its state file, and no media pinhole is
+# left within 30 s.
+restored_call_closes() {
+	grep -q '^restored [0-9]* registrations\{0,1\} and 1 call from ' "$LAB_DIR/sipalgd.log" && pinholes_gone 30
+}
+
 scenario_daemon_killed() {
 	echo "--- the daemon is killed during a call, then restarted"
 	call phone1 1001 far 2001 16000 20000 kill 4000
 	sleep 1
+	# the daemon writes its state file within a second of a change: the answered call is in it
+	lab_until 3 grep -q '^dialog [0-9]* 1 1 ' "$(alg_state)"
 	alg_kill KILL
 	check "with the daemon dead the call still completes (queue bypass)" call_done kill
 	rtp_both kill phone1 16000 far 20000
 	check "sipalgd restarts" alg_start --config "$LAB_DIR/test.config"
-	check "the restarted daemon replaced the stale table (no dialog, no media pinhole)" \
-		sh -c '[ "$1" -eq 0 ]' _ "$(media_pinholes)"
+	# It restores what its state file held (tests/e2e/test-restart.sh); the call's BYE passed
+	# while it was down, so the call it restored ends by the media timeout (5 s here).
+	check "the restarted daemon restored the call, which ended while it was down, and closes it (media timeout)" \
+		restored_call_closes
 	check "phone1 registers again" lab_register phone1 1001
 	call phone1 1001 far 2001 16000 20000 after
 	check "a new call after the restart completes" call_done after

@@ -40,8 +40,11 @@ config() {
 	done
 }
 
+# Each scenario starts with an empty table: without its state file the daemon restores none
+# of the last scenario's registrations (tests/e2e/test-restart.sh tests that it does).
 restart() {
 	alg_kill TERM
+	rm -f "$(alg_state)"
 	alg_start --config "$LAB_DIR/$1.config" || { not_ok "sipalgd starts with $1.config"; return 1; }
 }
 

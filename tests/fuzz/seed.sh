@@ -57,7 +57,11 @@ fuzz_stream)
 			cp "$f" "$corpus/golden-$(basename "$(dirname "$f")")"
 		fi
 	done
-	if [ "$name" = fuzz_table ]; then
+	if [ "$name" = fuzz_state ]; then
+		# state files as table_save writes them (the rest: messages, as fuzz_table takes them)
+		cp "$here"/seeds/fuzz_state/* "$corpus/"
+	fi
+	if [ "$name" = fuzz_table ] || [ "$name" = fuzz_state ]; then
 		# whole call flows: a control byte per message (see fuzz_table.c), then the message
 		flow() {
 			out=$1
@@ -69,6 +73,7 @@ fuzz_stream)
 			done >"$out"
 		}
 		# control bytes: "(" out from phone1 plus 10 s, ")" in to phone1, "*" out from phone2
+		# (fuzz_state: bit 7 set, an expiry pass before the save)
 		flow "$corpus/flow-call" "(:zoiper-invite-stun-off" "):invite-200-in" "(:reinvite-hold-out" \
 			"(:bye-out"
 		flow "$corpus/flow-register" "*:register-out" "+:register-200-in" "+:invite-in-to-phone" \
