@@ -524,6 +524,17 @@ void table_translate(struct table_txn *x, struct alg_table *t, const struct alg_
 		table_apply(x, res, pkt->msg);
 }
 
+int table_find_public(const struct alg_table *t, uint16_t pub, struct alg_endpoint *priv)
+{
+	/* find_pub only reads; it is not const because the message path edits what it finds. */
+	const struct table_binding *b = find_pub((struct alg_table *)t, pub);
+
+	if (!b || b->kind != ALG_PORT_SIGNALING)
+		return -1;
+	*priv = b->priv;
+	return 0;
+}
+
 void table_commit(struct table_txn *x)
 {
 	x->n_added = 0;
