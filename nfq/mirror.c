@@ -46,9 +46,29 @@ void mirror_change(void *ctx, size_t slot, const struct table_binding *b, enum t
 
 	if (m->nft)
 		nft_mirror(m->nft, slot, b, c, m->public_ip, m->now);
+	if (b->kind == ALG_PORT_SIGNALING && (c == TABLE_ADDED || c == TABLE_REMOVED))
+		m->sig_dirty = 1;
 	if ((c == TABLE_REMOVED || c == TABLE_ADDED) && b->kind == ALG_PORT_MEDIA &&
 	    m->n_closed < MIRROR_MAX_CLOSED)
 		m->closed[m->n_closed++] = (struct ct_flow_key){ b->priv, { m->public_ip, b->pub_port } };
+}
+
+/* The diversion's set of public signaling ports, in a batch of its own: a missing set (TCP
+ * not diverted) costs nothing else. Logged when it goes missing and when it is back. */
+static void sync_sig_ports(struct mirror *m, int keep)
+{
+	int missing;
+
+	m->sig_dirty = 0;
+	if (!m->sig_ports || !m->nft)
+		return;
+	missing = nft_sync_sig_ports(m->nft, m->table, m->now, keep) != 0;
+	if (missing && !m->sig_missing)
+		log_notice("nftables: set inet %s %s not there: servers cannot open SIP/TCP connections "
+			   "to phones (is sipalg-firewall diverting TCP?)", NFT_DIVERT_TABLE, NFT_DIVERT_SET);
+	else if (!missing && m->sig_missing)
+		log_notice("nftables: set inet %s %s filled", NFT_DIVERT_TABLE, NFT_DIVERT_SET);
+	m->sig_missing = missing;
 }
 
 /* Refusals are logged at 1, 10, 100, ... */
@@ -64,6 +84,8 @@ int mirror_commit(struct mirror *m, struct table_txn *txn)
 	if (nft_commit(m->nft) == 0) {
 		if (txn)
 			table_commit(txn);
+		if (m->sig_dirty)
+			sync_sig_ports(m, 1);
 		return 0;
 	}
 	n = ++m->refusals;
@@ -82,6 +104,8 @@ int mirror_commit(struct mirror *m, struct table_txn *txn)
 
 void mirror_keep(struct mirror *m)
 {
+	/* the set again too: refreshed timeouts, and refilled after the firewall restarted */
+	sync_sig_ports(m, 1);
 	if (!m->nft || nft_table_exists(m->nft) != 0)
 		return;
 	log_warn("nftables: table ip %s was deleted from outside; rebuilding it", NFT_TABLE_NAME);
@@ -129,6 +153,8 @@ void mirror_watch_media(struct mirror *m)
 void mirror_close(struct mirror *m)
 {
 	mirror_forget_flows(m, 1);
+	if (m->sig_ports && m->nft)
+		nft_sync_sig_ports(m->nft, m->table, m->now, 0); /* no relay listens any more */
 	nft_close(m->nft); /* the table, and every binding and pinhole in it, goes */
 	m->nft = NULL;
 }

@@ -73,14 +73,18 @@ static void batch_start(struct nft *n)
 	n->queued = 0;
 }
 
-static struct nlmsghdr *batch_msg(struct nft *n, uint16_t type, uint16_t flags)
+static struct nlmsghdr *batch_msg_family(struct nft *n, uint16_t type, uint16_t flags, uint16_t family)
 {
 	/* Room left for the largest message and the batch end, else the batch is sent now. */
 	if (mnl_nlmsg_batch_size(n->batch) + 4096 > sizeof(n->buf) && nft_commit(n))
 		n->early_error = 1; /* reported by the next nft_commit */
 	n->queued++;
-	return nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(n->batch), type, NFPROTO_IPV4, flags,
-				     n->seq++);
+	return nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(n->batch), type, family, flags, n->seq++);
+}
+
+static struct nlmsghdr *batch_msg(struct nft *n, uint16_t type, uint16_t flags)
+{
+	return batch_msg_family(n, type, flags, NFPROTO_IPV4);
 }
 
 /* Sends the batch and reads the kernel's answers: -1 if it refused any part of it. */
@@ -496,4 +500,45 @@ int nft_resync(struct nft *n, const struct alg_table *t, uint32_t public_ip, int
 	table_for_each_binding(t, slot, b)
 		nft_mirror(n, slot, b, TABLE_ADDED, public_ip, now);
 	return nft_commit(n);
+}
+
+/* One message on the diversion's set: flush it (port 0) or add a port with a timeout. */
+static void queue_sig_port(struct nft *n, int flush, uint16_t port, int64_t timeout)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *h;
+
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_DIVERT_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, NFT_DIVERT_SET);
+	if (!flush) {
+		struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+		uint16_t key = htons(port);
+
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &key, sizeof(key));
+		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, (uint64_t)(timeout > 1 ? timeout : 1) * 1000);
+		nftnl_set_elem_add(s, e);
+	}
+	h = batch_msg_family(n, flush ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM,
+			     (flush ? 0 : NLM_F_CREATE) | NLM_F_ACK, NFPROTO_INET);
+	nftnl_set_elems_nlmsg_build_payload(h, s);
+	nftnl_set_free(s);
+	mnl_nlmsg_batch_next(n->batch);
+}
+
+int nft_sync_sig_ports(struct nft *n, const struct alg_table *t, int64_t now, int keep)
+{
+	const struct table_binding *b;
+	int r;
+
+	if (n->queued && nft_commit(n))
+		return -1;
+	batch_start(n);
+	queue_sig_port(n, 1, 0, 0);
+	if (keep)
+		table_for_each_binding(t, slot, b)
+			if (b->kind == ALG_PORT_SIGNALING)
+				queue_sig_port(n, 0, b->pub_port, b->expires - now + ELEMENT_MARGIN);
+	r = batch_send(n);
+	batch_start(n);
+	return r;
 }

@@ -40,4 +40,14 @@ const char *nft_last_error(const struct nft *n);
  * the public address changed). */
 int nft_resync(struct nft *n, const struct alg_table *t, uint32_t public_ip, int64_t now);
 
+/* sipalg-firewall's diversion: WAN connections to the ports of this set go to the TCP relay. */
+#define NFT_DIVERT_TABLE "sipalg_divert"
+#define NFT_DIVERT_SET "tcp_sig_ports"
+
+/* Sets `inet sipalg_divert tcp_sig_ports` to the public ports of the table's signaling
+ * bindings (keep 0: empties it), elements timing out with their bindings, in a batch of its
+ * own, so that a server can open a new connection to a registered phone's Contact. -1 when
+ * the set is missing (the firewall diverts no TCP) or the kernel refused. */
+int nft_sync_sig_ports(struct nft *n, const struct alg_table *t, int64_t now, int keep);
+
 #endif

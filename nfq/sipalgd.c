@@ -340,6 +340,7 @@ int main(int argc, char **argv)
 	table_set_self_ip(&d.table, d.public_ip);
 	d.wan_watch = wan_watch_open();
 	d.tcp.listen_fd = d.tcp.epoll_fd = -1;
+	d.mirror.sig_ports = d.cfg.tcp;
 	if ((d.cfg.tcp && tcp_relay_open(&d.tcp, d.cfg.tcp_port, &d.cfg.tcp_limits, d.lan_nets, d.n_lan_nets,
 					 &d.table, translate_tcp, &d)) ||
 	    privdrop(d.cfg.cmd.user)) {

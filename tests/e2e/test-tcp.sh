@@ -1,0 +1,193 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck disable=SC2016 # the sh -c snippets expand their own arguments
+# sipalg end-to-end: SIP over TCP through sipalgd's relay (nfq/tcp_relay.c), with
+# sipalg-firewall diverting it (tproxy). Each check asserts what arrived where: the SIP at the
+# provider (kamailio on TCP) or at a crafted peer (siptcp.py), RTP counted in the namespace
+# where it lands.
+#
+# Usage: sh tests/e2e/test-tcp.sh   (as root; LAB_KEEP=1 keeps the logs; SIPALGD=path)
+set -u
+
+LAB_E2E=$(cd "$(dirname "$0")" && pwd)
+. "$LAB_E2E/lab.sh"
+. "$LAB_E2E/check.sh"
+. "$LAB_E2E/alg.sh"
+. "$LAB_E2E/calls.sh"
+
+RTP_COUNT=100
+PUB=203.0.113.1
+
+no_private() { [ -n "$1" ] && ! printf '%s\n' "$1" | grep -vi '^\(call-id\|i\):' | grep -q '192\.168\.'; }
+# No call left in the status view, and no element toward the RTP ports of this test in the
+# daemon's maps (signaling bindings here are on the phones' ephemeral TCP ports too).
+no_pinholes() {
+	no_dialogs && ! { alg_map dnat_any; alg_map dnat_peer; } | grep -q '\. \(160[01][0-9]\|2000[0-9]\) *$'
+}
+sig_port() { in_ns router nft list set inet sipalg_divert tcp_sig_ports | grep -q "[{ ]$1 timeout"; }
+relay_lists() { alg_status | grep -q "$1"; }
+tcp_counter() { alg_status --json | sed -n "s/.*\"tcp\":{.*\"$1\":\([0-9]*\).*/\1/p"; }
+
+# The lab's sipp scenarios over TCP: every Contact says so, so that requests to it come over
+# TCP too (the phone's sipp listens on TCP only), naming the port the phone listens on (sipp's
+# [local_port] over TCP is its connection's ephemeral port).
+tcp_scenarios() {
+	LAB_SIPP_DIR=$LAB_DIR/sipp-tcp
+	mkdir -p "$LAB_SIPP_DIR"
+	for f in "$LAB_E2E"/sipp/*.xml; do
+		sed -e '/^ *Contact: /s/\[local_port\]/5060/' \
+			-e 's/^\( *Contact: <sip:[^>]*\)>/\1;transport=[transport]>/' "$f" >"$LAB_SIPP_DIR/${f##*/}"
+	done
+	cp "$LAB_E2E"/sipp/*.dtd "$LAB_SIPP_DIR/" 2>/dev/null || true
+}
+
+# tcall CALLER CALLER_USER CALLEE CALLEE_USER CALLER_PORT CALLEE_PORT NAME CALLER_T CALLEE_T
+# As calls.sh's call, each end with its own sipp transport (u1 or tn).
+tcall() {
+	rtp_counter_start "$1" "$5"
+	rtp_counter_start "$3" "$6"
+	lab_sipp_bg "$7-uas" "$3" uas-answer -t "$9" -max_socket 100 -key rtp_port "$6" \
+		-key rtp_stats "$LAB_DIR/$7-callee.rtp" -key rtp_count "$RTP_COUNT"
+	sleep 1
+	lab_sipp_bg "$7-uac" "$1" uac-call -t "$8" -max_socket 100 -s "$4" -key me "$2" -key rtp_port "$5" \
+		-key rtp_stats "$LAB_DIR/$7-caller.rtp" -key rtp_count "$RTP_COUNT" -d 2500
+}
+
+scenario_register_and_call_out() {
+	echo "--- phone1 registers over TCP and calls far (UDP) through the provider"
+	check "phone1 registers as 1001 over TCP" lab_sipp register-phone1 phone1 register -t tn -max_socket 100 -s 1001 -key expires 300
+	check "far registers as 2001 (UDP)" lab_register far 2001
+	reg=$(provider_req REGISTER 1)
+	check "the REGISTER reached the provider over TCP" sh -c 'printf "%s\n" "$1" | grep -qi "^via: SIP/2.0/TCP "' _ "$reg"
+	check "it carries no private address outside Call-ID" no_private "$reg"
+	check "its Contact names the public address" sh -c 'printf "%s\n" "$1" | grep -qi "^contact: <sip:1001@$2:5060;transport=TCP>"' _ "$reg" "$PUB"
+	check "it came from the router's address" sh -c 'case $1 in 203.0.113.1:*) true ;; *) false ;; esac' _ "$(provider_req_from REGISTER 1)"
+	check "the relay translated it (tcp translated >= 2: REGISTER and its 200)" sh -c '[ "${1:-0}" -ge 2 ]' _ "$(tcp_counter translated)"
+	check "the public signaling port is in the diversion's set" sig_port 5060
+	tcall phone1 1001 far 2001 16000 20000 out tn u1
+	sleep 1
+	status=$(alg_status)
+	printf '%s\n' "$status" | sed -n '/^SIP over TCP/,$p' | sed 's/^/     | /'
+	check "during the call the status view lists the TCP connection" \
+		sh -c 'printf "%s\n" "$1" | grep -q "192.168.1.10:[0-9]* *-> 203.0.113.10:5060 .* translated"' _ "$status"
+	check "and the call's pinhole toward phone1" sh -c 'printf "%s\n" "$1" | grep -q "rtp  0: $2:16000 -> 192.168.1.10:16000"' _ "$status" "$PUB"
+	check "the call over TCP completes (INVITE, 200, ACK, RTP, BYE, 200)" call_done out
+	invite=$(provider_req INVITE 1)
+	check "the INVITE reached the provider with no private address" no_private "$invite"
+	check "its SDP names the public address" sh -c 'printf "%s\n" "$1" | grep -q "^c=IN IP4 $2"' _ "$invite" "$PUB"
+	rtp_both out phone1 16000 far 20000
+	check "after the BYE no media pinhole is left" lab_until 5 no_pinholes
+}
+
+scenario_call_in() {
+	echo "--- far calls phone1: the provider opens a new TCP connection to phone1's Contact"
+	tcall far 2001 phone1 1001 20000 16000 in u1 tn
+	check "far's call reaches phone1 over TCP and completes" call_done in
+	rtp_both in far 20000 phone1 16000
+	check "the provider's connection was relayed inbound (tcp inbound >= 1)" sh -c '[ "${1:-0}" -ge 1 ]' _ "$(tcp_counter inbound)"
+	check "the provider sent the INVITE to phone1's public Contact over TCP" \
+		sh -c 'grep -A1 "SENTREQ INVITE to $2:5060" "$1" | grep -q "^INVITE sip:1001@$2:5060;transport=TCP"' \
+		_ "$(provider_log)" "$PUB"
+	check "after the BYE no media pinhole is left" lab_until 5 no_pinholes
+}
+
+# msg_field LOG N FIELD: a field of the Nth logged message's line.
+msg_line() { grep '^=== MSG' "$1" | sed -n "${2}p"; }
+intact() { # every logged message's Content-Length equals its body's length
+	[ -s "$1" ] && ! grep '^=== MSG' "$1" | grep -v ' cl=\([0-9]*\) body=\1$' | grep -q .
+}
+
+scenario_crafted() {
+	echo "--- crafted SIP/TCP (siptcp.py): growing and shrinking messages, three in one segment,"
+	echo "    one byte per segment, the server's INVITE over the phone's own connection"
+	in_ns far python3 "$LAB_E2E/siptcp.py" server --port 5060 --me 203.0.113.20 --rtp-port 20002 \
+		--log "$LAB_DIR/crafted-server.log" &
+	echo $! >"$LAB_DIR/crafted-server.pid"
+	sleep 0.5
+	rtp_counter_start phone2 16010
+	rtp_counter_start far 20002
+	in_ns phone2 python3 "$LAB_E2E/siptcp.py" phone --server 203.0.113.20:5060 --user 1003 --rtp-port 16010 \
+		--hold 4 --log "$LAB_DIR/crafted-phone.log" >"$LAB_DIR/crafted-phone.out" 2>&1 &
+	phone_pid=$!
+	lab_until 15 grep -q '^ready' "$LAB_DIR/crafted-phone.out"
+	in_ns far python3 "$LAB_E2E/rtp.py" --port 20002 --to "$PUB:16010" --count "$RTP_COUNT" \
+		--stats "$LAB_DIR/crafted-far.rtp" &
+	in_ns phone2 python3 "$LAB_E2E/rtp.py" --port 16010 --to 203.0.113.20:20002 --count "$RTP_COUNT" \
+		--stats "$LAB_DIR/crafted-phone.rtp" &
+	wait "$phone_pid"
+	check "the crafted phone's dialogue completed" grep -q '^done' "$LAB_DIR/crafted-phone.out"
+	sleep 1
+	check "the server's INVITE over the phone's connection arrived with the phone's private address" \
+		grep -q '^invite-uri=sip:1003@192.168.1.11:5060;transport=tcp' "$LAB_DIR/crafted-phone.out"
+	srv=$LAB_DIR/crafted-server.log
+	ph=$LAB_DIR/crafted-phone.log
+	check "every message reached the server intact (Content-Length = body)" intact "$srv"
+	check "every message reached the phone intact (Content-Length = body)" intact "$ph"
+	check "no private address reached the server outside Call-ID" \
+		sh -c '! grep -v "^Call-ID:" "$1" | grep -q "192\.168\."' _ "$srv"
+	check "a message that grew: the 200 to REGISTER restored the phone's Contact (longer)" \
+		grep -q '^Contact: <sip:1003@192.168.1.11:5060;transport=tcp>' "$ph"
+	check "a message that shrank: the phone's 200 with SDP arrived with the public address" \
+		sh -c 'grep -A30 "^SIP/2.0 200 OK" "$1" | grep -q "^c=IN IP4 $2"' _ "$srv" "$PUB"
+	n_opt=$(grep -c '^OPTIONS ' "$srv")
+	check "three requests in one segment arrived as three messages ($n_opt)" [ "$n_opt" -eq 3 ]
+	check "the INVITE sent one byte per segment arrived whole and translated" \
+		sh -c 'grep -A20 "^INVITE sip:2001@" "$1" | grep -q "^c=IN IP4 $2"' _ "$srv" "$PUB"
+	a=$(arrived phone2 16010)
+	b=$(arrived far 20002)
+	echo "     RTP of the call over the phone's own connection: at phone2 $a, at far $b (of $RTP_COUNT each)"
+	check "far's RTP reached phone2 ($a)" enough "$a"
+	check "phone2's RTP reached far ($b)" enough "$b"
+	check "after the BYEs no media pinhole is left" lab_until 5 no_pinholes
+	kill "$(cat "$LAB_DIR/crafted-server.pid")" 2>/dev/null
+}
+
+scenario_daemon_killed() {
+	echo "--- the daemon killed mid-connection, then restarted"
+	in_ns phone1 python3 "$LAB_E2E/tcpdivert.py" register 203.0.113.10 --user 1001 --hold "$LAB_DIR/hold" \
+		>"$LAB_DIR/hold.out" 2>&1 &
+	hold_pid=$!
+	lab_until 10 test -e "$LAB_DIR/hold.ready"
+	check "a connection is open through the relay" relay_lists "192.168.1.10:[0-9]* *-> 203.0.113.10:5060"
+	alg_kill KILL
+	touch "$LAB_DIR/hold.go"
+	wait "$hold_pid"
+	echo "     the open connection after the kill: $(grep '^after' "$LAB_DIR/hold.out")"
+	before=$(grep -c 'SIPALG-LAB-REQ REGISTER' "$(provider_log)")
+	check "with the daemon dead, a new connection goes straight through (200)" \
+		in_ns phone1 python3 "$LAB_E2E/tcpdivert.py" register 203.0.113.10 --user 1001
+	n=$(grep -c 'SIPALG-LAB-REQ REGISTER' "$(provider_log)")
+	check "and reaches the provider untranslated (private Contact: nothing relays it)" \
+		sh -c 'printf "%s\n" "$1" | grep -qi "^contact: <sip:1001@192.168.1.10"' _ "$(provider_req REGISTER "$n")"
+	[ "$n" -gt "$before" ] || not_ok "a REGISTER arrived"
+	check "sipalgd restarts" alg_start --config "$LAB_DIR/test.config"
+	check "the restarted daemon relays new connections (200)" \
+		in_ns phone1 python3 "$LAB_E2E/tcpdivert.py" register 203.0.113.10 --user 1001
+	n=$(grep -c 'SIPALG-LAB-REQ REGISTER' "$(provider_log)")
+	check "translated again (public Contact)" \
+		sh -c 'printf "%s\n" "$1" | grep -qi "^contact: <sip:1001@$2:"' _ "$(provider_req REGISTER "$n")" "$PUB"
+}
+
+start=$(date +%s)
+lab_up || { not_ok "lab_up"; finish e2e-tcp; exit 1; }
+tcp_scenarios
+sed "s/option media_timeout '60'/option media_timeout '5'/" "$SIPALG_TOP/openwrt/sipalg/files/sipalg.config" \
+	>"$LAB_DIR/test.config"
+alg_start --config "$LAB_DIR/test.config" || { not_ok "sipalgd starts"; cat "$LAB_DIR/sipalgd.log"; finish e2e-tcp; exit 1; }
+
+scenario_register_and_call_out
+scenario_call_in
+scenario_crafted
+scenario_daemon_killed
+
+alg_stop
+check "it logs the relay's settings" grep -q '^SIP over TCP: relay on 127.0.0.1:15060, connections 256 in all, 16 per host, idle 7440s' "$LAB_DIR/sipalgd.log"
+check "sipalg-firewall stop leaves no diversion table" not in_ns router nft list table inet sipalg_divert
+if grep -q 'Sanitizer\|runtime error' "$LAB_DIR/sipalgd.log"; then
+	not_ok "sipalgd ($SIPALGD) ran clean: see $LAB_DIR/sipalgd.log"
+	grep -m 20 'ERROR\|runtime error\|#[0-9]' "$LAB_DIR/sipalgd.log"
+else
+	ok "sipalgd ($SIPALGD) ran clean: no sanitizer report, no leak at exit"
+fi
+echo "     took $(($(date +%s) - start)) s"
+finish "e2e-tcp${E2E_NAME:+-$E2E_NAME}"
