@@ -25,6 +25,10 @@ no_pinholes() {
 	no_dialogs && ! { alg_map dnat_any; alg_map dnat_peer; } | grep -q '\. \(160[01][0-9]\|2000[0-9]\) *$'
 }
 sig_port() { in_ns router nft list set inet sipalg_divert tcp_sig_ports | grep -q "[{ ]$1 timeout"; }
+# reg_public LOG: the crafted server got phone2's REGISTER with the public Contact.
+reg_public() { grep -q "^Contact: <sip:1003@$PUB:[0-9]*;transport=tcp>" "$1"; }
+# reg_and LOG command...: reg_public LOG, and the command succeeds (a translation both ways).
+reg_and() { reg_public "$1" && shift && "$@"; }
 relay_lists() { alg_status | grep -q "$1"; }
 tcp_counter() { alg_status --json | sed -n "s/.*\"tcp\":{.*\"$1\":\([0-9]*\).*/\1/p"; }
 
@@ -110,27 +114,33 @@ scenario_crafted() {
 		--hold 4 --log "$LAB_DIR/crafted-phone.log" >"$LAB_DIR/crafted-phone.out" 2>&1 &
 	phone_pid=$!
 	lab_until 15 grep -q '^ready' "$LAB_DIR/crafted-phone.out"
-	in_ns far python3 "$LAB_E2E/rtp.py" --port 20002 --to "$PUB:16010" --count "$RTP_COUNT" \
+	# far sends where the phone's answer told it: its SDP as it reached the server
+	answer=$(sed -n '/^SIP\/2.0 200 OK/,/^=== END/p' "$LAB_DIR/crafted-server.log" | sed -n '/^CSeq: 1 INVITE/,/^=== END/p')
+	media="$(printf '%s\n' "$answer" | sed -n 's/^c=IN IP4 //p' | head -n 1):$(printf '%s\n' "$answer" | sed -n 's/^m=audio \([0-9]*\) .*/\1/p' | head -n 1)"
+	echo "     the phone's answer, as it reached the server, names $media for its media"
+	in_ns far python3 "$LAB_E2E/rtp.py" --port 20002 --to "$media" --count "$RTP_COUNT" \
 		--stats "$LAB_DIR/crafted-far.rtp" &
 	in_ns phone2 python3 "$LAB_E2E/rtp.py" --port 16010 --to 203.0.113.20:20002 --count "$RTP_COUNT" \
 		--stats "$LAB_DIR/crafted-phone.rtp" &
 	wait "$phone_pid"
 	check "the crafted phone's dialogue completed" grep -q '^done' "$LAB_DIR/crafted-phone.out"
 	sleep 1
-	check "the server's INVITE over the phone's connection arrived with the phone's private address" \
-		grep -q '^invite-uri=sip:1003@192.168.1.11:5060;transport=tcp' "$LAB_DIR/crafted-phone.out"
 	srv=$LAB_DIR/crafted-server.log
 	ph=$LAB_DIR/crafted-phone.log
+	check "the REGISTER reached the server with the public Contact" reg_public "$srv"
+	check "the server's INVITE to that Contact, over the phone's own connection, arrived with the private address" \
+		reg_and "$srv" grep -q '^invite-uri=sip:1003@192.168.1.11:5060;transport=tcp' "$LAB_DIR/crafted-phone.out"
 	check "every message reached the server intact (Content-Length = body)" intact "$srv"
 	check "every message reached the phone intact (Content-Length = body)" intact "$ph"
 	check "no private address reached the server outside Call-ID" \
 		sh -c '! grep -v "^Call-ID:" "$1" | grep -q "192\.168\."' _ "$srv"
-	check "a message that grew: the 200 to REGISTER restored the phone's Contact (longer)" \
-		grep -q '^Contact: <sip:1003@192.168.1.11:5060;transport=tcp>' "$ph"
+	check "a message that grew: the 200 to REGISTER, sent with the public Contact, arrived with the private one" \
+		reg_and "$srv" sh -c 'grep -A12 "^SIP/2.0 200 OK" "$1" | grep -q "^CSeq: 1 REGISTER" &&
+			grep -A12 "^SIP/2.0 200 OK" "$1" | grep -q "^Contact: <sip:1003@192.168.1.11:5060;transport=tcp>"' _ "$ph"
 	check "a message that shrank: the phone's 200 with SDP arrived with the public address" \
 		sh -c 'grep -A30 "^SIP/2.0 200 OK" "$1" | grep -q "^c=IN IP4 $2"' _ "$srv" "$PUB"
-	n_opt=$(grep -c '^OPTIONS ' "$srv")
-	check "three requests in one segment arrived as three messages ($n_opt)" [ "$n_opt" -eq 3 ]
+	n_opt=$(grep -A1 '^OPTIONS ' "$srv" | grep -c "^Via: SIP/2.0/TCP $PUB:")
+	check "three requests in one segment arrived as three messages, each translated ($n_opt)" [ "$n_opt" -eq 3 ]
 	check "the INVITE sent one byte per segment arrived whole and translated" \
 		sh -c 'grep -A20 "^INVITE sip:2001@" "$1" | grep -q "^c=IN IP4 $2"' _ "$srv" "$PUB"
 	a=$(arrived phone2 16010)
