@@ -54,7 +54,7 @@ struct tcp_conn {
 
 static const char *const refusal_names[TCP_REFUSAL_COUNT] = {
 	"limit tcp_max_connections", "limit tcp_max_connections_per_host",
-	"no phone behind the public port", "connect failed",
+	"no phone behind the public port", "not the phone's registrar (inbound_calls)", "connect failed",
 };
 
 const char *tcp_refusal_str(enum tcp_refusal why)
@@ -444,8 +444,10 @@ static void start_conn(struct tcp_relay *r, int fd, struct alg_endpoint peer, st
 	if (inbound) {
 		/* a server's new connection to a phone's public signaling port */
 		server = peer;
-		if (table_find_public(r->table, local.port, &phone)) {
-			refuse(r, fd, TCP_NO_BINDING, peer);
+		int found = table_find_public(r->table, local.port, peer.ip, &phone);
+
+		if (found) {
+			refuse(r, fd, found == -2 ? TCP_NOT_ALLOWED : TCP_NO_BINDING, peer);
 			return;
 		}
 	}

@@ -38,6 +38,7 @@ enum tcp_refusal {
 	TCP_OVER_CONNECTIONS,   /* tcp_max_connections */
 	TCP_OVER_HOST,          /* tcp_max_connections_per_host */
 	TCP_NO_BINDING,         /* inbound, to a public port no phone's signaling binding holds */
+	TCP_NOT_ALLOWED,        /* inbound, from another than the registrar (inbound_calls) */
 	TCP_CONNECT_FAILED,     /* the far side refused or did not answer */
 	TCP_REFUSAL_COUNT
 };

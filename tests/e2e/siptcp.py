@@ -14,6 +14,15 @@
       200 with SDP naming its own address and port P; then three OPTIONS in one segment;
       then an INVITE with SDP sent one byte per segment; then a BYE. Logs what it receives
       like the server.
+  siptcp.py raw --server IP:PORT --log FILE
+      not SIP first (garbage), then a REGISTER with a CRLFCRLF keep-alive before it, on one
+      connection; logs what comes back like the phone.
+  siptcp.py many --server IP:PORT -n N [--hold S]
+      N connections at once, an OPTIONS on each; prints "ok=K reset=R" (replies, resets), keeps
+      them open S seconds.
+  siptcp.py half --server IP:PORT --wait S
+      half a message, then nothing; prints "closed after N s" when the far side closes (reset
+      or FIN) within S seconds, else "still open".
 """
 import argparse
 import socket
@@ -28,12 +37,14 @@ def addr(text):
 
 
 def read_message(s, buf):
-    """One message framed by Content-Length: (message, rest), or (None, buf) at EOF."""
+    """One message framed by Content-Length: (message, rest), or (None, buf) at EOF.
+    CR/LF before a message (keep-alives) is skipped."""
+    buf = buf.lstrip(b"\r\n")
     while b"\r\n\r\n" not in buf:
         chunk = s.recv(65536)
         if not chunk:
             return None, buf
-        buf += chunk
+        buf = (buf + chunk).lstrip(b"\r\n")
     head, rest = buf.split(b"\r\n\r\n", 1)
     length = 0
     for line in head.split(b"\r\n")[1:]:
@@ -172,7 +183,9 @@ def cmd_phone(a):
     s.sendall(reply_to(invite, 200, [("Contact", "<sip:%s@%s:5060;transport=tcp>" % (a.user, ip))],
                        sdp(ip, a.rtp_port)))
     expect("ACK")
-    # three requests in one segment
+    # a keep-alive ping, then three requests in one segment
+    s.sendall(b"\r\n\r\n")
+    time.sleep(0.2)
     s.sendall(req("OPTIONS", 2) + req("OPTIONS", 3) + req("OPTIONS", 4))
     for i in range(3):
         expect("200 to OPTIONS %d" % i)
@@ -182,6 +195,11 @@ def cmd_phone(a):
         s.send(one[i:i + 1])
         time.sleep(0.002)
     expect("200 to the byte-wise INVITE")
+    # a 60 KiB message (over TCP the limit is tcp_max_message_size, 65535)
+    big = req("MESSAGE", 7, uri="sip:2001@%s" % srv[0], cid="big").replace(
+        b"Content-Length: 0\r\n\r\n", b"Content-Type: text/plain\r\nContent-Length: 60000\r\n\r\n")
+    s.sendall(big + (b"0123456789" * 6000))
+    expect("200 to the 60 KiB MESSAGE")
     print("ready", flush=True)
     if a.hold:
         time.sleep(a.hold)
@@ -199,6 +217,83 @@ def cmd_phone(a):
     return 0
 
 
+def options(ip, port, srv, n):
+    return message("OPTIONS sip:%s SIP/2.0" % srv[0], [
+        ("Via", "SIP/2.0/TCP %s:%d;branch=z9hG4bK-many%d" % (ip, port, n)), ("Max-Forwards", "70"),
+        ("From", "<sip:1004@%s>;tag=m%d" % (srv[0], n)), ("To", "<sip:1004@%s>" % srv[0]),
+        ("Call-ID", "many-%d@%s" % (n, ip)), ("CSeq", "1 OPTIONS"),
+        ("Contact", "<sip:1004@%s:%d;transport=tcp>" % (ip, port))])
+
+
+def cmd_raw(a):
+    log = open(a.log, "a")
+    srv = addr(a.server)
+    s = socket.create_connection(srv, timeout=5)
+    ip, port = s.getsockname()
+    s.sendall(b"HELLO this is not SIP\r\n\r\n")
+    time.sleep(0.3)
+    reg = message("REGISTER sip:%s SIP/2.0" % srv[0], [
+        ("Via", "SIP/2.0/TCP %s:5060;branch=z9hG4bK-raw" % ip), ("Max-Forwards", "70"),
+        ("From", "<sip:1005@%s>;tag=raw" % srv[0]), ("To", "<sip:1005@%s>" % srv[0]),
+        ("Call-ID", "raw@%s" % ip), ("CSeq", "1 REGISTER"),
+        ("Contact", "<sip:1005@%s:5060;transport=tcp>" % ip), ("Expires", "300")])
+    s.sendall(b"\r\n\r\n" + reg)
+    s.settimeout(2)
+    buf = b""
+    try:
+        while True:
+            msg, buf = read_message(s, buf)
+            if msg is None:
+                break
+            log_message(log, msg, buf, srv)
+    except (socket.timeout, OSError):
+        pass
+    s.close()
+    return 0
+
+
+def cmd_many(a):
+    srv = addr(a.server)
+    socks, ok, reset = [], 0, 0
+    for i in range(a.n):
+        try:
+            s = socket.create_connection(srv, timeout=3)
+            ip, port = s.getsockname()
+            s.sendall(options(ip, port, srv, i))
+            msg, _ = read_message(s, b"")
+            if msg is None:
+                reset += 1
+            else:
+                ok += 1
+            socks.append(s)
+        except (ConnectionResetError, BrokenPipeError):
+            reset += 1
+        except (socket.timeout, OSError):
+            reset += 1
+    print("ok=%d reset=%d" % (ok, reset), flush=True)
+    time.sleep(a.hold)
+    for s in socks:
+        s.close()
+    return 0
+
+
+def cmd_half(a):
+    srv = addr(a.server)
+    s = socket.create_connection(srv, timeout=5)
+    ip, port = s.getsockname()
+    s.sendall(options(ip, port, srv, 99)[:40])
+    start = time.monotonic()
+    s.settimeout(a.wait)
+    try:
+        data = s.recv(4096)
+        print("closed after %d s%s" % (time.monotonic() - start, "" if not data else " (data)"), flush=True)
+    except socket.timeout:
+        print("still open", flush=True)
+    except OSError:
+        print("closed after %d s (reset)" % (time.monotonic() - start), flush=True)
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -213,8 +308,19 @@ def main():
     r.add_argument("--rtp-port", type=int, default=16010)
     r.add_argument("--hold", type=float, default=0)
     r.add_argument("--log", required=True)
+    r = sub.add_parser("raw")
+    r.add_argument("--server", required=True)
+    r.add_argument("--log", required=True)
+    r = sub.add_parser("many")
+    r.add_argument("--server", required=True)
+    r.add_argument("-n", type=int, default=5)
+    r.add_argument("--hold", type=float, default=0)
+    r = sub.add_parser("half")
+    r.add_argument("--server", required=True)
+    r.add_argument("--wait", type=float, default=30)
     a = p.parse_args()
-    return cmd_server(a) if a.cmd == "server" else cmd_phone(a)
+    return {"server": cmd_server, "phone": cmd_phone, "raw": cmd_raw, "many": cmd_many,
+            "half": cmd_half}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,14 @@ sig_port() { in_ns router nft list set inet sipalg_divert tcp_sig_ports | grep -
 reg_public() { grep -q "^Contact: <sip:1003@$PUB:[0-9]*;transport=tcp>" "$1"; }
 # reg_and LOG command...: reg_public LOG, and the command succeeds (a translation both ways).
 reg_and() { reg_public "$1" && shift && "$@"; }
+relay_json() { alg_status --json | grep -q "$1"; }
+# closed_within "closed after N s..." MIN MAX
+closed_within() {
+	_cw_n=${1#closed after }
+	_cw_n=${_cw_n%% *}
+	case $_cw_n in "" | *[!0-9]*) return 1 ;; esac
+	[ "$_cw_n" -ge "$2" ] && [ "$_cw_n" -le "$3" ]
+}
 relay_lists() { alg_status | grep -q "$1"; }
 tcp_counter() { alg_status --json | sed -n "s/.*\"tcp\":{.*\"$1\":\([0-9]*\).*/\1/p"; }
 
@@ -141,6 +149,10 @@ scenario_crafted() {
 		sh -c 'grep -A30 "^SIP/2.0 200 OK" "$1" | grep -q "^c=IN IP4 $2"' _ "$srv" "$PUB"
 	n_opt=$(grep -A1 '^OPTIONS ' "$srv" | grep -c "^Via: SIP/2.0/TCP $PUB:")
 	check "three requests in one segment arrived as three messages, each translated ($n_opt)" [ "$n_opt" -eq 3 ]
+	check "a CRLFCRLF keep-alive passed as one (tcp keepalives $(tcp_counter keepalives))" \
+		sh -c '[ "${1:-0}" -ge 1 ]' _ "$(tcp_counter keepalives)"
+	check "a 60 KiB MESSAGE arrived whole (len > 60000) and translated (public Contact)" \
+		sh -c 'grep -A12 "^=== MSG .* cl=60000 body=60000" "$1" | grep -q "^Contact: <sip:1003@$2:"' _ "$srv" "$PUB"
 	check "the INVITE sent one byte per segment arrived whole and translated" \
 		sh -c 'grep -A20 "^INVITE sip:2001@" "$1" | grep -q "^c=IN IP4 $2"' _ "$srv" "$PUB"
 	a=$(arrived phone2 16010)
@@ -149,6 +161,35 @@ scenario_crafted() {
 	check "far's RTP reached phone2 ($a)" enough "$a"
 	check "phone2's RTP reached far ($b)" enough "$b"
 	check "after the BYEs no media pinhole is left" lab_until 5 no_pinholes
+}
+
+scenario_passthrough() {
+	echo "--- a connection that does not start as SIP is relayed as it is, for the rest of its life"
+	srv=$LAB_DIR/crafted-server.log
+	in_ns phone2 python3 "$LAB_E2E/siptcp.py" raw --server 203.0.113.20:5060 --log "$LAB_DIR/raw.log"
+	check "the bytes that are not SIP reached the server unchanged" grep -q '^HELLO this is not SIP$' "$srv"
+	check "the REGISTER after them on that connection passed untranslated (private Contact)" \
+		grep -q '^Contact: <sip:1005@192.168.1.11:5060;transport=tcp>' "$srv"
+	check "and the server's reply came back (200)" grep -q '^CSeq: 1 REGISTER' "$LAB_DIR/raw.log"
+	check "counted as passthrough ($(tcp_counter passthrough))" sh -c '[ "${1:-0}" -ge 1 ]' _ "$(tcp_counter passthrough)"
+	check "and logged once, with the reason" sh -c '[ "$(grep -c "relayed unchanged from now on: " "$1")" -eq 1 ]' \
+		_ "$LAB_DIR/sipalgd.log"
+}
+
+scenario_limits() {
+	echo "--- limits: the registrar only, connections per host, idle connections (slowloris)"
+	out=$(in_ns far2 python3 "$LAB_E2E/siptcp.py" many --server "$PUB:5060" -n 1)
+	check "a stranger's connection to phone1's public port is reset ($out)" [ "$out" = "ok=0 reset=1" ]
+	check "counted: not the phone's registrar" relay_lists "tcp refused: not the phone.s registrar (inbound_calls): 1"
+	out=$(in_ns phone2 python3 "$LAB_E2E/siptcp.py" many --server 203.0.113.20:5060 -n 6)
+	check "phone2's 6 connections at once: 4 relayed, 2 reset (tcp_max_connections_per_host 4: $out)" \
+		[ "$out" = "ok=4 reset=2" ]
+	check "counted: limit tcp_max_connections_per_host" relay_lists "tcp refused: limit tcp_max_connections_per_host: 2"
+	out=$(in_ns phone2 python3 "$LAB_E2E/siptcp.py" half --server 203.0.113.20:5060 --wait 30)
+	check "half a message and then nothing: the relay closes it after tcp_idle_timeout 10 s ($out)" \
+		closed_within "$out" 9 17
+	check "counted: idle_closed $(tcp_counter idle_closed)" sh -c '[ "${1:-0}" -ge 1 ]' _ "$(tcp_counter idle_closed)"
+	check "no connection left in the status view" relay_json '"connections":\[\]'
 	kill "$(cat "$LAB_DIR/crafted-server.pid")" 2>/dev/null
 }
 
@@ -181,17 +222,22 @@ scenario_daemon_killed() {
 start=$(date +%s)
 lab_up || { not_ok "lab_up"; finish e2e-tcp; exit 1; }
 tcp_scenarios
-sed "s/option media_timeout '60'/option media_timeout '5'/" "$SIPALG_TOP/openwrt/sipalg/files/sipalg.config" \
-	>"$LAB_DIR/test.config"
+# Short limits, to see them work within the test.
+sed -e "s/option media_timeout '60'/option media_timeout '5'/" \
+	-e "s/option tcp_max_connections_per_host '16'/option tcp_max_connections_per_host '4'/" \
+	-e "s/option tcp_idle_timeout '7440'/option tcp_idle_timeout '10'/" \
+	"$SIPALG_TOP/openwrt/sipalg/files/sipalg.config" >"$LAB_DIR/test.config"
 alg_start --config "$LAB_DIR/test.config" || { not_ok "sipalgd starts"; cat "$LAB_DIR/sipalgd.log"; finish e2e-tcp; exit 1; }
 
 scenario_register_and_call_out
 scenario_call_in
 scenario_crafted
+scenario_passthrough
+scenario_limits
 scenario_daemon_killed
 
 alg_stop
-check "it logs the relay's settings" grep -q '^SIP over TCP: relay on 127.0.0.1:15060, connections 256 in all, 16 per host, idle 7440s' "$LAB_DIR/sipalgd.log"
+check "it logs the relay's settings" grep -q '^SIP over TCP: relay on 127.0.0.1:15060, connections 256 in all, 4 per host, idle 10s' "$LAB_DIR/sipalgd.log"
 check "sipalg-firewall stop leaves no diversion table" not in_ns router nft list table inet sipalg_divert
 if grep -q 'Sanitizer\|runtime error' "$LAB_DIR/sipalgd.log"; then
 	not_ok "sipalgd ($SIPALGD) ran clean: see $LAB_DIR/sipalgd.log"
