@@ -523,9 +523,15 @@ static void accept_all(struct tcp_relay *r, int64_t now)
 		int fd = accept4(r->listen_fd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED &&
-			    r->count.errors++ == 0)
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED)
+				return;
+			if (r->count.errors++ == 0)
 				log_warn("SIP/TCP accept: %s", strerror(errno));
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				/* the listener would stay readable: rest a second rather than spin */
+				epoll_ctl(r->epoll_fd, EPOLL_CTL_DEL, r->listen_fd, NULL);
+				r->paused_until = now + 1;
+			}
 			return;
 		}
 		r->count.accepted++;
@@ -604,6 +610,12 @@ void tcp_relay_run(struct tcp_relay *r, int64_t now)
 
 void tcp_relay_expire(struct tcp_relay *r, int64_t now)
 {
+	if (r->paused_until && now >= r->paused_until) {
+		struct epoll_event e = { EPOLLIN, { .ptr = NULL } };
+
+		r->paused_until = 0;
+		epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, r->listen_fd, &e);
+	}
 	for (size_t i = r->n_conns; i-- > 0;) {
 		struct tcp_conn *c = r->conns[i];
 

@@ -75,6 +75,7 @@ struct tcp_relay {
 	struct tcp_conn **conns;
 	size_t n_conns;
 	struct tcp_conn *dead; /* closed during an event batch, freed after it */
+	int64_t paused_until;  /* accept failed for want of fds: the listener rests until then */
 	struct tcp_counters count;
 	char scratch[65536];   /* a passthrough connection's bytes on their way */
 };
