@@ -38,7 +38,7 @@ closed_within() {
 	[ "$_cw_n" -ge "$2" ] && [ "$_cw_n" -le "$3" ]
 }
 relay_lists() { alg_status | grep -q "$1"; }
-tcp_counter() { alg_status --json | sed -n "s/.*\"tcp\":{.*\"$1\":\([0-9]*\).*/\1/p"; }
+tcp_counter() { alg_status --json | sed -n "s/.*\"tcp_$1\":\([0-9]*\).*/\1/p"; }
 
 # The lab's sipp scenarios over TCP: every Contact says so, so that requests to it come over
 # TCP too (the phone's sipp listens on TCP only), naming the port the phone listens on (sipp's
@@ -81,7 +81,7 @@ scenario_register_and_call_out() {
 	status=$(alg_status)
 	printf '%s\n' "$status" | sed -n '/^SIP over TCP/,$p' | sed 's/^/     | /'
 	check "during the call the status view lists the TCP connection" \
-		sh -c 'printf "%s\n" "$1" | grep -q "192.168.1.10:[0-9]* *-> 203.0.113.10:5060 .* translated"' _ "$status"
+		sh -c 'printf "%s\n" "$1" | grep -q "^  tcp 192.168.1.10:[0-9]* *-> 203.0.113.10:5060 .* translated"' _ "$status"
 	check "and the call's pinhole toward phone1" sh -c 'printf "%s\n" "$1" | grep -q "rtp  0: $2:16000 -> 192.168.1.10:16000"' _ "$status" "$PUB"
 	check "the call over TCP completes (INVITE, 200, ACK, RTP, BYE, 200)" call_done out
 	invite=$(provider_req INVITE 1)
@@ -180,16 +180,16 @@ scenario_limits() {
 	echo "--- limits: the registrar only, connections per host, idle connections (slowloris)"
 	out=$(in_ns far2 python3 "$LAB_E2E/siptcp.py" many --server "$PUB:5060" -n 1)
 	check "a stranger's connection to phone1's public port is reset ($out)" [ "$out" = "ok=0 reset=1" ]
-	check "counted: not the phone's registrar" relay_lists "tcp refused: not the phone.s registrar (inbound_calls): 1"
+	check "counted: not the phone's registrar" relay_lists "tcp refused (not the phone.s registrar (inbound_calls)): 1"
 	out=$(in_ns phone2 python3 "$LAB_E2E/siptcp.py" many --server 203.0.113.20:5060 -n 6)
 	check "phone2's 6 connections at once: 4 relayed, 2 reset (tcp_max_connections_per_host 4: $out)" \
 		[ "$out" = "ok=4 reset=2" ]
-	check "counted: limit tcp_max_connections_per_host" relay_lists "tcp refused: limit tcp_max_connections_per_host: 2"
+	check "counted: limit tcp_max_connections_per_host" relay_lists "tcp refused (limit tcp_max_connections_per_host): 2"
 	out=$(in_ns phone2 python3 "$LAB_E2E/siptcp.py" half --server 203.0.113.20:5060 --wait 30)
 	check "half a message and then nothing: the relay closes it after tcp_idle_timeout 10 s ($out)" \
 		closed_within "$out" 9 17
 	check "counted: idle_closed $(tcp_counter idle_closed)" sh -c '[ "${1:-0}" -ge 1 ]' _ "$(tcp_counter idle_closed)"
-	check "no connection left in the status view" relay_json '"connections":\[\]'
+	check "no connection left in the status view" relay_json '"tcp_connections":\[\]'
 	kill "$(cat "$LAB_DIR/crafted-server.pid")" 2>/dev/null
 }
 
@@ -199,7 +199,7 @@ scenario_daemon_killed() {
 		>"$LAB_DIR/hold.out" 2>&1 &
 	hold_pid=$!
 	lab_until 10 test -e "$LAB_DIR/hold.ready"
-	check "a connection is open through the relay" relay_lists "192.168.1.10:[0-9]* *-> 203.0.113.10:5060"
+	check "a connection is open through the relay" relay_lists "^  tcp 192.168.1.10:[0-9]* *-> 203.0.113.10:5060"
 	alg_kill KILL
 	touch "$LAB_DIR/hold.go"
 	wait "$hold_pid"
