@@ -193,6 +193,25 @@ scenario_limits() {
 	kill "$(cat "$LAB_DIR/crafted-server.pid")" 2>/dev/null
 }
 
+scenario_clean_stop() {
+	echo "--- SIGTERM with a connection open: every connection closed, everything freed"
+	in_ns phone1 python3 "$LAB_E2E/tcpdivert.py" register 203.0.113.10 --user 1001 --hold "$LAB_DIR/term" \
+		>"$LAB_DIR/term.out" 2>&1 &
+	term_pid=$!
+	lab_until 10 test -e "$LAB_DIR/term.ready"
+	check "a connection is open through the relay" relay_lists "^  tcp 192.168.1.10:[0-9]* *-> 203.0.113.10:5060"
+	kill -s TERM "$ALG_PID"
+	wait "$ALG_PID"
+	rc=$?
+	ALG_PID=
+	check "sipalgd exits 0 on SIGTERM (a sanitizer's leak report would make it fail; got $rc)" [ "$rc" -eq 0 ]
+	check "and left nothing in tcp_sig_ports (no relay listens)" not sig_port 5060
+	touch "$LAB_DIR/term.go"
+	wait "$term_pid"
+	echo "     the open connection after the stop: $(grep '^after' "$LAB_DIR/term.out")"
+	check "sipalgd starts again" alg_start --config "$LAB_DIR/test.config"
+}
+
 scenario_daemon_killed() {
 	echo "--- the daemon killed mid-connection, then restarted"
 	in_ns phone1 python3 "$LAB_E2E/tcpdivert.py" register 203.0.113.10 --user 1001 --hold "$LAB_DIR/hold" \
@@ -234,6 +253,7 @@ scenario_call_in
 scenario_crafted
 scenario_passthrough
 scenario_limits
+scenario_clean_stop
 scenario_daemon_killed
 
 alg_stop
