@@ -410,6 +410,17 @@ static int add_side(struct tcp_relay *r, struct tcp_conn *c, int i)
 	return 0;
 }
 
+/* The kernel's buffers of a relayed socket: as large as tcp_max_buffer, not autotuned up to
+ * megabytes, so that a side that never reads ties up a bounded amount of the router's memory
+ * in the kernel too (set before listen and connect, so that the window scale fits). */
+static void size_buffers(const struct tcp_relay *r, int fd)
+{
+	int n = (int)r->lim->max_buffer;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &n, sizeof(n));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &n, sizeof(n));
+}
+
 static size_t conns_of_host(const struct tcp_relay *r, uint32_t ip)
 {
 	size_t n = 0;
@@ -465,6 +476,7 @@ static void start_conn(struct tcp_relay *r, int fd, struct alg_endpoint peer, st
 		close_rst(fd);
 		return;
 	}
+	size_buffers(r, s);
 	if (inbound) {
 		/* from the server's own address, any port: the phone sees its server */
 		sa = sockaddr_of((struct alg_endpoint){ peer.ip, 0 });
@@ -572,6 +584,8 @@ int tcp_relay_open(struct tcp_relay *r, uint16_t port, const struct tcp_limits *
 	r->conns = calloc(r->cap, sizeof(*r->conns));
 	r->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	r->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (r->listen_fd >= 0)
+		size_buffers(r, r->listen_fd); /* accepted sockets inherit them */
 	if (!r->conns || r->listen_fd < 0 || r->epoll_fd < 0 ||
 	    setsockopt(r->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    setsockopt(r->listen_fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one)) ||

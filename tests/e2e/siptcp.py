@@ -23,6 +23,11 @@
   siptcp.py half --server IP:PORT --wait S
       half a message, then nothing; prints "closed after N s" when the far side closes (reset
       or FIN) within S seconds, else "still open".
+  siptcp.py sink --port P --seconds S
+      accepts connections and never reads them, for S seconds.
+  siptcp.py flood --server IP:PORT --seconds S
+      sends OPTIONS after OPTIONS on one connection until a send has blocked for S seconds
+      (the far side does not read); prints "sent=N" (bytes).
 """
 import argparse
 import socket
@@ -294,6 +299,45 @@ def cmd_half(a):
     return 0
 
 
+def cmd_sink(a):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    ls.bind(("0.0.0.0", a.port))
+    ls.listen(16)
+    ls.settimeout(a.seconds)
+    held = []
+    end = time.monotonic() + a.seconds
+    while time.monotonic() < end:
+        try:
+            c, _ = ls.accept()
+            held.append(c)
+        except socket.timeout:
+            break
+    return 0
+
+
+def cmd_flood(a):
+    srv = addr(a.server)
+    s = socket.create_connection(srv, timeout=5)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    ip, port = s.getsockname()
+    s.settimeout(a.seconds)
+    sent, n = 0, 0
+    try:
+        while True:
+            msg = options(ip, port, srv, n)
+            s.sendall(msg)
+            sent += len(msg)
+            n += 1
+    except (socket.timeout, OSError):
+        pass
+    print("sent=%d" % sent, flush=True)
+    time.sleep(a.hold)
+    s.close()
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -318,9 +362,16 @@ def main():
     r = sub.add_parser("half")
     r.add_argument("--server", required=True)
     r.add_argument("--wait", type=float, default=30)
+    r = sub.add_parser("sink")
+    r.add_argument("--port", type=int, required=True)
+    r.add_argument("--seconds", type=float, default=30)
+    r = sub.add_parser("flood")
+    r.add_argument("--server", required=True)
+    r.add_argument("--seconds", type=float, default=2)
+    r.add_argument("--hold", type=float, default=0)
     a = p.parse_args()
     return {"server": cmd_server, "phone": cmd_phone, "raw": cmd_raw, "many": cmd_many,
-            "half": cmd_half}[a.cmd](a)
+            "half": cmd_half, "sink": cmd_sink, "flood": cmd_flood}[a.cmd](a)
 
 
 if __name__ == "__main__":

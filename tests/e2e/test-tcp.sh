@@ -29,6 +29,7 @@ sig_port() { in_ns router nft list set inet sipalg_divert tcp_sig_ports | grep -
 reg_public() { grep -q "^Contact: <sip:1003@$PUB:[0-9]*;transport=tcp>" "$1"; }
 # reg_and LOG command...: reg_public LOG, and the command succeeds (a translation both ways).
 reg_and() { reg_public "$1" && shift && "$@"; }
+rss_kb() { sed -n 's/^VmRSS:[^0-9]*\([0-9]*\) kB/\1/p' "/proc/$ALG_PID/status"; }
 relay_json() { alg_status --json | grep -q "$1"; }
 # closed_within "closed after N s..." MIN MAX
 closed_within() {
@@ -185,6 +186,24 @@ scenario_limits() {
 	check "phone2's 6 connections at once: 4 relayed, 2 reset (tcp_max_connections_per_host 4: $out)" \
 		[ "$out" = "ok=4 reset=2" ]
 	check "counted: limit tcp_max_connections_per_host" relay_lists "tcp refused (limit tcp_max_connections_per_host): 2"
+	out=$(in_ns phone2 python3 "$LAB_E2E/siptcp.py" many --server 203.0.113.21:5060 -n 1)
+	check "a connection to a server that refuses it: the phone's is reset as without the ALG ($out)" \
+		[ "$out" = "ok=0 reset=1" ]
+	check "counted: connect failed" relay_lists "tcp refused (connect failed): 1"
+	# a server that never reads: the relay stops reading the phone, its memory stays bounded
+	in_ns far2 python3 "$LAB_E2E/siptcp.py" sink --port 5060 --seconds 20 &
+	sink_pid=$!
+	sleep 0.5
+	rss0=$(rss_kb)
+	out=$(in_ns phone2 python3 "$LAB_E2E/siptcp.py" flood --server 203.0.113.21:5060 --seconds 2 --hold 1)
+	rss1=$(rss_kb)
+	bp=$(tcp_counter backpressure)
+	echo "     a phone flooding a server that does not read: $out bytes taken before its sends blocked;"
+	echo "     sipalgd VmRSS $rss0 kB before, $rss1 kB with the flood held; backpressure counted $bp"
+	check "the relay stopped reading the phone (backpressure $bp)" sh -c '[ "${1:-0}" -ge 1 ]' _ "$bp"
+	check "sipalgd's memory grew by less than 512 kB ($rss0 -> $rss1 kB)" [ $((rss1 - rss0)) -lt 512 ]
+	kill "$sink_pid" 2>/dev/null
+	wait "$sink_pid" 2>/dev/null
 	out=$(in_ns phone2 python3 "$LAB_E2E/siptcp.py" half --server 203.0.113.20:5060 --wait 30)
 	check "half a message and then nothing: the relay closes it after tcp_idle_timeout 10 s ($out)" \
 		closed_within "$out" 9 17
