@@ -191,8 +191,9 @@ static size_t answer_control(void *ctx, const char *cmd, char *buf, size_t cap)
 				CONTROL_CMD_STATUS_JSON ")\n", cmd);
 }
 
-/* Logs the actions of a message: registrations and calls at info, the rest at debug. */
-static void log_actions(const struct alg_result *res, const char *msg, uint32_t public_ip)
+/* Logs the actions of a message: registrations and calls at info, the rest at debug; those
+ * of a message over TCP say so at the end. */
+static void log_actions(const struct alg_result *res, const char *msg, uint32_t public_ip, int tcp)
 {
 	for (size_t i = 0; i < res->n_actions; i++) {
 		const struct alg_action *a = &res->actions[i];
@@ -203,7 +204,7 @@ static void log_actions(const struct alg_result *res, const char *msg, uint32_t 
 		if (prio > log_level)
 			continue; /* not formatted for nothing */
 		alg_action_format(a, msg, public_ip, line, sizeof(line));
-		log_msg(prio, "%s", line);
+		log_msg(prio, "%s%s", line, tcp ? " (tcp)" : "");
 	}
 }
 
@@ -233,7 +234,7 @@ static int translate_message(struct daemon *d, const struct alg_packet *pkt, siz
 				   config_reason_str(res.reason));
 		return 0;
 	}
-	log_actions(&res, pkt->msg, d->public_ip);
+	log_actions(&res, pkt->msg, d->public_ip, *transport != '\0');
 	if (txn.n_added && mirror_commit(&d->mirror, &txn))
 		return 0;
 	table_commit(&txn);
