@@ -84,8 +84,8 @@ int mirror_commit(struct mirror *m, struct table_txn *txn)
 	if (nft_commit(m->nft) == 0) {
 		if (txn)
 			table_commit(txn);
-		if (m->sig_dirty)
-			sync_sig_ports(m, 1);
+		if (m->sig_dirty && !txn)
+			sync_sig_ports(m, 1); /* after the verdicts, as refreshes are */
 		return 0;
 	}
 	n = ++m->refusals;
