@@ -46,23 +46,23 @@ void mirror_change(void *ctx, size_t slot, const struct table_binding *b, enum t
 
 	if (m->nft)
 		nft_mirror(m->nft, slot, b, c, m->public_ip, m->now);
-	if (b->kind == ALG_PORT_SIGNALING && (c == TABLE_ADDED || c == TABLE_REMOVED))
-		m->sig_dirty = 1;
+	if (m->nft && m->sig_ports)
+		nft_sig_change(m->nft, slot, b, c);
 	if ((c == TABLE_REMOVED || c == TABLE_ADDED) && b->kind == ALG_PORT_MEDIA &&
 	    m->n_closed < MIRROR_MAX_CLOSED)
 		m->closed[m->n_closed++] = (struct ct_flow_key){ b->priv, { m->public_ip, b->pub_port } };
 }
 
-/* The diversion's set of public signaling ports, in a batch of its own: a missing set (TCP
- * not diverted) costs nothing else. Logged when it goes missing and when it is back. */
-static void sync_sig_ports(struct mirror *m, int keep)
+/* The diversion's set of public signaling ports (see nft.h): what changed (whole: every few
+ * seconds, when it is not the set last written). Logged when it goes missing and when it is
+ * back. */
+static void sync_sig_ports(struct mirror *m, int whole)
 {
 	int missing;
 
-	m->sig_dirty = 0;
 	if (!m->sig_ports || !m->nft)
 		return;
-	missing = nft_sync_sig_ports(m->nft, m->table, m->now, keep) != 0;
+	missing = (whole ? nft_sig_check : nft_sig_flush)(m->nft, m->table, m->now) != 0;
 	if (missing && !m->sig_missing)
 		log_notice("nftables: set inet %s %s not there: servers cannot open SIP/TCP connections "
 			   "to phones (is sipalg-firewall diverting TCP?)", NFT_DIVERT_TABLE, NFT_DIVERT_SET);
@@ -84,8 +84,8 @@ int mirror_commit(struct mirror *m, struct table_txn *txn)
 	if (nft_commit(m->nft) == 0) {
 		if (txn)
 			table_commit(txn);
-		if (m->sig_dirty && !txn)
-			sync_sig_ports(m, 1); /* after the verdicts, as refreshes are */
+		if (!txn)
+			sync_sig_ports(m, 0); /* after the verdicts, as refreshes are */
 		return 0;
 	}
 	n = ++m->refusals;
@@ -104,7 +104,7 @@ int mirror_commit(struct mirror *m, struct table_txn *txn)
 
 void mirror_keep(struct mirror *m)
 {
-	/* the set again too: refreshed timeouts, and refilled after the firewall restarted */
+	/* the set too: refilled after the firewall re-created it */
 	sync_sig_ports(m, 1);
 	if (!m->nft || nft_table_exists(m->nft) != 0)
 		return;
@@ -154,7 +154,7 @@ void mirror_close(struct mirror *m)
 {
 	mirror_forget_flows(m, 1);
 	if (m->sig_ports && m->nft)
-		nft_sync_sig_ports(m->nft, m->table, m->now, 0); /* no relay listens any more */
+		nft_sig_clear(m->nft); /* no relay listens any more */
 	nft_close(m->nft); /* the table, and every binding and pinhole in it, goes */
 	m->nft = NULL;
 }

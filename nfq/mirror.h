@@ -23,7 +23,7 @@ struct mirror {
 	int64_t now;               /* the daemon's clock, set before each call into the table */
 	unsigned long refusals;    /* batches the kernel refused */
 	/* SIP over TCP: signaling bindings' public ports go into the diversion's set */
-	int sig_ports, sig_dirty, sig_missing;
+	int sig_ports, sig_missing;
 	/* media bindings added or removed, whose flows conntrack must forget */
 	size_t n_closed;
 	struct ct_flow_key closed[MIRROR_MAX_CLOSED];

@@ -104,6 +104,16 @@ scenario_call_in() {
 	check "after the BYE no media pinhole is left" lab_until 5 no_pinholes
 }
 
+scenario_set_refilled() {
+	echo "--- the diversion re-created empty (as after 'service firewall stop; start')"
+	in_ns router nft delete table inet sipalg_divert
+	in_ns router "$SIPALG_TOP/router-scripts/sipalg-firewall" start --wan wan0 --lan lan0 >/dev/null
+	check "sipalgd refills tcp_sig_ports with phone1's public port (it looks every 5 s)" lab_until 12 sig_port 5060
+	tcall far 2001 phone1 1001 20000 16000 refill u1 tn
+	check "and far's call reaches phone1 over a new TCP connection again" call_done refill
+	rtp_both refill far 20000 phone1 16000
+}
+
 # msg_field LOG N FIELD: a field of the Nth logged message's line.
 msg_line() { grep '^=== MSG' "$1" | sed -n "${2}p"; }
 intact() { # every logged message's Content-Length equals its body's length
@@ -201,7 +211,11 @@ scenario_limits() {
 	echo "     a phone flooding a server that does not read: $out bytes taken before its sends blocked;"
 	echo "     sipalgd VmRSS $rss0 kB before, $rss1 kB with the flood held; backpressure counted $bp"
 	check "the relay stopped reading the phone (backpressure $bp)" sh -c '[ "${1:-0}" -ge 1 ]' _ "$bp"
-	check "sipalgd's memory grew by less than 512 kB ($rss0 -> $rss1 kB)" [ $((rss1 - rss0)) -lt 512 ]
+	if [ -z "${E2E_NAME:-}" ]; then
+		check "sipalgd's memory grew by less than 512 kB ($rss0 -> $rss1 kB)" [ $((rss1 - rss0)) -lt 512 ]
+	else # the sanitizer's quarantine and shadow memory make VmRSS say nothing here
+		echo "     (VmRSS not judged with the $E2E_NAME build)"
+	fi
 	kill "$sink_pid" 2>/dev/null
 	wait "$sink_pid" 2>/dev/null
 	out=$(in_ns phone2 python3 "$LAB_E2E/siptcp.py" half --server 203.0.113.20:5060 --wait 30)
@@ -269,6 +283,7 @@ alg_start --config "$LAB_DIR/test.config" || { not_ok "sipalgd starts"; cat "$LA
 
 scenario_register_and_call_out
 scenario_call_in
+scenario_set_refilled
 scenario_crafted
 scenario_passthrough
 scenario_limits
