@@ -572,6 +572,9 @@ static int sig_send(struct nft *n)
 {
 	int r = n->queued ? batch_send(n) : 0;
 
+	/* a part sent early (a full buffer) that was refused is this batch's, not the maps' next */
+	r = r || n->early_error;
+	n->early_error = 0;
 	batch_start(n);
 	if (r) {
 		memset(n->sig, 0, sizeof(n->sig));
