@@ -593,10 +593,11 @@ static uint64_t divert_handle(struct nft *n, uint16_t what)
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *h;
 	uint64_t handle = 0;
+	uint32_t seq = n->seq++;
 	int done = 0;
 	ssize_t len;
 
-	h = nftnl_nlmsg_build_hdr(n->rx, what, NFPROTO_INET, NLM_F_ACK, n->seq++);
+	h = nftnl_nlmsg_build_hdr(n->rx, what, NFPROTO_INET, NLM_F_ACK, seq);
 	if (what == NFT_MSG_GETSET) {
 		nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_DIVERT_TABLE);
 		nftnl_set_set_str(s, NFTNL_SET_NAME, NFT_DIVERT_SET);
@@ -614,6 +615,11 @@ static uint64_t divert_handle(struct nft *n, uint16_t what)
 			break;
 		for (struct nlmsghdr *m = (struct nlmsghdr *)n->rx; mnl_nlmsg_ok(m, (int)len);
 		     m = mnl_nlmsg_next(m, (int *)&len)) {
+			/* Only ours: an earlier request's answer may still wait in the socket (a
+			 * GET's object and its ack come one datagram each, and nft_table_exists
+			 * stops reading at the object). */
+			if (m->nlmsg_seq != seq)
+				continue;
 			if (m->nlmsg_type == NLMSG_ERROR)
 				done = 1; /* the ack, or why there is no such thing */
 			else if (m->nlmsg_type == reply && what == NFT_MSG_GETSET && nftnl_set_nlmsg_parse(m, s) == 0)

@@ -295,6 +295,8 @@ check "it logs registrations and calls over TCP as over UDP, saying tcp" sh -c \
 	'grep -q "^registered 192.168.1.10:5060 -> 203.0.113.1:5060 expires=300 (tcp)\$" "$1" &&
 	grep -q "^answered call=.* (tcp)\$" "$1" && grep -q "^media-close call=.* reason=BYE (tcp)\$" "$1"' \
 	_ "$LAB_DIR/sipalgd.log"
+n_missing=$(grep -c 'tcp_sig_ports not there' "$LAB_DIR/sipalgd.log")
+check "it noticed the set gone at most once per time it was gone ($n_missing)" [ "$n_missing" -le 1 ]
 check "it logs the relay's settings" grep -q '^SIP over TCP: relay on 127.0.0.1:15060, connections 256 in all, 4 per host, idle 10s' "$LAB_DIR/sipalgd.log"
 check "sipalg-firewall stop leaves no diversion table" not in_ns router nft list table inet sipalg_divert
 if grep -q 'Sanitizer\|runtime error' "$LAB_DIR/sipalgd.log"; then
