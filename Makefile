@@ -208,7 +208,8 @@ lint:
 
 # End-to-end: real kamailio, sipp, NFQUEUE, nftables and conntrack in network namespaces the
 # tests create and remove (root only).
-# The calls run twice: with the daemon as shipped, and with its ASan+UBSan build; the faults
+# The calls (UDP, and TCP through the relay) run twice: with the daemon as shipped, and with its
+# ASan+UBSan build; the faults
 # (valgrind, queue overflow, nftables errors, a hostile burst) with the daemon as shipped.
 e2e: all $(BUILD)/asan/sipalgd
 	$(Q)if [ "$$(id -u)" -ne 0 ]; then echo "e2e: needs root (network namespaces)"; \
@@ -221,10 +222,13 @@ e2e: all $(BUILD)/asan/sipalgd
 	sh tests/e2e/test-calls.sh || status=1; \
 	sh tests/e2e/test-register.sh || status=1; \
 	sh tests/e2e/test-restart.sh || status=1; \
+	sh tests/e2e/test-tcp.sh || status=1; \
 	sh tests/e2e/test-security.sh || status=1; \
 	sh tests/e2e/test-faults.sh || status=1; \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 E2E_NAME=asan \
 		SIPALGD=$(abspath $(BUILD)/asan/sipalgd) sh tests/e2e/test-calls.sh || status=1; \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 E2E_NAME=asan \
+		SIPALGD=$(abspath $(BUILD)/asan/sipalgd) sh tests/e2e/test-tcp.sh || status=1; \
 	exit $$status
 
 fuzz: $(FUZZ_BIN)

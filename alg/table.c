@@ -744,6 +744,19 @@ void table_translate(struct table_txn *x, struct alg_table *t, const struct alg_
 		table_apply(x, res, pkt->msg);
 }
 
+int table_find_public(const struct alg_table *t, uint16_t pub, uint32_t from, struct alg_endpoint *priv)
+{
+	/* find_pub only reads; it is not const because the message path edits what it finds. */
+	const struct table_binding *b = find_pub((struct alg_table *)t, pub);
+
+	if (!b || b->kind != ALG_PORT_SIGNALING)
+		return -1;
+	if (b->peer && b->peer != from)
+		return -2; /* inbound_calls 'registrar': as the binding's DNAT element, from it only */
+	*priv = b->priv;
+	return 0;
+}
+
 void table_commit(struct table_txn *x)
 {
 	x->n_added = 0;

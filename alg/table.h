@@ -202,6 +202,12 @@ const struct table_dialog *table_dialog_at(const struct alg_table *t, size_t *id
 #define table_for_each_dialog(t, id, d) \
 	for (size_t id = 0; ((d) = table_dialog_at((t), &id)) != NULL; id++)
 
+/* The phone's signaling endpoint behind public port pub, for a new connection from address
+ * `from` (a server's to a registered Contact): 0 when a signaling binding holds pub and
+ * accepts traffic from `from` (its peer, when it has one: inbound_calls 'registrar'), -2 when
+ * it holds pub for another peer only, -1 when none holds it. */
+int table_find_public(const struct alg_table *t, uint16_t pub, uint32_t from, struct alg_endpoint *priv);
+
 /* The media of dialog index di flowed at time now (the caller watches the traffic). */
 void table_media_seen(struct alg_table *t, int di, int64_t now);
 

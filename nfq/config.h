@@ -13,6 +13,7 @@
 
 #include "alg.h"
 #include "table.h"
+#include "tcp_relay.h"
 
 #define CONFIG_MAX_PORTS 8
 #define CONFIG_NAME_MAX 32
@@ -37,6 +38,7 @@ struct sipalg_config {
 	uint16_t queue;
 	int tcp;                         /* SIP over TCP diverted (tproxy) to the listener */
 	uint16_t tcp_port;               /* that listener's port, on 127.0.0.1 */
+	struct tcp_limits tcp_limits;    /* tcp_max_connections, ..., under the options' names */
 	uint32_t external_address;       /* 0: the WAN interface's own (--public on the command line) */
 	int log_level;                   /* syslog priority */
 	struct table_config table;       /* media_ports, inbound_calls, media_timeout, the table's limits */

@@ -44,11 +44,32 @@ void mirror_change(void *ctx, size_t slot, const struct table_binding *b, enum t
 {
 	struct mirror *m = ctx;
 
+	m->changes++;
 	if (m->nft)
 		nft_mirror(m->nft, slot, b, c, m->public_ip, m->now);
+	if (m->nft && m->sig_ports)
+		nft_sig_change(m->nft, slot, b, c);
 	if ((c == TABLE_REMOVED || c == TABLE_ADDED) && b->kind == ALG_PORT_MEDIA &&
 	    m->n_closed < MIRROR_MAX_CLOSED)
 		m->closed[m->n_closed++] = (struct ct_flow_key){ b->priv, { m->public_ip, b->pub_port } };
+}
+
+/* The diversion's set of public signaling ports (see nft.h): what changed (whole: every few
+ * seconds, when it is not the set last written). Logged when it goes missing and when it is
+ * back. */
+static void sync_sig_ports(struct mirror *m, int whole)
+{
+	int missing;
+
+	if (!m->sig_ports || !m->nft)
+		return;
+	missing = (whole ? nft_sig_check : nft_sig_flush)(m->nft, m->table, m->now) != 0;
+	if (missing && !m->sig_missing)
+		log_notice("nftables: set inet %s %s not there: servers cannot open SIP/TCP connections "
+			   "to phones (is sipalg-firewall diverting TCP?)", NFT_DIVERT_TABLE, NFT_DIVERT_SET);
+	else if (!missing && m->sig_missing)
+		log_notice("nftables: set inet %s %s filled", NFT_DIVERT_TABLE, NFT_DIVERT_SET);
+	m->sig_missing = missing;
 }
 
 /* Refusals are logged at 1, 10, 100, ... */
@@ -64,6 +85,8 @@ int mirror_commit(struct mirror *m, struct table_txn *txn)
 	if (nft_commit(m->nft) == 0) {
 		if (txn)
 			table_commit(txn);
+		if (!txn)
+			sync_sig_ports(m, 0); /* after the verdicts, as refreshes are */
 		return 0;
 	}
 	n = ++m->refusals;
@@ -91,6 +114,8 @@ int mirror_install(struct mirror *m)
 
 void mirror_keep(struct mirror *m)
 {
+	/* the set too: refilled after the firewall re-created it */
+	sync_sig_ports(m, 1);
 	if (!m->nft || nft_table_exists(m->nft) != 0)
 		return;
 	log_warn("nftables: table ip %s was deleted from outside; rebuilding it", NFT_TABLE_NAME);
@@ -138,6 +163,8 @@ void mirror_watch_media(struct mirror *m)
 void mirror_close(struct mirror *m)
 {
 	mirror_forget_flows(m, 1);
+	if (m->sig_ports && m->nft)
+		nft_sig_clear(m->nft); /* no relay listens any more */
 	nft_close(m->nft); /* the table, and every binding and pinhole in it, goes */
 	m->nft = NULL;
 }

@@ -22,6 +22,9 @@ struct mirror {
 	uint32_t public_ip;
 	int64_t now;               /* the daemon's clock, set before each call into the table */
 	unsigned long refusals;    /* batches the kernel refused */
+	unsigned long changes;     /* changes the table reported (the state file follows them) */
+	/* SIP over TCP: signaling bindings' public ports go into the diversion's set */
+	int sig_ports, sig_missing;
 	/* media bindings added or removed, whose flows conntrack must forget */
 	size_t n_closed;
 	struct ct_flow_key closed[MIRROR_MAX_CLOSED];

@@ -61,6 +61,15 @@ struct nft {
 	char buf[1 << 17] __attribute__((aligned(8))); /* netlink messages need alignment */
 	char rx[1 << 16] __attribute__((aligned(8)));
 	struct installed inst[TABLE_MAX_BINDINGS];
+	/* The set tcp_sig_ports as written, per binding slot, and the slots changed since. */
+	struct sig_installed {
+		uint16_t port;
+		uint8_t in_use, dirty;
+		int64_t expires; /* as inst's */
+	} sig[TABLE_MAX_BINDINGS];
+	uint16_t sig_dirty[TABLE_MAX_BINDINGS];
+	size_t n_sig_dirty;
+	uint64_t sig_handle; /* the set's handle when it was last written whole; 0: not yet */
 };
 
 static void batch_start(struct nft *n)
@@ -73,14 +82,18 @@ static void batch_start(struct nft *n)
 	n->queued = 0;
 }
 
-static struct nlmsghdr *batch_msg(struct nft *n, uint16_t type, uint16_t flags)
+static struct nlmsghdr *batch_msg_family(struct nft *n, uint16_t type, uint16_t flags, uint16_t family)
 {
 	/* Room left for the largest message and the batch end, else the batch is sent now. */
 	if (mnl_nlmsg_batch_size(n->batch) + 4096 > sizeof(n->buf) && nft_commit(n))
 		n->early_error = 1; /* reported by the next nft_commit */
 	n->queued++;
-	return nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(n->batch), type, NFPROTO_IPV4, flags,
-				     n->seq++);
+	return nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(n->batch), type, family, flags, n->seq++);
+}
+
+static struct nlmsghdr *batch_msg(struct nft *n, uint16_t type, uint16_t flags)
+{
+	return batch_msg_family(n, type, flags, NFPROTO_IPV4);
 }
 
 /* Sends the batch and reads the kernel's answers: -1 if it refused any part of it. */
@@ -496,4 +509,241 @@ int nft_resync(struct nft *n, const struct alg_table *t, uint32_t public_ip, int
 	table_for_each_binding(t, slot, b)
 		nft_mirror(n, slot, b, TABLE_ADDED, public_ip, now);
 	return nft_commit(n);
+}
+
+/* Elements per message on the diversion's set: a message stays under the 4 KiB that batch_msg
+ * keeps free, and the kernel's answers (one per message: each echoes its request) stay few
+ * enough for the socket's receive buffer, however many phones there are. */
+#define SIG_PORTS_PER_MSG 100
+
+enum sig_op { SIG_FLUSH, SIG_DEL, SIG_ADD };
+
+/* Ports to delete or add, gathered into messages of SIG_PORTS_PER_MSG. */
+struct sig_batch {
+	enum sig_op op;
+	size_t k;
+	uint16_t port[SIG_PORTS_PER_MSG];
+	int64_t timeout[SIG_PORTS_PER_MSG];
+};
+
+/* One message on the diversion's set: flush it, or delete or add b's ports. */
+static void queue_sig_msg(struct nft *n, enum sig_op op, struct sig_batch *b)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *h;
+
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_DIVERT_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, NFT_DIVERT_SET);
+	for (size_t i = 0; b && i < b->k; i++) {
+		struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+		uint16_t key = htons(b->port[i]);
+
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &key, sizeof(key));
+		if (op == SIG_ADD)
+			nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT,
+					       (uint64_t)(b->timeout[i] > 1 ? b->timeout[i] : 1) * 1000);
+		nftnl_set_elem_add(s, e);
+	}
+	h = batch_msg_family(n, op == SIG_ADD ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
+			     (op == SIG_ADD ? NLM_F_CREATE : 0) | NLM_F_ACK, NFPROTO_INET);
+	nftnl_set_elems_nlmsg_build_payload(h, s);
+	nftnl_set_free(s);
+	mnl_nlmsg_batch_next(n->batch);
+	if (b)
+		b->k = 0;
+}
+
+static void sig_push(struct nft *n, struct sig_batch *b, uint16_t port, int64_t timeout)
+{
+	b->port[b->k] = port;
+	b->timeout[b->k++] = timeout;
+	if (b->k == SIG_PORTS_PER_MSG)
+		queue_sig_msg(n, b->op, b);
+}
+
+static void sig_end(struct nft *n, struct sig_batch *b)
+{
+	if (b->k)
+		queue_sig_msg(n, b->op, b);
+}
+
+/* Sends a batch of the set's; a refusal leaves what is in the set unknown. */
+static int sig_send(struct nft *n)
+{
+	int r = n->queued ? batch_send(n) : 0;
+
+	/* a part sent early (a full buffer) that was refused is this batch's, not the maps' next */
+	r = r || n->early_error;
+	n->early_error = 0;
+	batch_start(n);
+	if (r) {
+		memset(n->sig, 0, sizeof(n->sig));
+		n->n_sig_dirty = 0;
+		n->sig_handle = 0; /* written whole at the next nft_sig_check */
+	}
+	return r;
+}
+
+/* The handle of our diversion's table (what = NFT_MSG_GETTABLE) or set (NFT_MSG_GETSET); 0
+ * when it is missing. */
+static uint64_t divert_handle(struct nft *n, uint16_t what)
+{
+	uint16_t reply = (NFNL_SUBSYS_NFTABLES << 8) | (what == NFT_MSG_GETSET ? NFT_MSG_NEWSET : NFT_MSG_NEWTABLE);
+	struct nftnl_table *tb = nftnl_table_alloc();
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *h;
+	uint64_t handle = 0;
+	uint32_t seq = n->seq++;
+	int done = 0;
+	ssize_t len;
+
+	h = nftnl_nlmsg_build_hdr(n->rx, what, NFPROTO_INET, NLM_F_ACK, seq);
+	if (what == NFT_MSG_GETSET) {
+		nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_DIVERT_TABLE);
+		nftnl_set_set_str(s, NFTNL_SET_NAME, NFT_DIVERT_SET);
+		nftnl_set_nlmsg_build_payload(h, s);
+	} else {
+		nftnl_table_set_str(tb, NFTNL_TABLE_NAME, NFT_DIVERT_TABLE);
+		nftnl_table_nlmsg_build_payload(h, tb);
+	}
+	if (mnl_socket_sendto(n->nl, h, h->nlmsg_len) < 0)
+		done = 1;
+	while (!done) {
+		struct pollfd pfd = { mnl_socket_get_fd(n->nl), POLLIN, 0 };
+
+		if (poll(&pfd, 1, 1000) <= 0 || (len = mnl_socket_recvfrom(n->nl, n->rx, sizeof(n->rx))) < 0)
+			break;
+		for (struct nlmsghdr *m = (struct nlmsghdr *)n->rx; mnl_nlmsg_ok(m, (int)len);
+		     m = mnl_nlmsg_next(m, (int *)&len)) {
+			/* Only ours: an earlier request's answer may still wait in the socket (a
+			 * GET's object and its ack come one datagram each, and nft_table_exists
+			 * stops reading at the object). */
+			if (m->nlmsg_seq != seq)
+				continue;
+			if (m->nlmsg_type == NLMSG_ERROR)
+				done = 1; /* the ack, or why there is no such thing */
+			else if (m->nlmsg_type == reply && what == NFT_MSG_GETSET && nftnl_set_nlmsg_parse(m, s) == 0)
+				handle = nftnl_set_get_u64(s, NFTNL_SET_HANDLE);
+			else if (m->nlmsg_type == reply && what == NFT_MSG_GETTABLE &&
+				 nftnl_table_nlmsg_parse(m, tb) == 0)
+				handle = nftnl_table_get_u64(tb, NFTNL_TABLE_HANDLE);
+		}
+	}
+	nftnl_set_free(s);
+	nftnl_table_free(tb);
+	return handle;
+}
+
+/* Which set is there: another value when the firewall re-created it (a new table has a new
+ * handle; its set's may be the old one's), 0 when it is missing. */
+static uint64_t sig_set_handle(struct nft *n)
+{
+	uint64_t set = divert_handle(n, NFT_MSG_GETSET);
+
+	return set ? divert_handle(n, NFT_MSG_GETTABLE) << 20 | set : 0;
+}
+
+/* Empties the set and writes every signaling binding's port. */
+static int sig_write_all(struct nft *n, const struct alg_table *t, int64_t now)
+{
+	struct sig_batch add = { .op = SIG_ADD };
+	const struct table_binding *b;
+
+	if (n->queued && nft_commit(n))
+		return -1;
+	batch_start(n);
+	queue_sig_msg(n, SIG_FLUSH, NULL);
+	memset(n->sig, 0, sizeof(n->sig));
+	n->n_sig_dirty = 0;
+	table_for_each_binding(t, slot, b) {
+		if (b->kind != ALG_PORT_SIGNALING || slot >= TABLE_MAX_BINDINGS)
+			continue;
+		n->sig[slot] = (struct sig_installed){ b->pub_port, 1, 0, b->expires + INSTALL_AHEAD };
+		sig_push(n, &add, b->pub_port, b->expires + INSTALL_AHEAD - now + ELEMENT_MARGIN);
+	}
+	sig_end(n, &add);
+	return sig_send(n);
+}
+
+void nft_sig_change(struct nft *n, size_t slot, const struct table_binding *b, enum table_change c)
+{
+	struct sig_installed *in;
+
+	if (slot >= TABLE_MAX_BINDINGS)
+		return;
+	in = &n->sig[slot];
+	if (in->dirty || (b->kind != ALG_PORT_SIGNALING && !in->in_use))
+		return;
+	if (in->in_use && in->port == b->pub_port &&
+	    (c == TABLE_UPDATED || (c == TABLE_EXTENDED && b->expires <= in->expires)))
+		return; /* the element says it already */
+	in->dirty = 1;
+	n->sig_dirty[n->n_sig_dirty++] = (uint16_t)slot;
+}
+
+int nft_sig_flush(struct nft *n, const struct alg_table *t, int64_t now)
+{
+	struct sig_batch del = { .op = SIG_DEL }, add = { .op = SIG_ADD };
+
+	if (!n->n_sig_dirty)
+		return 0;
+	if (!n->sig_handle) {
+		/* not written whole yet (or missing): nft_sig_check will, with these changes */
+		for (size_t i = 0; i < n->n_sig_dirty; i++)
+			n->sig[n->sig_dirty[i]].dirty = 0;
+		n->n_sig_dirty = 0;
+		return 0;
+	}
+	if (n->queued && nft_commit(n))
+		return -1;
+	batch_start(n);
+	/* every deletion before any addition: a port may move from one slot to another */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < n->n_sig_dirty; i++) {
+			size_t slot = n->sig_dirty[i], at = slot;
+			struct sig_installed *in = &n->sig[slot];
+			const struct table_binding *b = table_binding_at(t, &at);
+			int want = b && at == slot && b->kind == ALG_PORT_SIGNALING;
+
+			if (pass == 0 && in->in_use && (!want || in->port != b->pub_port || b->expires > in->expires)) {
+				sig_push(n, &del, in->port, 0);
+				in->in_use = 0;
+			} else if (pass == 1) {
+				in->dirty = 0;
+				if (want && !in->in_use) {
+					*in = (struct sig_installed){ b->pub_port, 1, 0, b->expires + INSTALL_AHEAD };
+					sig_push(n, &add, b->pub_port, in->expires - now + ELEMENT_MARGIN);
+				}
+			}
+		}
+		sig_end(n, pass == 0 ? &del : &add);
+	}
+	n->n_sig_dirty = 0;
+	return sig_send(n);
+}
+
+int nft_sig_check(struct nft *n, const struct alg_table *t, int64_t now)
+{
+	uint64_t handle = sig_set_handle(n);
+
+	if (!handle) {
+		n->sig_handle = 0;
+		return -1;
+	}
+	if (handle == n->sig_handle)
+		return 0;
+	if (sig_write_all(n, t, now))
+		return -1;
+	n->sig_handle = handle;
+	return 0;
+}
+
+void nft_sig_clear(struct nft *n)
+{
+	if (n->queued && nft_commit(n))
+		return;
+	batch_start(n);
+	queue_sig_msg(n, SIG_FLUSH, NULL);
+	sig_send(n);
+	memset(n->sig, 0, sizeof(n->sig));
 }

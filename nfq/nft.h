@@ -40,4 +40,21 @@ const char *nft_last_error(const struct nft *n);
  * the public address changed). */
 int nft_resync(struct nft *n, const struct alg_table *t, uint32_t public_ip, int64_t now);
 
+/* sipalg-firewall's diversion: WAN connections to the ports of this set go to the TCP relay. */
+#define NFT_DIVERT_TABLE "sipalg_divert"
+#define NFT_DIVERT_SET "tcp_sig_ports"
+
+/* `inet sipalg_divert tcp_sig_ports` follows the table's signaling bindings (their public
+ * ports, elements timing out as the maps' do), so that a server can open a new connection to
+ * a registered phone's Contact. In batches of its own: a missing set (the firewall diverts no
+ * TCP) costs the maps nothing. nft_sig_change notes a binding's change (from the table's
+ * callback); nft_sig_flush sends what changed (after the verdicts); nft_sig_check, every few
+ * seconds, writes the whole set when it is not the one last written (missing before, or
+ * re-created empty by the firewall). Both return 0, or -1 when the set is missing or refused
+ * the change. nft_sig_clear empties it (no relay listens any more). */
+void nft_sig_change(struct nft *n, size_t slot, const struct table_binding *b, enum table_change c);
+int nft_sig_flush(struct nft *n, const struct alg_table *t, int64_t now);
+int nft_sig_check(struct nft *n, const struct alg_table *t, int64_t now);
+void nft_sig_clear(struct nft *n);
+
 #endif

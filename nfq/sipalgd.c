@@ -23,6 +23,7 @@
 #include "state.h"
 #include "status.h"
 #include "table.h"
+#include "tcp_relay.h"
 #include "wan_watch.h"
 
 #define MAX_LAN_NETS 8
@@ -40,6 +41,7 @@ struct daemon {
 	struct mirror mirror;
 	struct state state;  /* the table's file, for the next start */
 	struct counters count;
+	struct tcp_relay tcp; /* listener fd -1 when tcp is off */
 	char msg_out[0xffff + 1024];
 	uint8_t pkt_out[0xffff];
 };
@@ -183,7 +185,7 @@ static size_t answer_control(void *ctx, const char *cmd, char *buf, size_t cap)
 {
 	struct daemon *d = ctx;
 	struct status_view v = { &d->count, d->mirror.refusals, &d->table, d->public_ip, d->cfg.cmd.wan,
-				 d->cfg.cmd.lan, monotonic_seconds() };
+				 d->cfg.cmd.lan, monotonic_seconds(), d->cfg.tcp ? &d->tcp : NULL };
 
 	if (strcmp(cmd, CONTROL_CMD_STATUS) == 0 || strcmp(cmd, CONTROL_CMD_STATUS_JSON) == 0)
 		return status_format(&v, strcmp(cmd, CONTROL_CMD_STATUS_JSON) == 0, buf, cap);
@@ -191,8 +193,9 @@ static size_t answer_control(void *ctx, const char *cmd, char *buf, size_t cap)
 				CONTROL_CMD_STATUS_JSON ")\n", cmd);
 }
 
-/* Logs the actions of a message: registrations and calls at info, the rest at debug. */
-static void log_actions(const struct alg_result *res, const char *msg, uint32_t public_ip)
+/* Logs the actions of a message: registrations and calls at info, the rest at debug; those
+ * of a message over TCP say so at the end. */
+static void log_actions(const struct alg_result *res, const char *msg, uint32_t public_ip, int tcp)
 {
 	for (size_t i = 0; i < res->n_actions; i++) {
 		const struct alg_action *a = &res->actions[i];
@@ -203,48 +206,57 @@ static void log_actions(const struct alg_result *res, const char *msg, uint32_t 
 		if (prio > log_level)
 			continue; /* not formatted for nothing */
 		alg_action_format(a, msg, public_ip, line, sizeof(line));
-		log_msg(prio, "%s", line);
+		log_msg(prio, "%s%s", line, tcp ? " (tcp)" : "");
 	}
 }
 
-/* One SIP/UDP message through the table. Returns the length of the rewritten packet in
- * d->pkt_out, or 0 when the packet passes as it came. */
-static size_t translate_udp(struct daemon *d, const struct queued_packet *p, const struct udp_packet *u)
+/* One SIP message through the table, over either transport: translate, admit, apply; new
+ * bindings and pinholes are in place before the message moves on, and if the kernel refused
+ * them the message must not announce them: it passes untranslated. Other changes
+ * (refreshes, narrowing, closing) go in the next batch. Returns 1 when d->msg_out holds the
+ * translated message (*out_len bytes), 0 when the message passes as it came: reasons[] counts
+ * why (the first of each logged); an understood message with nothing to change returns 0. */
+static int translate_message(struct daemon *d, const struct alg_packet *pkt, size_t max_message,
+			     unsigned long *reasons, const char *transport, size_t *out_len)
 {
 	struct alg_config core = d->cfg.core; /* the limits; the networks and address are the daemon's */
-	const struct alg_packet pkt = { u->payload, u->payload_len,
-					p->indev == d->lan_index ? ALG_OUT : ALG_IN, u->src, u->dst };
 	struct table_txn txn;
 	struct alg_result res;
-	size_t n;
 
 	core.lan = d->lan_nets;
 	core.n_lan = d->n_lan_nets;
 	core.public_ip = d->public_ip;
+	if (max_message)
+		core.max_message_size = max_message;
 	d->mirror.now = monotonic_seconds();
-	table_translate(&txn, &d->table, &core, &pkt, d->mirror.now, d->msg_out, sizeof(d->msg_out), &res);
+	table_translate(&txn, &d->table, &core, pkt, d->mirror.now, d->msg_out, sizeof(d->msg_out), &res);
 	if (res.reason != ALG_OK) {
-		/* Logged the first time each reason is seen; counted always. */
-		if (d->count.reasons[res.reason]++ == 0)
-			log_notice("passing SIP unchanged: %s (first time; see counters)",
+		if (reasons[res.reason]++ == 0)
+			log_notice("passing SIP%s unchanged: %s (first time; see counters)", transport,
 				   config_reason_str(res.reason));
-		d->count.unchanged++;
 		return 0;
 	}
-	log_actions(&res, u->payload, d->public_ip);
-	/* New bindings and pinholes are in place before the packet moves on; if the kernel
-	 * refused them, the message must not announce them: it passes untranslated. Other
-	 * changes (refreshes, narrowing, closing) go in the next batch, after the verdicts. */
-	if (txn.n_added && mirror_commit(&d->mirror, &txn)) {
-		d->count.unchanged++;
+	log_actions(&res, pkt->msg, d->public_ip, *transport != '\0');
+	if (txn.n_added && mirror_commit(&d->mirror, &txn))
 		return 0;
-	}
 	table_commit(&txn);
-	if (!res.changed) {
+	*out_len = res.out_len;
+	return res.changed;
+}
+
+/* One SIP/UDP message. Returns the length of the rewritten packet in d->pkt_out, or 0 when
+ * the packet passes as it came. */
+static size_t translate_udp(struct daemon *d, const struct queued_packet *p, const struct udp_packet *u)
+{
+	const struct alg_packet pkt = { u->payload, u->payload_len,
+					p->indev == d->lan_index ? ALG_OUT : ALG_IN, u->src, u->dst };
+	size_t n, len;
+
+	if (!translate_message(d, &pkt, 0, d->count.reasons, "", &len)) {
 		d->count.unchanged++;
 		return 0;
 	}
-	n = packet_rewrite(p->data, p->len, u, d->msg_out, res.out_len, d->pkt_out, sizeof(d->pkt_out));
+	n = packet_rewrite(p->data, p->len, u, d->msg_out, len, d->pkt_out, sizeof(d->pkt_out));
 	if (n == 0) {
 		d->count.errors++;
 		log_warn("could not rewrite a %zu-byte packet; passing it unchanged", p->len);
@@ -252,6 +264,18 @@ static size_t translate_udp(struct daemon *d, const struct queued_packet *p, con
 	}
 	d->count.translated++;
 	return n;
+}
+
+/* One SIP/TCP message, for the relay (tcp_relay.h): the same path as UDP's. */
+static int translate_tcp(void *ctx, const struct alg_packet *pkt, size_t max_message,
+			 unsigned long *reasons, const char **out, size_t *out_len)
+{
+	struct daemon *d = ctx;
+
+	if (!translate_message(d, pkt, max_message, reasons, "/TCP", out_len))
+		return 0;
+	*out = d->msg_out;
+	return 1;
 }
 
 /* Every queued packet gets exactly one verdict, here: accepted as it came, or rewritten. */
@@ -318,7 +342,12 @@ int main(int argc, char **argv)
 	table_init(&d.table, t, mirror_change, &d.mirror);
 	table_set_self_ip(&d.table, d.public_ip);
 	d.wan_watch = wan_watch_open();
-	if (privdrop(d.cfg.cmd.user)) {
+	d.tcp.listen_fd = d.tcp.epoll_fd = -1;
+	d.mirror.sig_ports = d.cfg.tcp;
+	if ((d.cfg.tcp && tcp_relay_open(&d.tcp, d.cfg.tcp_port, &d.cfg.tcp_limits, d.lan_nets, d.n_lan_nets,
+					 &d.table, translate_tcp, &d)) ||
+	    privdrop(d.cfg.cmd.user)) {
+		tcp_relay_close(&d.tcp);
 		mirror_close(&d.mirror);
 		queue_close(d.queue);
 		control_close(d.control, d.cfg.cmd.control);
@@ -347,13 +376,20 @@ int main(int argc, char **argv)
 		 d.cfg.core.max_message_size, d.cfg.core.max_headers, t->max_registrations_per_host,
 		 t->max_calls, t->max_pinholes_per_call, t->max_pinholes_per_host, t->max_pinholes,
 		 t->max_new_pinholes_per_second, (unsigned)getuid());
+	if (d.cfg.tcp)
+		log_info("SIP over TCP: relay on 127.0.0.1:%u, connections %u in all, %u per host, idle %us, "
+			 "buffer %u bytes, message %u bytes", d.cfg.tcp_port, d.cfg.tcp_limits.max_connections,
+			 d.cfg.tcp_limits.max_connections_per_host, d.cfg.tcp_limits.idle_timeout,
+			 d.cfg.tcp_limits.max_buffer, d.cfg.tcp_limits.max_message_size);
+	else
+		log_info("SIP over TCP: off (tcp 0)");
 	while (!stop) {
 		if (reload) {
 			reload = 0;
 			reload_config(&d);
 		}
-		struct pollfd pfd[3] = { { queue_fd(d.queue), POLLIN, 0 }, { d.control, POLLIN, 0 },
-					 { d.wan_watch, POLLIN, 0 } };
+		struct pollfd pfd[4] = { { queue_fd(d.queue), POLLIN, 0 }, { d.control, POLLIN, 0 },
+					 { d.wan_watch, POLLIN, 0 }, { tcp_relay_fd(&d.tcp), POLLIN, 0 } };
 		uint32_t media_timeout = table_get_config(&d.table)->media_timeout;
 		int64_t next, now = d.mirror.now = monotonic_seconds();
 		int r, timeout;
@@ -372,13 +408,14 @@ int main(int argc, char **argv)
 		if (next > next_table_check)
 			next = next_table_check;
 		mirror_commit(&d.mirror, NULL);
-		state_save(&d.state, &d.table, now, d.count.seen, 0);
+		state_save(&d.state, &d.table, now, d.mirror.changes, 0);
 		timeout = next - now < 1 ? 1000 : next - now > 5 ? 5000 : (int)(next - now) * 1000;
 		if (d.mirror.n_closed && timeout > 500)
 			timeout = 500; /* flows to forget: see mirror_forget_flows */
-		if (state_pending(&d.state, d.count.seen) && timeout > 1000)
-			timeout = 1000; /* messages came: the state file follows within a second */
-		r = poll(pfd, 3, timeout);
+		if (state_pending(&d.state, d.mirror.changes) && timeout > 1000)
+			timeout = 1000; /* the table changed: the state file follows within a second */
+		tcp_relay_expire(&d.tcp, now);
+		r = poll(pfd, 4, timeout);
 
 		if (r < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
@@ -388,6 +425,8 @@ int main(int argc, char **argv)
 			log_err("nfqueue: %s", strerror(errno));
 			break;
 		}
+		if (r > 0 && (pfd[3].revents & POLLIN))
+			tcp_relay_run(&d.tcp, monotonic_seconds());
 		mirror_commit(&d.mirror, NULL);
 		mirror_forget_flows(&d.mirror, 0);
 		if (r > 0 && (pfd[1].revents & POLLIN))
@@ -397,7 +436,8 @@ int main(int argc, char **argv)
 	}
 	log_info("stopping: %lu packets, %lu translated, %lu unchanged", d.count.seen,
 		 d.count.translated, d.count.unchanged);
-	state_save(&d.state, &d.table, monotonic_seconds(), d.count.seen, 1);
+	tcp_relay_close(&d.tcp);
+	state_save(&d.state, &d.table, monotonic_seconds(), d.mirror.changes, 1);
 	state_close(&d.state);
 	queue_close(d.queue);
 	wan_watch_close(d.wan_watch);

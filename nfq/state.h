@@ -18,7 +18,7 @@ struct state {
 	char boot[TABLE_STATE_BOOT_MAX + 1]; /* this boot's id; "" when unreadable (a jail) */
 	int64_t next;       /* no write before this second */
 	int64_t written_at; /* the time the file's lifetimes are relative to */
-	unsigned long activity; /* the caller's packet count at the last look */
+	unsigned long activity; /* the caller's change count at the last look */
 	int failing;        /* the last write failed (logged once until one works) */
 	uint64_t written;   /* hash of the text written last (0: none yet) */
 	size_t cap;
@@ -32,10 +32,10 @@ int state_open(struct state *s, const char *path);
  * Returns the number of bindings restored. */
 size_t state_restore(struct state *s, struct alg_table *t, int64_t now);
 /* Writes the table when it changed: at most once a second unless force (a clean stop).
- * activity: any counter that moves when messages arrive (packets seen). */
+ * activity: any counter that moves when the table changes (the mirror's). */
 void state_save(struct state *s, const struct alg_table *t, int64_t now, unsigned long activity, int force);
-/* Whether a save is due soon: messages came since the last look (the main loop then wakes
- * within a second). */
+/* Whether a save is due soon: the table changed since the last look (the main loop then
+ * wakes within a second). */
 int state_pending(const struct state *s, unsigned long activity);
 void state_close(struct state *s);
 

@@ -57,6 +57,77 @@ static const char *const counter_names[] = {
 	"packets", "translated", "unchanged", "not_sip_udp", "fragments", "malformed", "errors", "nftables_errors",
 };
 
+static const char *const tcp_counter_names[] = {
+	"accepted", "outbound", "inbound", "messages", "translated", "unchanged", "keepalives",
+	"passthrough", "passthrough_bytes", "idle_closed", "resets", "over_buffer", "backpressure", "errors",
+};
+
+/* SIP over TCP: the relay's counters per kind and reason, and each connection. Every JSON key
+ * and text line of its own says tcp, so that what scripts read of the UDP side (a key, a
+ * "unchanged: REASON: N" line, a binding's line) still names one thing only. */
+static void tcp_status(struct out *o, const struct tcp_relay *r, int json, int64_t now)
+{
+	const struct tcp_counters *c = &r->count;
+	const unsigned long values[] = { c->accepted, c->outbound, c->inbound, c->messages, c->translated,
+					 c->unchanged, c->keepalives, c->passthrough, c->passthrough_bytes,
+					 c->idle_closed, c->resets, c->over_buffer, c->backpressure, c->errors };
+	char phone[ENDPOINT_STR_MAX], server[ENDPOINT_STR_MAX];
+	struct tcp_conn_view cv;
+	const char *sep = "";
+
+	put(o, json ? ",\"tcp\":{\"tcp_listen\":\"127.0.0.1:%u\",\"tcp_counters\":{" :
+		      "SIP over TCP (relay on 127.0.0.1:%u):\n", r->port);
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+		put(o, json ? "%s\"tcp_%s\":%lu" : "%s  tcp %-17s %lu\n", json && i ? "," : "", tcp_counter_names[i],
+		    values[i]);
+	put(o, json ? "},\"tcp_refused\":{" : "");
+	for (int i = 0; i < TCP_REFUSAL_COUNT; i++) {
+		if (!c->refused[i])
+			continue;
+		put(o, json ? "%s\"%s\":%lu" : "%s  tcp refused (%s): %lu\n", json ? sep : "",
+		    tcp_refusal_str((enum tcp_refusal)i), c->refused[i]);
+		sep = ",";
+	}
+	put(o, json ? "},\"tcp_unchanged_by_reason\":{" : "");
+	sep = "";
+	for (int i = 1; i < ALG_REASON_COUNT; i++) {
+		if (!c->reasons[i])
+			continue;
+		put(o, json ? "%s\"%s\":%lu" : "%s  tcp unchanged (%s): %lu\n", json ? sep : "",
+		    config_reason_str((enum alg_reason)i), c->reasons[i]);
+		sep = ",";
+	}
+	put(o, json ? "},\"tcp_passthrough_by_reason\":{" : "");
+	sep = "";
+	for (int i = 1; i < ALG_REASON_COUNT; i++) {
+		if (!c->broken[i])
+			continue;
+		put(o, json ? "%s\"%s\":%lu" : "%s  tcp passthrough (%s): %lu\n", json ? sep : "",
+		    config_reason_str((enum alg_reason)i), c->broken[i]);
+		sep = ",";
+	}
+	put(o, json ? "},\"tcp_connections\":[" : "tcp connections (phone <-> server, bytes from each, age):\n");
+	sep = "";
+	for (size_t i = 0; tcp_relay_conn_at(r, i, &cv) == 0; i++) {
+		const char *state = cv.connecting ? "connecting" : cv.passthrough ? "passthrough" : "translated";
+
+		endpoint_format(&cv.phone, phone);
+		endpoint_format(&cv.server, server);
+		if (json)
+			put(o, "%s{\"tcp_phone\":\"%s\",\"tcp_server\":\"%s\",\"tcp_inbound\":%s,\"tcp_from_phone\":%llu,"
+			    "\"tcp_from_server\":%llu,\"tcp_age\":%lld,\"tcp_state\":\"%s\"}", sep, phone, server,
+			    cv.inbound ? "true" : "false", cv.from_phone, cv.from_server,
+			    (long long)(now - cv.started), state);
+		else
+			put(o, "  tcp %-21s %s %-21s %llu/%llu bytes %llds %s%s\n", phone, cv.inbound ? "<-" : "->",
+			    server, cv.from_phone, cv.from_server, (long long)(now - cv.started), state,
+			    cv.inbound ? " (server's connection)" : "");
+		sep = ",";
+	}
+	if (json)
+		put(o, "]}");
+}
+
 size_t status_format(const struct status_view *v, int json, char *buf, size_t cap)
 {
 	const struct counters *c = v->count;
@@ -140,6 +211,10 @@ size_t status_format(const struct status_view *v, int json, char *buf, size_t ca
 		sep = ",";
 	}
 	if (json)
-		put(&o, "]}\n");
+		put(&o, "]");
+	if (v->tcp)
+		tcp_status(&o, v->tcp, json, v->now);
+	if (json)
+		put(&o, "}\n");
 	return o.len;
 }

@@ -9,6 +9,7 @@
 
 #include "alg.h"
 #include "table.h"
+#include "tcp_relay.h"
 
 struct counters {
 	unsigned long seen, translated, unchanged, not_sip_udp, fragments, malformed, errors;
@@ -22,6 +23,7 @@ struct status_view {
 	uint32_t public_ip;
 	const char *wan, *lan;
 	int64_t now;
+	const struct tcp_relay *tcp; /* NULL when SIP over TCP is off */
 };
 
 /* Writes the report into buf (NUL-terminated, cut at cap); returns its length. */

@@ -264,7 +264,7 @@ lab_sipp_run() {
 	_sr_name=$1 _sr_role=$2 _sr_scen=$3
 	shift 3
 	_sr_ip=$(lab_ip "$_sr_role") || return 2
-	in_ns "$_sr_role" sipp -sf "$LAB_E2E/sipp/$_sr_scen.xml" \
+	in_ns "$_sr_role" sipp -sf "${LAB_SIPP_DIR:-$LAB_E2E/sipp}/$_sr_scen.xml" \
 		-i "$_sr_ip" -p 5060 -m 1 -nostdin \
 		-timeout "$LAB_SIPP_TIMEOUT" -timeout_error \
 		-trace_msg -message_file "$LAB_DIR/$_sr_name.msg" \

@@ -68,6 +68,8 @@ fw4_reload() {
 tcp_register() {
 	in_ns phone1 python3 "$LAB_E2E/tcpdivert.py" register "$LAB_PROVIDER_IP" | grep -q '^status=200 '
 }
+# sig_port PORT: the set tcp_sig_ports holds PORT (sipalgd keeps its phones' public ports there).
+sig_port() { nft_router list set inet sipalg_divert tcp_sig_ports | tr -d '\n' | grep -q "[{ ,]$1 timeout"; }
 cleanup_daemon() { daemon_alive && kill -KILL "$(daemon_pid)"; }
 
 echo "--- as installed: disabled"
@@ -131,12 +133,11 @@ echo "--- SIP over TCP (option tcp '1', the default)"
 check "new TCP connections to both ports go to 127.0.0.1:15060 (tproxy)" tcp_diverted "{ 5060, 5080 }"
 check "fw4's input chain accepts them (one rule, by the mark)" [ "$(fw4_accepts)" = 1 ]
 check "ip rule: fwmark 0x10000000/0x10000000 lookup 5060" [ -n "$(ip_rule)" ]
-check "phone1's REGISTER over TCP gets its 200 (nothing listens on 15060: it passes as before)" tcp_register
-nft_router add element inet sipalg_divert tcp_sig_ports "{ 30000 timeout 300s }"
+check "phone1's REGISTER over TCP gets its 200 (through sipalgd's relay)" tcp_register
+check "sipalgd put phone2's public port in the set tcp_sig_ports" lab_until 10 sig_port 30000
 check "fw4 reload (its table anew, the package's ruleset-post file included)" fw4_reload
 check "fw4's input chain accepts them again, once" [ "$(fw4_accepts)" = 1 ]
-check "the diversion is still there, and the set tcp_sig_ports kept sipalgd's element" \
-	sh -c 'ip netns exec "$1" nft list set inet sipalg_divert tcp_sig_ports | grep -q "elements = { 30000 "' _ "$(lab_ns router)"
+check "the diversion is still there, and the set tcp_sig_ports kept sipalgd's element" sig_port 30000
 
 echo "--- service sipalg reload"
 pid=$(daemon_pid)

@@ -278,6 +278,49 @@ static void registration_keeps_phone_reachable_until_expiry(void **state)
 	assert_null(binding_of(0xc0a80166, 5060));
 }
 
+/* The TCP relay's question for a server's new connection: which phone is behind a public
+ * port, for whom. */
+static void public_port_finds_the_registered_phone(void **state)
+{
+	const struct alg_endpoint phone2 = { 0xc0a80166, 5060 };
+	static struct alg_table reg_table; /* large: not on the stack */
+	struct table_config registrar = tcfg;
+	struct alg_config cfg = lab_config(NULL, 0);
+	struct alg_endpoint priv = { 0, 0 };
+	const struct table_binding *b;
+	struct alg_table *t;
+	struct run r;
+	size_t len;
+	char *out = fixture("register-out", &len), *in;
+	size_t in_len;
+
+	(void)state;
+	in = fixture("register-200-in", &in_len);
+	registrar.inbound_calls = INBOUND_REGISTRAR;
+	table_init(&reg_table, &registrar, NULL, NULL);
+	for (int i = 0; i < 2; i++) {
+		t = i ? &reg_table : &table; /* table: tcfg, inbound_calls 'anyone' */
+		run_through(&r, &cfg, t, 1000, ALG_OUT, out, len, phone2, provider);
+		run_free(&r);
+		run_through(&r, &cfg, t, 1001, ALG_IN, in, in_len, provider, phone2);
+		assert_int_equal(r.res.reason, ALG_OK);
+		run_free(&r);
+	}
+	b = binding_of(phone2.ip, phone2.port);
+	assert_non_null(b);
+	/* 'anyone': the phone for anyone */
+	assert_int_equal(table_find_public(&table, b->pub_port, FAR_PHONE, &priv), 0);
+	assert_true(endpoint_eq(priv, phone2));
+	/* 'registrar': for the registrar only; a port nobody holds for nobody */
+	priv = (struct alg_endpoint){ 0, 0 };
+	assert_int_equal(table_find_public(&reg_table, b->pub_port, provider.ip, &priv), 0);
+	assert_true(endpoint_eq(priv, phone2));
+	assert_int_equal(table_find_public(&reg_table, b->pub_port, FAR_PHONE, &priv), -2);
+	assert_int_equal(table_find_public(&reg_table, (uint16_t)(b->pub_port + 1), provider.ip, &priv), -1);
+	free(out);
+	free(in);
+}
+
 static void abandoned_dialog_expires(void **state)
 {
 	struct run r;
@@ -869,6 +912,7 @@ int main(void)
 		cmocka_unit_test_setup(both_ends_behind_the_alg_keep_their_own_pinholes, reset),
 		cmocka_unit_test_setup(hold_keeps_pinholes, reset),
 		cmocka_unit_test_setup(registration_keeps_phone_reachable_until_expiry, reset),
+		cmocka_unit_test_setup(public_port_finds_the_registered_phone, reset),
 		cmocka_unit_test_setup(abandoned_dialog_expires, reset),
 		cmocka_unit_test_setup(silent_answered_call_ends_after_media_timeout, reset),
 		cmocka_unit_test_setup(freed_slots_are_reused_and_later_bindings_still_found, reset),
