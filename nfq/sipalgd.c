@@ -2,7 +2,6 @@
 /* sipalgd: the SIP ALG daemon. Reads SIP packets from an NFQUEUE, translates them with the
  * core, and gives them back rewritten; SIP it cannot understand passes unchanged. */
 #include <errno.h>
-#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,13 +25,9 @@
 #include "tcp_relay.h"
 #include "wan_watch.h"
 
-#define MAX_LAN_NETS 8
-
 struct daemon {
 	struct sipalg_config cfg; /* the settings: defaults, file, command line (config.c) */
-	unsigned wan_index, lan_index;
-	struct alg_net lan_nets[MAX_LAN_NETS];
-	size_t n_lan_nets;
+	struct router_ifaces ifs;
 	uint32_t public_ip;
 	struct queue *queue;
 	int control;
@@ -86,12 +81,9 @@ static void use_public_address(struct daemon *d, uint32_t addr)
 /* The WAN interface's address, unless a public address is set. */
 static void follow_wan_address(struct daemon *d)
 {
-	struct alg_net net;
-	uint32_t addr;
+	uint32_t addr = iface_public_address(&d->ifs, d->cfg.external_address);
 
-	if (d->cfg.external_address)
-		use_public_address(d, d->cfg.external_address);
-	else if (iface_networks(d->cfg.cmd.wan, &net, &addr, 1) == 1)
+	if (addr)
 		use_public_address(d, addr);
 }
 
@@ -144,43 +136,6 @@ static int read_settings(struct sipalg_config *c, int argc, char **argv)
 	return 2;
 }
 
-/* Reads the interfaces: the LAN's networks, the WAN's address. */
-static int read_interfaces(struct daemon *d)
-{
-	uint32_t addrs[MAX_LAN_NETS];
-	struct alg_net wan_nets[1];
-	int n;
-
-	d->lan_index = if_nametoindex(d->cfg.cmd.lan);
-	d->wan_index = if_nametoindex(d->cfg.cmd.wan);
-	if (!d->lan_index) {
-		log_err("--lan '%s': no such interface", d->cfg.cmd.lan);
-		return -1;
-	}
-	if (!d->wan_index) {
-		log_err("--wan '%s': no such interface", d->cfg.cmd.wan);
-		return -1;
-	}
-	n = iface_networks(d->cfg.cmd.lan, d->lan_nets, addrs, MAX_LAN_NETS);
-	if (n <= 0) {
-		log_err("--lan '%s': the interface has no IPv4 address", d->cfg.cmd.lan);
-		return -1;
-	}
-	d->n_lan_nets = (size_t)n;
-	if (d->cfg.external_address) {
-		d->public_ip = d->cfg.external_address;
-		return 0;
-	}
-	n = iface_networks(d->cfg.cmd.wan, wan_nets, addrs, 1);
-	if (n <= 0) {
-		log_err("--wan '%s': the interface has no IPv4 address (give --public)", d->cfg.cmd.wan);
-		return -1;
-	}
-	d->public_ip = addrs[0];
-	return 0;
-}
-
-
 static size_t answer_control(void *ctx, const char *cmd, char *buf, size_t cap)
 {
 	struct daemon *d = ctx;
@@ -223,8 +178,8 @@ static int translate_message(struct daemon *d, const struct alg_packet *pkt, siz
 	struct table_txn txn;
 	struct alg_result res;
 
-	core.lan = d->lan_nets;
-	core.n_lan = d->n_lan_nets;
+	core.lan = d->ifs.lan_nets;
+	core.n_lan = d->ifs.n_lan_nets;
 	core.public_ip = d->public_ip;
 	if (max_message)
 		core.max_message_size = max_message;
@@ -249,7 +204,7 @@ static int translate_message(struct daemon *d, const struct alg_packet *pkt, siz
 static size_t translate_udp(struct daemon *d, const struct queued_packet *p, const struct udp_packet *u)
 {
 	const struct alg_packet pkt = { u->payload, u->payload_len,
-					p->indev == d->lan_index ? ALG_OUT : ALG_IN, u->src, u->dst };
+					p->indev == d->ifs.lan_index ? ALG_OUT : ALG_IN, u->src, u->dst };
 	size_t n, len;
 
 	if (!translate_message(d, &pkt, 0, d->count.reasons, "", &len)) {
@@ -288,7 +243,7 @@ static void on_packet(void *ctx, struct queue *q, const struct queued_packet *p)
 	d->count.seen++;
 	switch (packet_decode(p->data, p->len, &u)) {
 	case PACKET_UDP:
-		if (p->indev == d->lan_index || p->indev == d->wan_index)
+		if (p->indev == d->ifs.lan_index || p->indev == d->ifs.wan_index)
 			n = translate_udp(d, p, &u);
 		else
 			d->count.not_sip_udp++;
@@ -326,8 +281,13 @@ int main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	log_open(d.cfg.cmd.foreground);
-	if (alg_init() || read_interfaces(&d))
+	if (alg_init() || iface_read(&d.ifs, d.cfg.cmd.wan, d.cfg.cmd.lan))
 		return 1;
+	d.public_ip = iface_public_address(&d.ifs, d.cfg.external_address);
+	if (!d.public_ip) {
+		log_err("--wan '%s': the interface has no IPv4 address (give --public)", d.cfg.cmd.wan);
+		return 1;
+	}
 	/* A running instance is found before anything of it is touched: its control socket
 	 * answers, or it holds the queue. Only then is the nftables table replaced. */
 	d.control = control_open(d.cfg.cmd.control);
@@ -344,7 +304,7 @@ int main(int argc, char **argv)
 	d.wan_watch = wan_watch_open();
 	d.tcp.listen_fd = d.tcp.epoll_fd = -1;
 	d.mirror.sig_ports = d.cfg.tcp;
-	if ((d.cfg.tcp && tcp_relay_open(&d.tcp, d.cfg.tcp_port, &d.cfg.tcp_limits, d.lan_nets, d.n_lan_nets,
+	if ((d.cfg.tcp && tcp_relay_open(&d.tcp, d.cfg.tcp_port, &d.cfg.tcp_limits, d.ifs.lan_nets, d.ifs.n_lan_nets,
 					 &d.table, translate_tcp, &d)) ||
 	    privdrop(d.cfg.cmd.user)) {
 		tcp_relay_close(&d.tcp);
@@ -367,7 +327,7 @@ int main(int argc, char **argv)
 	log_info("started: queue %u, wan %s (public %s%s), lan %s (%zu network%s), media ports %u-%u, "
 		 "inbound calls from %s, media timeout %us%s%s",
 		 d.cfg.queue, d.cfg.cmd.wan, pub, d.cfg.external_address ? ", set" : "", d.cfg.cmd.lan,
-		 d.n_lan_nets, d.n_lan_nets == 1 ? "" : "s", t->media_port_min, t->media_port_max,
+		 d.ifs.n_lan_nets, d.ifs.n_lan_nets == 1 ? "" : "s", t->media_port_min, t->media_port_max,
 		 t->inbound_calls == INBOUND_REGISTRAR ? "the registrar" : "anyone", t->media_timeout,
 		 d.cfg.cmd.config ? ", config " : "", d.cfg.cmd.config ? d.cfg.cmd.config : "");
 	log_info("limits: message %zu bytes, %zu headers, %u registrations per host, %u calls, "
