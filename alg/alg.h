@@ -63,7 +63,26 @@ struct alg_config {
 	/* Limits; 0 takes the built-in maximum (65535 bytes, SIP_MAX_HEADERS headers). */
 	size_t max_message_size;
 	size_t max_headers;
+	/* SIP servers on the LAN (an office PBX or proxy: the option lan_server). Their messages
+	 * may name other LAN hosts, the phones they serve, whose addresses are then translated
+	 * (bindings, pinholes) as if those phones had sent them; every other LAN host may name
+	 * only itself (ALG_FOREIGN_ADDRESS). */
+	const uint32_t *lan_servers;
+	size_t n_lan_servers;
+	/* The public ports the router's owner forwards to those servers (the SIP ports): with
+	 * servers configured, no other host's binding takes one, or it would capture their
+	 * forward. */
+	const uint16_t *server_ports;
+	size_t n_server_ports;
 };
+
+static inline int alg_is_lan_server(const struct alg_config *cfg, uint32_t ip)
+{
+	for (size_t i = 0; i < cfg->n_lan_servers; i++)
+		if (cfg->lan_servers[i] == ip)
+			return 1;
+	return 0;
+}
 
 /* A fixed list of bindings as an alg_nat; ports without a binding are kept. */
 struct alg_binding_list {
