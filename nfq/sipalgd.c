@@ -91,6 +91,22 @@ static void follow_wan_address(struct daemon *d)
 		use_public_address(d, addr);
 }
 
+/* The LAN servers (lan_server), when there are any: their messages may name other LAN hosts. */
+static void log_lan_servers(const struct daemon *d)
+{
+	char list[CONFIG_MAX_LAN_SERVERS * (ADDR_STR_MAX + 1)] = "";
+	size_t len = 0;
+
+	if (!d->cfg.n_lan_servers)
+		return;
+	for (size_t i = 0; i < d->cfg.n_lan_servers; i++) {
+		if (i)
+			list[len++] = ' ';
+		len += addr_format(d->cfg.lan_servers[i], list + len);
+	}
+	log_info("LAN SIP servers: %s (they may name the LAN phones they serve)", list);
+}
+
 /* SIGHUP: the config file again. What can change in place does, calls and bindings stay;
  * the queue and the interfaces need a restart (the init script passes them on the command
  * line, so procd restarts when they change). A bad file changes nothing. */
@@ -101,17 +117,23 @@ static void reload_config(struct daemon *d)
 
 	if (!d->cfg.cmd.config)
 		return;
-	rc = config_reload(&d->cfg, err, sizeof(err));
+	struct sipalg_config next = d->cfg;
+
+	rc = config_reload(&next, err, sizeof(err));
+	if (rc >= 0 && config_check_lan(&next, d->lan_nets, d->n_lan_nets, d->cfg.cmd.lan, err, sizeof(err)))
+		rc = -1;
 	if (rc < 0) {
 		log_err("reload: %s: %s; keeping the running settings", d->cfg.cmd.config, err);
 		return;
 	}
+	d->cfg = next;
 	log_level = d->cfg.log_level;
 	table_set_config(&d->table, &d->cfg.table);
 	follow_wan_address(d);
 	if (rc > 0)
 		log_warn("reload: %s", err);
 	log_notice("reloaded %s", d->cfg.cmd.config);
+	log_lan_servers(d);
 }
 
 /* The settings: -1 to run, else the status to exit with (after --help, --firewall-args or
@@ -145,6 +167,7 @@ static int read_interfaces(struct daemon *d)
 {
 	uint32_t addrs[MAX_LAN_NETS];
 	struct alg_net wan_nets[1];
+	char err[256];
 	int n;
 
 	d->lan_index = if_nametoindex(d->cfg.cmd.lan);
@@ -163,6 +186,11 @@ static int read_interfaces(struct daemon *d)
 		return -1;
 	}
 	d->n_lan_nets = (size_t)n;
+	/* The LAN servers: only now are the LAN's networks known. */
+	if (config_check_lan(&d->cfg, d->lan_nets, d->n_lan_nets, d->cfg.cmd.lan, err, sizeof(err))) {
+		log_err("%s", err);
+		return -1;
+	}
 	if (d->cfg.external_address) {
 		d->public_ip = d->cfg.external_address;
 		return 0;
@@ -181,7 +209,7 @@ static size_t answer_control(void *ctx, const char *cmd, char *buf, size_t cap)
 {
 	struct daemon *d = ctx;
 	struct status_view v = { &d->count, d->mirror.refusals, &d->table, d->public_ip, d->cfg.cmd.wan,
-				 d->cfg.cmd.lan, monotonic_seconds() };
+				 d->cfg.cmd.lan, monotonic_seconds(), d->cfg.lan_servers, d->cfg.n_lan_servers };
 
 	if (strcmp(cmd, CONTROL_CMD_STATUS) == 0 || strcmp(cmd, CONTROL_CMD_STATUS_JSON) == 0)
 		return status_format(&v, strcmp(cmd, CONTROL_CMD_STATUS_JSON) == 0, buf, cap);
@@ -219,6 +247,10 @@ static size_t translate_udp(struct daemon *d, const struct queued_packet *p, con
 	core.lan = d->lan_nets;
 	core.n_lan = d->n_lan_nets;
 	core.public_ip = d->public_ip;
+	core.lan_servers = d->cfg.lan_servers;
+	core.n_lan_servers = d->cfg.n_lan_servers;
+	core.server_ports = d->cfg.sip_ports; /* what the owner forwards to the servers */
+	core.n_server_ports = d->cfg.n_sip_ports;
 	d->mirror.now = monotonic_seconds();
 	table_translate(&txn, &d->table, &core, &pkt, d->mirror.now, d->msg_out, sizeof(d->msg_out), &res);
 	if (res.reason != ALG_OK) {
@@ -337,6 +369,7 @@ int main(int argc, char **argv)
 		 d.cfg.core.max_message_size, d.cfg.core.max_headers, t->max_registrations_per_host,
 		 t->max_calls, t->max_pinholes_per_call, t->max_pinholes_per_host, t->max_pinholes,
 		 t->max_new_pinholes_per_second, (unsigned)getuid());
+	log_lan_servers(&d);
 	while (!stop) {
 		if (reload) {
 			reload = 0;

@@ -22,6 +22,8 @@ struct status_view {
 	uint32_t public_ip;
 	const char *wan, *lan;
 	int64_t now;
+	const uint32_t *lan_servers; /* lan_server: shown with the calls each carries */
+	size_t n_lan_servers;
 };
 
 /* Writes the report into buf (NUL-terminated, cut at cap); returns its length. */

@@ -961,6 +961,38 @@ static void lan_server_call_closes_on_bye(void **state)
 	assert_null(only_dialog());
 }
 
+/* With a server configured, the forwarded port 5060 is the server's: a phone whose own port
+ * is 5060 gets another public port even when the server has no binding yet (here its 200
+ * carries no Record-Route); without servers the phone keeps 5060. */
+static void phones_leave_the_forwarded_port_to_the_server(void **state)
+{
+	const struct alg_endpoint far = { FAR_PHONE, 5060 };
+	size_t len, len2;
+	char *msg = fixture("lan-server-200-out", &len);
+	char *no_rr = replace_all(msg, len, "Record-Route: <sip:192.168.1.2;lr>\r\n", "", &len2);
+	struct alg_config cfg = lab_config(NULL, 0);
+	struct run r;
+
+	(void)state;
+	cfg.lan_servers = pbx_list;
+	cfg.n_lan_servers = 1;
+	cfg.server_ports = pbx_ports;
+	cfg.n_server_ports = 1;
+	run_through(&r, &cfg, &table, 100, ALG_OUT, no_rr, len2, pbx, far);
+	assert_int_equal(r.res.reason, ALG_OK);
+	run_free(&r);
+	assert_null(binding_of(pbx.ip, 5060));
+	assert_int_not_equal(binding_of(PBX_PHONE, 5060)->pub_port, 5060);
+	reset(state);
+	cfg.server_ports = NULL;
+	cfg.n_server_ports = 0;
+	run_through(&r, &cfg, &table, 100, ALG_OUT, no_rr, len2, pbx, far);
+	run_free(&r);
+	assert_int_equal(binding_of(PBX_PHONE, 5060)->pub_port, 5060);
+	free(msg);
+	free(no_rr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -968,6 +1000,7 @@ int main(void)
 		cmocka_unit_test_setup(lan_server_speaks_for_its_phone, reset),
 		cmocka_unit_test_setup(unnamed_host_still_names_only_itself, reset),
 		cmocka_unit_test_setup(lan_server_call_closes_on_bye, reset),
+		cmocka_unit_test_setup(phones_leave_the_forwarded_port_to_the_server, reset),
 		cmocka_unit_test_setup(busy_closes_unanswered_call, reset),
 		cmocka_unit_test_setup(cancel_closes_call, reset),
 		cmocka_unit_test_setup(failed_reinvite_keeps_answered_call, reset),
