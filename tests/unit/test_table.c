@@ -993,6 +993,35 @@ static void phones_leave_the_forwarded_port_to_the_server(void **state)
 	free(no_rr);
 }
 
+/* inbound_calls 'registrar' narrows phones' registrations to their registrar; a LAN server's
+ * own registration (a PBX's trunk) is left open: the owner's forward decides who reaches it. */
+static void lan_server_trunk_registration_stays_open(void **state)
+{
+	static const uint32_t server[] = { 0xc0a80166 };
+	struct table_config c = tcfg;
+	struct alg_config cfg = lab_config(NULL, 0);
+	size_t len, len2;
+	char *reg = fixture("register-out", &len), *ok = fixture("register-200-in", &len2);
+	struct run r;
+
+	(void)state;
+	c.inbound_calls = INBOUND_REGISTRAR;
+	table_set_config(&table, &c);
+	for (int named = 0; named < 2; named++) {
+		cfg.lan_servers = server;
+		cfg.n_lan_servers = (size_t)named;
+		run_through(&r, &cfg, &table, 1000, ALG_OUT, reg, len, phone2, provider);
+		run_free(&r);
+		run_through(&r, &cfg, &table, 1001, ALG_IN, ok, len2, provider, phone2);
+		run_free(&r);
+		assert_true(binding_of(0xc0a80166, 5060)->registered);
+		assert_int_equal(binding_of(0xc0a80166, 5060)->peer, named ? 0 : provider.ip);
+		table_clear(&table);
+	}
+	free(reg);
+	free(ok);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1001,6 +1030,7 @@ int main(void)
 		cmocka_unit_test_setup(unnamed_host_still_names_only_itself, reset),
 		cmocka_unit_test_setup(lan_server_call_closes_on_bye, reset),
 		cmocka_unit_test_setup(phones_leave_the_forwarded_port_to_the_server, reset),
+		cmocka_unit_test_setup(lan_server_trunk_registration_stays_open, reset),
 		cmocka_unit_test_setup(busy_closes_unanswered_call, reset),
 		cmocka_unit_test_setup(cancel_closes_call, reset),
 		cmocka_unit_test_setup(failed_reinvite_keeps_answered_call, reset),
