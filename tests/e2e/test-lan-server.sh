@@ -63,19 +63,25 @@ sipp_to() {
 	echo $! >"$LAB_DIR/$_st_name.pid"
 }
 
-register_to() { # register_to ROLE USER TARGET
-	sipp_to "register-$1-$2" "$1" "$3" register -s "$2" -key expires 300
-	lab_wait "register-$1-$2" 20
+register_to() { # register_to ROLE USER TARGET [sipp args...]
+	_rt_role=$1 _rt_user=$2 _rt_target=$3
+	shift 3
+	sipp_to "register-$_rt_role-$_rt_user" "$_rt_role" "$_rt_target" register -s "$_rt_user" \
+		-key expires 300 "$@"
+	lab_wait "register-$_rt_role-$_rt_user" 20
 }
 
 # call_to CALLER_ROLE CALLER_USER TARGET CALLEE_ROLE CALLEE_USER CALLER_PORT CALLEE_PORT NAME
+# (UAC_ARGS: more sipp options for the caller, such as -rsa, the outbound proxy)
+UAC_ARGS=
 call_to() {
 	rtp_counter_start "$1" "$6"
 	rtp_counter_start "$4" "$7"
 	sipp_to "$8-uas" "$4" "$PBX_IP:5060" uas-answer -key rtp_port "$7" \
 		-key rtp_stats "$LAB_DIR/$8-callee.rtp" -key rtp_count "$RTP_COUNT"
 	lab_wait_udp "$4" 5060 5 || not_ok "$8: callee listens"
-	sipp_to "$8-uac" "$1" "$3" uac-call -s "$5" -key me "$2" -key rtp_port "$6" \
+	# shellcheck disable=SC2086 # UAC_ARGS: options, split on purpose
+	sipp_to "$8-uac" "$1" "$3" uac-call $UAC_ARGS -s "$5" -key me "$2" -key rtp_port "$6" \
 		-key rtp_stats "$LAB_DIR/$8-caller.rtp" -key rtp_count "$RTP_COUNT" -d 2500
 }
 
@@ -127,6 +133,32 @@ calls() {
 	check "after the BYE no media pinhole is left" [ "$(media_pinholes)" -eq 0 ]
 }
 
+# The PBX as phone1's outbound proxy (sipp -rsa: the request names the provider, goes to the
+# PBX, which record-routes and relays it): registration and calls both ways with far, both
+# registered with the provider on the internet.
+outbound_proxy() {
+	echo "--- the PBX as phone1's outbound proxy (record-route) toward the provider"
+	check "phone1 registers as 1101 with the provider through the PBX" \
+		register_to phone1 1101 "$LAB_PROVIDER_IP:5060" -rsa "$PBX_IP:5060"
+	reg=$(provider_req REGISTER 1)
+	check "the REGISTER reached the provider with the public address in Contact" \
+		sh -c 'printf "%s\n" "$1" | grep -qi "^contact: <sip:1101@$2:[0-9]*>"' _ "$reg" "$PUB"
+	check "far registers as 2101 with the provider" lab_register far 2101
+	UAC_ARGS="-rsa $PBX_IP:5060"
+	call_to phone1 1101 "$LAB_PROVIDER_IP:5060" far 2101 16000 20000 oproxy-out
+	UAC_ARGS=
+	check "phone1's call out through the PBX and the provider completes" call_done oproxy-out
+	rtp_both oproxy-out phone1 16000 far 20000
+	invite=$(provider_req INVITE 1)
+	check "the INVITE reached the provider with the PBX's Record-Route and phone1's SDP public" \
+		sh -c 'printf "%s\n" "$1" | grep -qi "^record-route: <sip:$2;lr" && printf "%s\n" "$1" | grep -q "^c=IN IP4 $2$"' _ "$invite" "$PUB"
+	check "after the BYE no media pinhole is left" [ "$(media_pinholes)" -eq 0 ]
+	call_to far 2101 "$LAB_PROVIDER_IP:5060" phone1 1101 20000 16000 oproxy-in
+	check "far's call to phone1 through the provider completes" call_done oproxy-in
+	rtp_both oproxy-in far 20000 phone1 16000
+	check "after the BYE no media pinhole is left" [ "$(media_pinholes)" -eq 0 ]
+}
+
 unnamed_host() {
 	echo "--- phone2, not a named server, sends SIP naming phone1: it passes unchanged"
 	before=$(count_of "names another LAN host's address")
@@ -175,11 +207,20 @@ reg=$(tr -d '\r' <"$LAB_DIR/pbx.log" | sed -n '/SIPALG-LAB-REQ REGISTER .* from 
 check "far's REGISTER reached the PBX with its own address in the Request-URI ($reg)" \
 	sh -c 'printf "%s\n" "$1" | grep -q "REGISTER sip:$2 "' _ "$reg" "$PBX_IP"
 calls with
+outbound_proxy
 unnamed_host
 
 alg_kill TERM
 alg_start --config "$LAB_DIR/without.config" || not_ok "sipalgd restarts without lan_server"
 calls without
+echo "--- phone1's call out through the PBX as outbound proxy, without lan_server"
+UAC_ARGS="-rsa $PBX_IP:5060"
+call_to phone1 1101 "$LAB_PROVIDER_IP:5060" far 2101 16000 20000 oproxy-without
+UAC_ARGS=
+call_done oproxy-without
+heard=$(arrived phone1 16000)
+check "without lan_server far's audio does not reach phone1 ($heard packets): the check can fail" \
+	[ "${heard:-0}" -lt $((RTP_COUNT / 10)) ]
 alg_stop
 if grep -q 'Sanitizer\|runtime error' "$LAB_DIR/sipalgd.log"; then
 	not_ok "sipalgd ($SIPALGD) ran clean: see $LAB_DIR/sipalgd.log"
