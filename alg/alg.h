@@ -50,6 +50,9 @@ struct alg_nat {
 	 * requests, as in sipalg-rewrite). */
 	int (*request_contact)(void *ctx, const char *msg, struct alg_span call_id, uint32_t cseq,
 			       uint16_t pub, struct alg_endpoint *priv);
+	/* The LAN phone's media endpoint behind public port pub (a stream it announced); -1 when
+	 * pub is no media binding. NULL: no media shortcut inside the LAN. */
+	int (*media_private)(void *ctx, uint16_t pub, struct alg_endpoint *priv);
 	void *ctx;
 };
 
@@ -74,6 +77,12 @@ struct alg_config {
 	 * forward. */
 	const uint16_t *server_ports;
 	size_t n_server_ports;
+	/* A call that loops back into the LAN (both phones behind this router, through a provider
+	 * or a PBX with a public address): the SDP a LAN phone receives naming another LAN phone's
+	 * stream on the public address names that phone's private address and port instead, so
+	 * the media stays inside the LAN (when both are in the same LAN network). The option
+	 * direct_lan_media; 0: the media hairpins through the router. */
+	int direct_lan_media;
 };
 
 static inline int alg_is_lan_server(const struct alg_config *cfg, uint32_t ip)

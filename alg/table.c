@@ -219,6 +219,17 @@ static int nat_private_endpoint(void *ctx, uint16_t pub, struct alg_endpoint *pr
 	return 0;
 }
 
+static int nat_media_private(void *ctx, uint16_t pub, struct alg_endpoint *priv)
+{
+	struct table_txn *x = ctx;
+	struct table_binding *b = find_pub(x->t, pub);
+
+	if (!b || b->kind != ALG_PORT_MEDIA)
+		return -1;
+	*priv = b->priv;
+	return 0;
+}
+
 void table_begin(struct table_txn *x, struct alg_table *t, int64_t now)
 {
 	x->t = t;
@@ -231,7 +242,8 @@ void table_begin(struct table_txn *x, struct alg_table *t, int64_t now)
 struct alg_nat table_nat(struct table_txn *x)
 {
 	return (struct alg_nat){ .public_port = nat_public_port, .private_endpoint = nat_private_endpoint,
-				 .request_contact = nat_request_contact, .ctx = x };
+				 .request_contact = nat_request_contact, .media_private = nat_media_private,
+				 .ctx = x };
 }
 
 static void remove_binding(struct alg_table *t, struct table_binding *b)

@@ -179,6 +179,8 @@ static const struct opt opts[] = {
 	  .expect = "expected the IPv4 address of a SIP server on the LAN", .reload = RELOAD_IN_PLACE,
 	  .arg = "IP", .help = "a SIP server on the LAN (PBX, proxy) whose messages may name\n"
 			       "the LAN phones it serves (repeatable)" },
+	{ .name = "direct_lan_media", .from = FROM_FILE, .kind = K_BOOL, AT(core.direct_lan_media), .def = "1",
+	  .expect = "expected 0 or 1", .reload = RELOAD_IN_PLACE },
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))

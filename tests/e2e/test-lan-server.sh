@@ -159,6 +159,43 @@ outbound_proxy() {
 	check "after the BYE no media pinhole is left" [ "$(media_pinholes)" -eq 0 ]
 }
 
+# Media packets the router forwards (UDP other than SIP), counted from here on.
+forwarded_start() {
+	in_ns router nft -f - <<EOF
+table inet labloop
+delete table inet labloop
+table inet labloop {
+	counter media { }
+	chain forward {
+		type filter hook forward priority filter - 1; policy accept;
+		udp sport != 5060 udp dport != 5060 counter name media
+	}
+}
+EOF
+}
+forwarded() { in_ns router nft list counter inet labloop media | sed -n 's/.*packets \([0-9]*\).*/\1/p'; }
+
+# A call that loops back into the LAN (issue 14, item 3): phone1 calls phone2 through the
+# provider on the internet; $1: "direct" (direct_lan_media 1) or "hairpin" (0), $2: phone2's
+# account.
+looped_call() {
+	echo "--- phone1 calls phone2 through the provider: media $1"
+	forwarded_start
+	call_to phone1 1101 "$LAB_PROVIDER_IP:5060" phone2 "$2" 16000 16000 "loop-$1"
+	check "the call between the two LAN phones completes" call_done "loop-$1"
+	rtp_both "loop-$1" phone1 16000 phone2 16000
+	n=$(forwarded)
+	if [ "$1" = direct ]; then
+		check "no media packet crossed the router ($n forwarded)" [ "${n:-1}" -eq 0 ]
+		from=$(stat_field "$LAB_DIR/loop-$1-callee.rtp" sources)
+		check "phone2 heard phone1 from its LAN address ($from)" [ "${from%%/*}" = "$LAB_PHONE1_IP:16000" ]
+	else
+		check "with direct_lan_media 0 the media hairpinned through the router ($n forwarded): the check can fail" \
+			[ "${n:-0}" -ge "$RTP_COUNT" ]
+	fi
+	check "after the BYE no media pinhole is left" [ "$(media_pinholes)" -eq 0 ]
+}
+
 unnamed_host() {
 	echo "--- phone2, not a named server, sends SIP naming phone1: it passes unchanged"
 	before=$(count_of "names another LAN host's address")
@@ -199,6 +236,7 @@ bad_config
 sed "s/^\t#list lan_server .*/\tlist lan_server '$PBX_IP'/" "$SIPALG_TOP/openwrt/sipalg/files/sipalg.config" \
 	>"$LAB_DIR/with.config"
 cp "$SIPALG_TOP/openwrt/sipalg/files/sipalg.config" "$LAB_DIR/without.config"
+sed "s/option direct_lan_media '1'/option direct_lan_media '0'/" "$LAB_DIR/with.config" >"$LAB_DIR/hairpin.config"
 alg_start --config "$LAB_DIR/with.config" || { not_ok "sipalgd starts"; cat "$LAB_DIR/sipalgd.log"; finish e2e-lan-server; exit 1; }
 check "the start-up log names the LAN server" grep -q "^LAN SIP servers: $PBX_IP " "$LAB_DIR/sipalgd.log"
 check "phone1 registers as 1001 with the PBX on the LAN" register_to phone1 1001 "$PBX_IP:5060"
@@ -208,6 +246,8 @@ check "far's REGISTER reached the PBX with its own address in the Request-URI ($
 	sh -c 'printf "%s\n" "$1" | grep -q "REGISTER sip:$2 "' _ "$reg" "$PBX_IP"
 calls with
 outbound_proxy
+check "phone2 registers as 1002 with the provider" lab_register phone2 1002
+looped_call direct 1002
 unnamed_host
 
 alg_kill TERM
@@ -221,6 +261,15 @@ call_done oproxy-without
 heard=$(arrived phone1 16000)
 check "without lan_server far's audio does not reach phone1 ($heard packets): the check can fail" \
 	[ "${heard:-0}" -lt $((RTP_COUNT / 10)) ]
+
+alg_kill TERM
+alg_start --config "$LAB_DIR/hairpin.config" || not_ok "sipalgd restarts with direct_lan_media 0"
+# The restarted daemon knows none of the earlier flows that conntrack still holds (phone1's
+# on public port 16384, kept alive by the provider): a known gap (README), not this test's.
+in_ns router conntrack -F >/dev/null 2>&1
+# (a new account: the provider still holds 1002's contacts of the first daemon's ports)
+check "phone2 registers as 1003 with the provider" lab_register phone2 1003
+looped_call hairpin 1003
 alg_stop
 if grep -q 'Sanitizer\|runtime error' "$LAB_DIR/sipalgd.log"; then
 	not_ok "sipalgd ($SIPALGD) ran clean: see $LAB_DIR/sipalgd.log"

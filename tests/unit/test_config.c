@@ -73,6 +73,7 @@ static void full_config_sets_every_option(void **state)
 	assert_int_equal(c.lan_servers[0], 0xc0a80102);
 	assert_int_equal(c.lan_servers[1], 0xc0a80103);
 	assert_false(c.lan_servers_cli);
+	assert_false(c.core.direct_lan_media);
 	free(buf);
 }
 
@@ -143,6 +144,8 @@ static void every_bad_value_is_named(void **state)
 		       "option lan_server '192.168.1': expected the IPv4 address of a SIP server on the LAN");
 	expect_refused("#list lan_server '192.168.1.2'", "list lan_server 'pbx.lan'", "option lan_server 'pbx.lan'");
 	expect_refused("#list lan_server '192.168.1.2'", "list lan_server '0.0.0.0'", "option lan_server '0.0.0.0'");
+	expect_refused("option direct_lan_media '1'", "option direct_lan_media 'yes'",
+		       "option direct_lan_media 'yes': expected 0 or 1");
 	expect_refused("option queue '0'", "option queue '0", "needs a name and a value");
 	expect_refused("option queue '0'", "option queue '0' extra", "unexpected text after the value");
 }

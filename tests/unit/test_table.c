@@ -1022,6 +1022,51 @@ static void lan_server_trunk_registration_stays_open(void **state)
 	free(ok);
 }
 
+/* A call that loops back into the LAN: phone1's offer went out with the public address; the
+ * provider brings it to phone2, which gets phone1's private address and ports (the media stays
+ * in the LAN) with direct_lan_media, the public ones without; a port that is no media binding
+ * (phone1's signaling port) is never turned into a LAN address. */
+static void looped_call_gets_the_lan_address(void **state)
+{
+	struct alg_config cfg = lab_config(NULL, 0);
+	size_t len, len2, len3;
+	char *offer = fixture("zoiper-invite-stun-off", &len);
+	char *in = fixture_with("invite-in-to-phone", &len2, "c=IN IP4 198.51.100.20", "c=IN IP4 203.0.113.5",
+				"m=audio 40000", "m=audio 8000", "a=rtcp:40001", "a=rtcp:8001",
+				"Content-Length: 248", "Content-Length: 244", NULL);
+	char *sig = fixture_with("invite-in-to-phone", &len3, "c=IN IP4 198.51.100.20", "c=IN IP4 203.0.113.5",
+				 "m=audio 40000", "m=audio 5060", "a=rtcp:40001\r\n", "",
+				 "Content-Length: 248", "Content-Length: 231", NULL);
+	struct run r;
+
+	(void)state;
+	run_through(&r, &cfg, &table, 100, ALG_OUT, offer, len, phone1, provider);
+	assert_int_equal(r.res.reason, ALG_OK);
+	run_free(&r);
+	for (int direct = 0; direct < 2; direct++) {
+		cfg.direct_lan_media = direct;
+		run_through(&r, &cfg, &table, 101, ALG_IN, in, len2, provider, phone2);
+		assert_int_equal(r.res.reason, ALG_OK);
+		if (direct) {
+			assert_line(&r, "c=IN IP4 192.168.1.101");
+			assert_line(&r, "m=audio 8000 RTP/AVP 0 8 101");
+			assert_line(&r, "a=rtcp:8001");
+			assert_line(&r, "Content-Length: 246");
+		} else {
+			assert_line(&r, "c=IN IP4 203.0.113.5");
+		}
+		run_free(&r);
+	}
+	run_through(&r, &cfg, &table, 102, ALG_IN, sig, len3, provider, phone2);
+	assert_int_equal(r.res.reason, ALG_OK);
+	assert_line(&r, "c=IN IP4 203.0.113.5");
+	assert_line(&r, "m=audio 5060 RTP/AVP 0 8 101");
+	run_free(&r);
+	free(offer);
+	free(in);
+	free(sig);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1031,6 +1076,7 @@ int main(void)
 		cmocka_unit_test_setup(lan_server_call_closes_on_bye, reset),
 		cmocka_unit_test_setup(phones_leave_the_forwarded_port_to_the_server, reset),
 		cmocka_unit_test_setup(lan_server_trunk_registration_stays_open, reset),
+		cmocka_unit_test_setup(looped_call_gets_the_lan_address, reset),
 		cmocka_unit_test_setup(busy_closes_unanswered_call, reset),
 		cmocka_unit_test_setup(cancel_closes_call, reset),
 		cmocka_unit_test_setup(failed_reinvite_keeps_answered_call, reset),
