@@ -50,6 +50,9 @@ struct alg_nat {
 	 * requests, as in sipalg-rewrite). */
 	int (*request_contact)(void *ctx, const char *msg, struct alg_span call_id, uint32_t cseq,
 			       uint16_t pub, struct alg_endpoint *priv);
+	/* The LAN phone's media endpoint behind public port pub (a stream it announced); -1 when
+	 * pub is no media binding. NULL: no media shortcut inside the LAN. */
+	int (*media_private)(void *ctx, uint16_t pub, struct alg_endpoint *priv);
 	void *ctx;
 };
 
@@ -63,7 +66,32 @@ struct alg_config {
 	/* Limits; 0 takes the built-in maximum (65535 bytes, SIP_MAX_HEADERS headers). */
 	size_t max_message_size;
 	size_t max_headers;
+	/* SIP servers on the LAN (an office PBX or proxy: the option lan_server). Their messages
+	 * may name other LAN hosts, the phones they serve, whose addresses are then translated
+	 * (bindings, pinholes) as if those phones had sent them; every other LAN host may name
+	 * only itself (ALG_FOREIGN_ADDRESS). */
+	const uint32_t *lan_servers;
+	size_t n_lan_servers;
+	/* The public ports the router's owner forwards to those servers (the SIP ports): with
+	 * servers configured, no other host's binding takes one, or it would capture their
+	 * forward. */
+	const uint16_t *server_ports;
+	size_t n_server_ports;
+	/* A call that loops back into the LAN (both phones behind this router, through a provider
+	 * or a PBX with a public address): the SDP a LAN phone receives naming another LAN phone's
+	 * stream on the public address names that phone's private address and port instead, so
+	 * the media stays inside the LAN (when both are in the same LAN network). The option
+	 * direct_lan_media; 0: the media hairpins through the router. */
+	int direct_lan_media;
 };
+
+static inline int alg_is_lan_server(const struct alg_config *cfg, uint32_t ip)
+{
+	for (size_t i = 0; i < cfg->n_lan_servers; i++)
+		if (cfg->lan_servers[i] == ip)
+			return 1;
+	return 0;
+}
 
 /* A fixed list of bindings as an alg_nat; ports without a binding are kept. */
 struct alg_binding_list {

@@ -304,11 +304,73 @@ int sdp_translate_out(struct xlate *x, struct alg_span body)
 	return 0;
 }
 
+/* The LAN network that holds ip, or -1. */
+static int lan_index(const struct xlate *x, uint32_t ip)
+{
+	for (size_t i = 0; i < x->cfg->n_lan; i++)
+		if (net_contains(&x->cfg->lan[i], 1, ip))
+			return (int)i;
+	return -1;
+}
+
+/* Coming in, an SDP naming this router's public address on ports that another LAN phone's
+ * streams hold (the call looped back into the LAN through a provider or a public PBX): the
+ * receiving phone gets that phone's private address and ports, and the media stays inside the
+ * LAN. All or nothing: every stream on the public address must be one phone's, in the
+ * receiver's LAN network, or the SDP stays as it came (the media hairpins, as before). */
+static int shortcut(struct xlate *x, const struct sdp_scan *sc)
+{
+	const struct alg_nat *nat = &x->cfg->nat;
+	uint32_t pub = x->cfg->public_ip, phone = 0;
+	struct alg_endpoint rtp[SDP_MAX_MEDIA], rtcp[SDP_MAX_MEDIA];
+	int net = lan_index(x, x->pkt->dst.ip);
+
+	if (!x->cfg->direct_lan_media || !nat->media_private || net < 0)
+		return 0;
+	for (size_t i = 0; i < sc->n; i++) {
+		const struct sdp_stream *s = &sc->s[i];
+		const struct sdp_addr *c = stream_addr(sc, s);
+
+		rtp[i].port = rtcp[i].port = 0;
+		if (s->port_val == 0 || !c->present || !c->ipv4 || c->ip != pub)
+			continue;
+		if (nat->media_private(nat->ctx, s->port_val, &rtp[i]) || (phone && rtp[i].ip != phone) ||
+		    lan_index(x, rtp[i].ip) != net)
+			return 0;
+		phone = rtp[i].ip;
+		if (s->rtcp_val && (!s->rtcp_addr.present || (s->rtcp_addr.ipv4 && s->rtcp_addr.ip == pub)) &&
+		    (nat->media_private(nat->ctx, s->rtcp_val, &rtcp[i]) || rtcp[i].ip != phone))
+			return 0;
+	}
+	if (!phone)
+		return 0;
+	/* A session-level c= on the public address is used by streams on it: all are the phone's. */
+	if (sc->c.present && sc->c.ipv4 && sc->c.ip == pub && xlate_edit_addr(x, sc->c.text, phone))
+		return -1;
+	for (size_t i = 0; i < sc->n; i++) {
+		const struct sdp_stream *s = &sc->s[i];
+
+		if (!rtp[i].port)
+			continue;
+		if (s->c.present && xlate_edit_addr(x, s->c.text, phone))
+			return -1;
+		if (rtp[i].port != s->port_val && xlate_edit_port(x, s->port, rtp[i].port))
+			return -1;
+		if (!rtcp[i].port)
+			continue;
+		if (rtcp[i].port != s->rtcp_val && xlate_edit_port(x, s->rtcp_port, rtcp[i].port))
+			return -1;
+		if (s->rtcp_addr.present && xlate_edit_addr(x, s->rtcp_addr.text, phone))
+			return -1;
+	}
+	return 0;
+}
+
 int sdp_note_peer(struct xlate *x, struct alg_span body)
 {
 	struct sdp_scan sc;
 
-	if (sdp_scan(x, body, &sc))
+	if (sdp_scan(x, body, &sc) || shortcut(x, &sc))
 		return -1;
 	for (size_t i = 0; i < sc.n; i++) {
 		const struct sdp_addr *c = stream_addr(&sc, &sc.s[i]);

@@ -108,6 +108,26 @@ static int cooling(struct table_txn *x, uint16_t p, struct alg_endpoint priv)
 	return 0;
 }
 
+/* With LAN servers configured, their forwarded SIP ports are theirs: a phone bound there
+ * would capture the owner's port forward (both are DNAT of the same public port). */
+static int kept_for_server(const struct table_txn *x, uint16_t p, struct alg_endpoint priv)
+{
+	const struct alg_config *c = x->cfg;
+
+	if (!c || !c->n_lan_servers || alg_is_lan_server(c, priv.ip))
+		return 0;
+	for (size_t i = 0; i < c->n_server_ports; i++)
+		if (c->server_ports[i] == p)
+			return 1;
+	return 0;
+}
+
+/* Port p cannot go to priv: another phone's flow cools on it, or a server's forward has it. */
+static int withheld(struct table_txn *x, uint16_t p, struct alg_endpoint priv)
+{
+	return cooling(x, p, priv) || kept_for_server(x, p, priv);
+}
+
 static uint16_t choose_port(struct table_txn *x, struct alg_endpoint priv, enum alg_port_kind kind)
 {
 	const struct table_config *c = &x->t->cfg;
@@ -115,12 +135,12 @@ static uint16_t choose_port(struct table_txn *x, struct alg_endpoint priv, enum 
 
 	/* The phone's own port when free (and, for media, the RTCP port above it). */
 	if (!port_taken(x, priv.port) && (!media || (priv.port < 65535 && !port_taken(x, priv.port + 1))) &&
-	    !cooling(x, priv.port, priv))
+	    !withheld(x, priv.port, priv))
 		return priv.port;
 	/* Else an even port of the range with its odd neighbour free (RFC 3550 pairs). */
 	for (uint32_t p = c->media_port_min + (c->media_port_min & 1); p + 1 <= c->media_port_max; p += 2)
 		if (!port_taken(x, (uint16_t)p) && !port_taken(x, (uint16_t)(p + 1)) &&
-		    !cooling(x, (uint16_t)p, priv) && !cooling(x, (uint16_t)(p + 1), priv))
+		    !withheld(x, (uint16_t)p, priv) && !withheld(x, (uint16_t)(p + 1), priv))
 			return (uint16_t)p;
 	return 0;
 }
@@ -199,9 +219,21 @@ static int nat_private_endpoint(void *ctx, uint16_t pub, struct alg_endpoint *pr
 	return 0;
 }
 
+static int nat_media_private(void *ctx, uint16_t pub, struct alg_endpoint *priv)
+{
+	struct table_txn *x = ctx;
+	struct table_binding *b = find_pub(x->t, pub);
+
+	if (!b || b->kind != ALG_PORT_MEDIA)
+		return -1;
+	*priv = b->priv;
+	return 0;
+}
+
 void table_begin(struct table_txn *x, struct alg_table *t, int64_t now)
 {
 	x->t = t;
+	x->cfg = NULL;
 	x->now = now;
 	x->n_proposed = 0;
 	x->n_added = 0;
@@ -210,7 +242,8 @@ void table_begin(struct table_txn *x, struct alg_table *t, int64_t now)
 struct alg_nat table_nat(struct table_txn *x)
 {
 	return (struct alg_nat){ .public_port = nat_public_port, .private_endpoint = nat_private_endpoint,
-				 .request_contact = nat_request_contact, .ctx = x };
+				 .request_contact = nat_request_contact, .media_private = nat_media_private,
+				 .ctx = x };
 }
 
 static void remove_binding(struct alg_table *t, struct table_binding *b)
@@ -696,7 +729,10 @@ void table_apply(struct table_txn *x, const struct alg_result *res, const char *
 				set_reg(t, p->aor, a->priv, now + a->expires + t->cfg.register_grace, now);
 			extend(t, b, now + a->expires + t->cfg.register_grace);
 			b->registered = 1;
-			if (t->cfg.inbound_calls == INBOUND_REGISTRAR && b->peer != a->from) {
+			/* inbound_calls is about phones: a LAN server's own registration (a PBX's
+			 * trunk) leaves it open to whom the owner forwards to it. */
+			if (t->cfg.inbound_calls == INBOUND_REGISTRAR && b->peer != a->from &&
+			    !(x->cfg && alg_is_lan_server(x->cfg, a->priv.ip))) {
 				b->peer = a->from;
 				report(t, b, TABLE_UPDATED);
 			}
@@ -729,6 +765,27 @@ void table_apply(struct table_txn *x, const struct alg_result *res, const char *
 	}
 }
 
+/* A call whose messages a LAN server sends or receives is that server's (status shows it). */
+static void note_server(struct alg_table *t, const struct alg_config *cfg, const struct alg_packet *pkt,
+			const struct alg_result *res)
+{
+	uint32_t server = pkt->dir == ALG_OUT ? pkt->src.ip : pkt->dst.ip;
+	struct table_dialog *d;
+
+	if (!cfg->n_lan_servers || !alg_is_lan_server(cfg, server))
+		return;
+	for (size_t i = 0; i < res->n_actions; i++) {
+		enum alg_action_kind k = res->actions[i].kind;
+
+		if (k != ALG_ACT_MEDIA_OPEN && k != ALG_ACT_MEDIA_PEER && k != ALG_ACT_ANSWERED)
+			continue;
+		d = find_dialog(t, pkt->msg, res->actions[i].call_id, DIALOG_FIND);
+		if (d)
+			d->server = server;
+		return;
+	}
+}
+
 void table_translate(struct table_txn *x, struct alg_table *t, const struct alg_config *cfg,
 		     const struct alg_packet *pkt, int64_t now, char *out, size_t out_cap,
 		     struct alg_result *res)
@@ -736,12 +793,15 @@ void table_translate(struct table_txn *x, struct alg_table *t, const struct alg_
 	struct alg_config c = *cfg;
 
 	table_begin(x, t, now);
+	x->cfg = cfg;
 	c.nat = table_nat(x);
 	alg_translate(&c, pkt, out, out_cap, res);
 	if (res->reason == ALG_OK)
 		res->reason = table_admit(x, res, pkt->msg);
-	if (res->reason == ALG_OK)
+	if (res->reason == ALG_OK) {
 		table_apply(x, res, pkt->msg);
+		note_server(t, cfg, pkt, res);
+	}
 }
 
 int table_find_public(const struct alg_table *t, uint16_t pub, uint32_t from, struct alg_endpoint *priv)

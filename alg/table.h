@@ -78,6 +78,7 @@ struct table_dialog {
 	int in_use;
 	int answered;
 	int from_lan;      /* a LAN phone announced media in it; else only the WAN spoke of it */
+	uint32_t server;   /* the LAN server (lan_server) that carries it; 0: none */
 	uint32_t call_id_len;
 	char call_id[TABLE_CALL_ID_MAX]; /* the first bytes; call_id_len is the whole length */
 	uint32_t peer[TABLE_MAX_STREAMS];
@@ -155,6 +156,7 @@ struct alg_table {
  * It lives on the caller's stack, for one message. */
 struct table_txn {
 	struct alg_table *t;
+	const struct alg_config *cfg; /* table_translate's: the LAN servers; NULL: none */
 	int64_t now;
 	size_t n_proposed;
 	struct alg_binding proposed[TABLE_MAX_PROPOSED];

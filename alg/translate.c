@@ -37,8 +37,10 @@ int xlate_is_lan(const struct xlate *x, uint32_t ip)
 int xlate_check_own(struct xlate *x, uint32_t ip)
 {
 	/* A LAN host binds and opens only its own address: otherwise a host (or a web page in
-	 * its browser: NAT Slipstreaming) could open the router to another LAN host. */
-	if (x->pkt->dir == ALG_OUT && x->pkt->src.ip && ip != x->pkt->src.ip)
+	 * its browser: NAT Slipstreaming) could open the router to another LAN host. A SIP
+	 * server the router's owner named (lan_server) speaks for the phones it serves. */
+	if (x->pkt->dir == ALG_OUT && x->pkt->src.ip && ip != x->pkt->src.ip &&
+	    !alg_is_lan_server(x->cfg, x->pkt->src.ip))
 		return xlate_fail(x, ALG_FOREIGN_ADDRESS);
 	return 0;
 }

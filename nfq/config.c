@@ -30,6 +30,7 @@ enum kind {
 	K_BOOL,          /* 0 or 1 */
 	K_NETWORK,       /* an OpenWrt network name, into a char array */
 	K_PORT_LIST,     /* one port more of sip_ports (the file's list replaces the default) */
+	K_ADDR_LIST,     /* one address more of a list (off: uint32_t[], off2: its size_t count) */
 	K_PORT_RANGE,    /* LO-HI, into two uint16_t fields */
 	K_CHOICE,        /* one of the option's words */
 	K_UINT,          /* a number min-max */
@@ -60,7 +61,7 @@ struct opt {
 	enum source from;       /* who may set it */
 	enum kind kind;
 	size_t off, size;       /* its field in struct sipalg_config */
-	size_t off2;            /* K_PORT_RANGE: the upper end's field */
+	size_t off2;            /* K_PORT_RANGE: the upper end's field; K_ADDR_LIST: the count */
 	uint32_t min, max;      /* K_UINT, K_PORT_LIST, K_PORT_RANGE */
 	const struct choice *choices; /* K_CHOICE, ended by a NULL word */
 	const char *def;        /* the default, parsed as a value (none when NULL) */
@@ -190,6 +191,15 @@ static const struct opt opts[] = {
 	  .arg = "NAME", .help = "started as root, run as NAME once the sockets are open, with\n"
 				 "CAP_NET_ADMIN only" },
 	{ .name = "help", .from = FROM_CMDLINE, .kind = K_HELP, .help = "this text, exit" },
+
+	/* SIP servers on the LAN (issue 14). */
+	{ .name = "lan_server", .from = FROM_BOTH, .kind = K_ADDR_LIST, AT(lan_servers),
+	  .off2 = offsetof(struct sipalg_config, n_lan_servers), .max = CONFIG_MAX_LAN_SERVERS,
+	  .expect = "expected the IPv4 address of a SIP server on the LAN", .reload = RELOAD_IN_PLACE,
+	  .arg = "IP", .help = "a SIP server on the LAN (PBX, proxy) whose messages may name\n"
+			       "the LAN phones it serves (repeatable)" },
+	{ .name = "direct_lan_media", .from = FROM_FILE, .kind = K_BOOL, AT(core.direct_lan_media), .def = "1",
+	  .expect = "expected 0 or 1", .reload = RELOAD_IN_PLACE },
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -281,10 +291,32 @@ static int set_value(struct sipalg_config *c, const struct opt *o, const char *v
 			break;
 		strcpy(field, v);
 		return 0;
+	case K_ADDR_LIST: {
+		size_t count;
+
+		/* The first of a source's list replaces what came before (the file's, for the
+		 * command line's). */
+		if (ports_listed && !(*ports_listed & 2)) {
+			memset((char *)c + o->off2, 0, sizeof(size_t));
+			*ports_listed |= 2;
+		}
+		memcpy(&count, (char *)c + o->off2, sizeof(count));
+		if (addr_parse(v, strlen(v), &addr) || addr == 0 || addr == 0xffffffff)
+			break;
+		for (size_t i = 0; i < count; i++)
+			if (memcmp(field + i * sizeof(addr), &addr, sizeof(addr)) == 0)
+				return 0; /* named twice: once is enough */
+		if (count == o->max)
+			return fail(why, cap, "at most %u servers", o->max);
+		memcpy(field + count * sizeof(addr), &addr, sizeof(addr));
+		count++;
+		memcpy((char *)c + o->off2, &count, sizeof(count));
+		return 0;
+	}
 	case K_PORT_LIST:
-		if (ports_listed && !*ports_listed) {
+		if (ports_listed && !(*ports_listed & 1)) {
 			c->n_sip_ports = 0;
-			*ports_listed = 1;
+			*ports_listed |= 1;
 		}
 		if (number(v, o->max, &n) || n < o->min)
 			break;
@@ -435,8 +467,8 @@ static int file_option(struct sipalg_config *c, const char *name, const char *v,
 			o = &opts[i];
 	if (!o)
 		return fail(err, cap, "option %s: unknown option (a typo?)", name);
-	if (is_list && o->kind != K_PORT_LIST)
-		return fail(err, cap, "list %s: only sip_port takes a list", name);
+	if (is_list && o->kind != K_PORT_LIST && o->kind != K_ADDR_LIST)
+		return fail(err, cap, "list %s: only sip_port and lan_server take a list", name);
 	return set_option(c, o, FROM_FILE, v, ports_listed, err, cap);
 }
 
@@ -524,7 +556,7 @@ static void cmdline_init(struct cmdline *cl)
 enum config_action config_args(int argc, char **argv, struct sipalg_config *c, char *err, size_t err_cap)
 {
 	struct cmdline cl;
-	int k, firewall_args = 0;
+	int k, firewall_args = 0, listed = 0;
 
 	config_defaults(c);
 	cmdline_init(&cl);
@@ -559,8 +591,10 @@ enum config_action config_args(int argc, char **argv, struct sipalg_config *c, c
 			return CONFIG_HELP;
 		if (!o)
 			return CONFIG_BAD_USAGE;
-		if (set_option(c, o, FROM_CMDLINE, optarg ? optarg : "", NULL, err, err_cap))
+		if (set_option(c, o, FROM_CMDLINE, optarg ? optarg : "", &listed, err, err_cap))
 			return CONFIG_BAD;
+		if (o->kind == K_ADDR_LIST)
+			c->lan_servers_cli = 1;
 	}
 	if (optind < argc) {
 		fail(err, err_cap, "argument '%s': unexpected", argv[optind]);
@@ -665,15 +699,47 @@ int config_reload(struct sipalg_config *c, char *err, size_t err_cap)
 		if (!(o->from & FROM_FILE))
 			continue;
 		if (o->reload == RELOAD_IN_PLACE) {
+			if (o->kind == K_ADDR_LIST && c->lan_servers_cli)
+				continue; /* the command line's list stands, as at start */
 			memcpy(now, then, o->size);
 			if (o->kind == K_PORT_RANGE)
 				memcpy((char *)c + o->off2, (char *)&f + o->off2, o->size);
+			if (o->kind == K_ADDR_LIST)
+				memcpy((char *)c + o->off2, (char *)&f + o->off2, sizeof(size_t));
 		} else if (o->reload == RELOAD_RESTART && memcmp(now, then, o->size) && !restart) {
 			fail(err, err_cap, "option %s changed; it takes effect at the next restart", o->name);
 			restart = 1;
 		}
 	}
 	return restart;
+}
+
+int config_check_lan(const struct sipalg_config *c, const struct alg_net *lan, size_t n_lan,
+		     const char *lan_dev, char *err, size_t err_cap)
+{
+	char a[ADDR_STR_MAX], nets[96] = "";
+	size_t len = 0;
+
+	for (size_t i = 0; i < c->n_lan_servers; i++) {
+		if (net_contains(lan, n_lan, c->lan_servers[i]))
+			continue;
+		addr_format(c->lan_servers[i], a);
+		for (size_t k = 0; k < n_lan && len + ADDR_STR_MAX + 6 < sizeof(nets); k++) {
+			uint32_t bits = 0;
+
+			for (uint32_t m = lan[k].mask; m; m <<= 1)
+				bits++;
+			len += (size_t)snprintf(nets + len, sizeof(nets) - len, "%s", k ? ", " : "");
+			len += addr_format(lan[k].addr, nets + len);
+			len += (size_t)snprintf(nets + len, sizeof(nets) - len, "/%u", bits);
+		}
+		if (c->lan_servers_cli)
+			return fail(err, err_cap, "--lan-server '%s': not inside the LAN networks of %s (%s)", a,
+				    lan_dev, nets);
+		return fail(err, err_cap, "option lan_server '%s': not inside the LAN networks of %s (%s)", a,
+			    lan_dev, nets);
+	}
+	return 0;
 }
 
 const char *config_reason_str(enum alg_reason r)

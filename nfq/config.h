@@ -16,6 +16,7 @@
 #include "tcp_relay.h"
 
 #define CONFIG_MAX_PORTS 8
+#define CONFIG_MAX_LAN_SERVERS 8
 #define CONFIG_NAME_MAX 32
 
 /* The command line's own settings (the file cannot set them). */
@@ -44,6 +45,11 @@ struct sipalg_config {
 	struct table_config table;       /* media_ports, inbound_calls, media_timeout, the table's limits */
 	struct alg_config core;          /* max_message_size, max_headers; the rest is the daemon's */
 	struct sipalg_cmdline cmd;
+	/* SIP servers on the LAN (list lan_server, --lan-server): see alg_config. That each is
+	 * inside the LAN networks is checked once the interface is read (config_check_lan). */
+	uint32_t lan_servers[CONFIG_MAX_LAN_SERVERS];
+	size_t n_lan_servers;
+	int lan_servers_cli; /* the list came from the command line (for the message's wording) */
 };
 
 /* Every setting at its default (the shipped /etc/config/sipalg states the same). */
@@ -78,6 +84,11 @@ void config_firewall_args(const struct sipalg_config *c, FILE *f);
  * A bad file changes nothing: -1 and err as config_load. 1 when an option that needs a restart
  * changed (err says which), else 0. */
 int config_reload(struct sipalg_config *c, char *err, size_t err_cap);
+
+/* The LAN servers against the LAN's networks: -1 and err naming the option (as its source
+ * calls it) and the first address outside them; else 0. */
+int config_check_lan(const struct sipalg_config *c, const struct alg_net *lan, size_t n_lan,
+		     const char *lan_dev, char *err, size_t err_cap);
 
 /* A reason in the daemon's words: a limit by the name of its option ("limit max_calls"),
  * anything else as the core says it (alg_reason_str). */

@@ -87,6 +87,22 @@ static void follow_wan_address(struct daemon *d)
 		use_public_address(d, addr);
 }
 
+/* The LAN servers (lan_server), when there are any: their messages may name other LAN hosts. */
+static void log_lan_servers(const struct daemon *d)
+{
+	char list[CONFIG_MAX_LAN_SERVERS * (ADDR_STR_MAX + 1)] = "";
+	size_t len = 0;
+
+	if (!d->cfg.n_lan_servers)
+		return;
+	for (size_t i = 0; i < d->cfg.n_lan_servers; i++) {
+		if (i)
+			list[len++] = ' ';
+		len += addr_format(d->cfg.lan_servers[i], list + len);
+	}
+	log_info("LAN SIP servers: %s (they may name the LAN phones they serve)", list);
+}
+
 /* SIGHUP: the config file again. What can change in place does, calls and bindings stay;
  * the queue and the interfaces need a restart (the init script passes them on the command
  * line, so procd restarts when they change). A bad file changes nothing. */
@@ -97,17 +113,23 @@ static void reload_config(struct daemon *d)
 
 	if (!d->cfg.cmd.config)
 		return;
-	rc = config_reload(&d->cfg, err, sizeof(err));
+	struct sipalg_config next = d->cfg;
+
+	rc = config_reload(&next, err, sizeof(err));
+	if (rc >= 0 && config_check_lan(&next, d->ifs.lan_nets, d->ifs.n_lan_nets, d->cfg.cmd.lan, err, sizeof(err)))
+		rc = -1;
 	if (rc < 0) {
 		log_err("reload: %s: %s; keeping the running settings", d->cfg.cmd.config, err);
 		return;
 	}
+	d->cfg = next;
 	log_level = d->cfg.log_level;
 	table_set_config(&d->table, &d->cfg.table);
 	follow_wan_address(d);
 	if (rc > 0)
 		log_warn("reload: %s", err);
 	log_notice("reloaded %s", d->cfg.cmd.config);
+	log_lan_servers(d);
 }
 
 /* The settings: -1 to run, else the status to exit with (after --help, --firewall-args or
@@ -140,7 +162,8 @@ static size_t answer_control(void *ctx, const char *cmd, char *buf, size_t cap)
 {
 	struct daemon *d = ctx;
 	struct status_view v = { &d->count, d->mirror.refusals, &d->table, d->public_ip, d->cfg.cmd.wan,
-				 d->cfg.cmd.lan, monotonic_seconds(), d->cfg.tcp ? &d->tcp : NULL };
+				 d->cfg.cmd.lan, monotonic_seconds(), d->cfg.tcp ? &d->tcp : NULL,
+				 d->cfg.lan_servers, d->cfg.n_lan_servers };
 
 	if (strcmp(cmd, CONTROL_CMD_STATUS) == 0 || strcmp(cmd, CONTROL_CMD_STATUS_JSON) == 0)
 		return status_format(&v, strcmp(cmd, CONTROL_CMD_STATUS_JSON) == 0, buf, cap);
@@ -183,6 +206,10 @@ static int translate_message(struct daemon *d, const struct alg_packet *pkt, siz
 	core.public_ip = d->public_ip;
 	if (max_message)
 		core.max_message_size = max_message;
+	core.lan_servers = d->cfg.lan_servers;
+	core.n_lan_servers = d->cfg.n_lan_servers;
+	core.server_ports = d->cfg.sip_ports; /* what the owner forwards to the servers */
+	core.n_server_ports = d->cfg.n_sip_ports;
 	d->mirror.now = monotonic_seconds();
 	table_translate(&txn, &d->table, &core, pkt, d->mirror.now, d->msg_out, sizeof(d->msg_out), &res);
 	if (res.reason != ALG_OK) {
@@ -267,7 +294,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	int64_t next_media_check = 0, next_table_check = 0;
 	const struct table_config *t = &d.cfg.table;
-	char pub[ADDR_STR_MAX];
+	char pub[ADDR_STR_MAX], err[256];
 	int rc;
 
 	/* First of all: a reload (SIGHUP) that arrives while the daemon starts must not end it. */
@@ -283,6 +310,11 @@ int main(int argc, char **argv)
 	log_open(d.cfg.cmd.foreground);
 	if (alg_init() || iface_read(&d.ifs, d.cfg.cmd.wan, d.cfg.cmd.lan))
 		return 1;
+	/* The LAN servers: only now are the LAN's networks known. */
+	if (config_check_lan(&d.cfg, d.ifs.lan_nets, d.ifs.n_lan_nets, d.cfg.cmd.lan, err, sizeof(err))) {
+		log_err("%s", err);
+		return 1;
+	}
 	d.public_ip = iface_public_address(&d.ifs, d.cfg.external_address);
 	if (!d.public_ip) {
 		log_err("--wan '%s': the interface has no IPv4 address (give --public)", d.cfg.cmd.wan);
@@ -343,6 +375,7 @@ int main(int argc, char **argv)
 			 d.cfg.tcp_limits.max_buffer, d.cfg.tcp_limits.max_message_size);
 	else
 		log_info("SIP over TCP: off (tcp 0)");
+	log_lan_servers(&d);
 	while (!stop) {
 		if (reload) {
 			reload = 0;

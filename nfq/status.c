@@ -53,6 +53,42 @@ static void binding_text(const struct table_binding *b, char *priv, char *peer)
 		strcpy(peer, "any");
 }
 
+/* The LAN servers, each with the calls it carries (appended: the sections above stay as
+ * scripts know them). */
+static void lan_servers(const struct status_view *v, int json, struct out *o)
+{
+	const struct table_dialog *d;
+	char addr[ADDR_STR_MAX], id[TABLE_CALL_ID_MAX * 2 + 1];
+
+	if (!v->n_lan_servers)
+		return;
+	put(o, json ? "],\"lan_servers\":[" : "LAN SIP servers and the calls they carry:\n");
+	for (size_t i = 0; i < v->n_lan_servers; i++) {
+		const char *sep = "";
+		unsigned n = 0;
+
+		addr_format(v->lan_servers[i], addr);
+		table_for_each_dialog(v->table, di, d)
+			n += d->server == v->lan_servers[i];
+		if (json)
+			put(o, "%s{\"address\":\"%s\",\"calls\":[", i ? "," : "", addr);
+		else
+			put(o, "  %s: %u call%s\n", addr, n, n == 1 ? "" : "s");
+		table_for_each_dialog(v->table, di, d) {
+			if (d->server != v->lan_servers[i])
+				continue;
+			call_id(d, id, sizeof(id));
+			if (json)
+				put(o, "%s\"%s\"", sep, id);
+			else
+				put(o, "    call %s (%s)\n", id, d->answered ? "answered" : "ringing");
+			sep = ",";
+		}
+		if (json)
+			put(o, "]}");
+	}
+}
+
 static const char *const counter_names[] = {
 	"packets", "translated", "unchanged", "not_sip_udp", "fragments", "malformed", "errors", "nftables_errors",
 };
@@ -210,6 +246,7 @@ size_t status_format(const struct status_view *v, int json, char *buf, size_t ca
 			put(&o, "]}");
 		sep = ",";
 	}
+	lan_servers(v, json, &o);
 	if (json)
 		put(&o, "]");
 	if (v->tcp)

@@ -24,6 +24,8 @@ struct status_view {
 	const char *wan, *lan;
 	int64_t now;
 	const struct tcp_relay *tcp; /* NULL when SIP over TCP is off */
+	const uint32_t *lan_servers; /* lan_server: shown with the calls each carries */
+	size_t n_lan_servers;
 };
 
 /* Writes the report into buf (NUL-terminated, cut at cap); returns its length. */

@@ -18,7 +18,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: sipalg-rewrite --direction out|in --lan CIDR [--lan CIDR ...] --public IP\n"
 		"                      [--map PRIV_IP:PORT=PUBLIC_PORT ...] [--src IP:PORT] [--dst IP:PORT]\n"
-		"                      [FILE]\n"
+		"                      [--lan-server IP ...] [FILE]\n"
 		"Translates one SIP message (FILE, or stdin when absent or -) as the ALG would.\n"
 		"  --direction out   from a LAN phone toward the internet; in: the reverse\n"
 		"  --lan CIDR        a LAN network; only its addresses are translated (repeatable)\n"
@@ -26,6 +26,8 @@ static void usage(FILE *f)
 		"  --map P:PORT=PUB  private endpoint P:PORT is seen as PUBLIC:PUB (repeatable;\n"
 		"                    default: the port is kept)\n"
 		"  --src, --dst      the packet's source and destination, as the router sees them\n"
+		"  --lan-server IP   a SIP server on the LAN (PBX, proxy): its messages may name\n"
+		"                    the LAN phones it serves (repeatable)\n"
 		"Output: the message on stdout; actions, and why a message passed unchanged, on stderr.\n");
 }
 
@@ -88,13 +90,15 @@ int main(int argc, char **argv)
 		{ "map", required_argument, NULL, 'm' },
 		{ "src", required_argument, NULL, 's' },
 		{ "dst", required_argument, NULL, 't' },
+		{ "lan-server", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct alg_net lan[MAX_LAN];
 	struct alg_binding map[MAX_MAP];
 	struct alg_binding_list bindings = { map, 0 };
-	struct alg_config cfg = { .lan = lan };
+	uint32_t servers[MAX_LAN];
+	struct alg_config cfg = { .lan = lan, .lan_servers = servers };
 	struct alg_packet pkt = { .dir = ALG_OUT };
 	struct alg_result res;
 	int have_dir = 0, have_public = 0, opt;
@@ -138,6 +142,13 @@ int main(int argc, char **argv)
 			if (endpoint_parse(optarg, &pkt.dst))
 				return bad_option("--dst", optarg, "expected IP:PORT");
 			break;
+		case 'S':
+			if (cfg.n_lan_servers == MAX_LAN)
+				return bad_option("--lan-server", optarg, "too many servers");
+			if (addr_parse(optarg, strlen(optarg), &servers[cfg.n_lan_servers]))
+				return bad_option("--lan-server", optarg, "expected an IPv4 address");
+			cfg.n_lan_servers++;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -152,6 +163,13 @@ int main(int argc, char **argv)
 		return bad_option("--lan", "", "at least one LAN network is required");
 	if (!have_public)
 		return bad_option("--public", "", "is required");
+	for (size_t i = 0; i < cfg.n_lan_servers; i++)
+		if (!net_contains(lan, cfg.n_lan, servers[i])) {
+			char a[ADDR_STR_MAX];
+
+			addr_format(servers[i], a);
+			return bad_option("--lan-server", a, "not inside the --lan networks");
+		}
 	cfg.nat = alg_nat_list(&bindings);
 	if (optind < argc)
 		path = argv[optind++];

@@ -65,8 +65,10 @@ fw4_reload() {
 		"$LAB_E2E/fw4-input.nft" "$SIPALG_TOP/openwrt/sipalg/files/fw4-include.nft" "$SHIM_DIR/state"
 }
 # tcp_register: phone1's REGISTER over TCP to the provider gets its 200.
+# An account of its own: phone1's account from a new port would replace its UDP registration
+# (the ALG takes that for a phone that rebooted), which the reload checks below rely on.
 tcp_register() {
-	in_ns phone1 python3 "$LAB_E2E/tcpdivert.py" register "$LAB_PROVIDER_IP" | grep -q '^status=200 '
+	in_ns phone1 python3 "$LAB_E2E/tcpdivert.py" register "$LAB_PROVIDER_IP" --user 1003 | grep -q '^status=200 '
 }
 # sig_port PORT: the set tcp_sig_ports holds PORT (sipalgd keeps its phones' public ports there).
 sig_port() { nft_router list set inet sipalg_divert tcp_sig_ports | tr -d '\n' | grep -q "[{ ,]$1 timeout"; }

@@ -18,12 +18,24 @@ static const struct alg_binding fuzz_map[] = {
 	{ { 0xc0a80165, 8000 }, 40010 },
 };
 
+/* A LAN SIP server (lan_server) and the port forwarded to it. */
+static const uint32_t fuzz_server[] = { 0xc0a80165 };
+static const uint16_t fuzz_server_port[] = { 5060 };
+
 /* Translates msg and aborts on any broken promise of the core. With known_src the message
- * comes from 192.168.1.101 (and may name only that LAN host); else from nobody known. */
+ * comes from 192.168.1.101 (and may name only that LAN host, unless known_src is 2: then
+ * it is a named LAN server and may name any); else from nobody known. */
 static inline void fuzz_one(const char *msg, size_t len, enum alg_direction dir, int bound, int known_src)
 {
 	struct alg_binding_list list = { fuzz_map, 2 };
 	struct alg_config cfg = { .lan = fuzz_lan, .n_lan = 2, .public_ip = 0xcb007105 };
+
+	if (known_src == 2) {
+		cfg.lan_servers = fuzz_server;
+		cfg.n_lan_servers = 1;
+		cfg.server_ports = fuzz_server_port;
+		cfg.n_server_ports = 1;
+	}
 	struct alg_endpoint phone = { 0xc0a80165, 5060 }, unknown = { 0, 0 };
 	struct alg_packet pkt = { msg, len, dir, known_src ? phone : unknown, phone };
 	struct alg_result res, again;

@@ -102,8 +102,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int in = ctl & 1;
 		struct alg_endpoint phone = { ctl & 2 ? 0xc0a80166 : 0xc0a80165, 5060 };
 		struct alg_endpoint far = { 0xc633640a, 5060 };
+		/* 192.168.1.101 is a named LAN server (lan_server): its messages may name any LAN
+		 * host, and no other host's binding takes the forwarded port 5060. */
 		struct alg_config cfg = { .lan = fuzz_lan, .n_lan = 2, .public_ip = 0xcb007105,
-					  .max_message_size = 8192, .max_headers = 64 };
+					  .max_message_size = 8192, .max_headers = 64,
+					  .lan_servers = fuzz_server, .n_lan_servers = 1,
+					  .server_ports = fuzz_server_port, .n_server_ports = 1,
+					  .direct_lan_media = 1 };
 		struct alg_packet pkt = { p, (size_t)(e - p), in ? ALG_IN : ALG_OUT, in ? far : phone,
 					  in ? phone : far };
 		struct alg_result res;

@@ -69,6 +69,11 @@ static void full_config_sets_every_option(void **state)
 	assert_int_equal(c.table.max_pinholes_per_host, 8);
 	assert_int_equal(c.table.max_pinholes, 100);
 	assert_int_equal(c.table.max_new_pinholes_per_second, 5);
+	assert_int_equal(c.n_lan_servers, 2);
+	assert_int_equal(c.lan_servers[0], 0xc0a80102);
+	assert_int_equal(c.lan_servers[1], 0xc0a80103);
+	assert_false(c.lan_servers_cli);
+	assert_false(c.core.direct_lan_media);
 	free(buf);
 }
 
@@ -134,7 +139,13 @@ static void every_bad_value_is_named(void **state)
 	expect_refused("option max_new_pinholes_per_second '20'", "option max_new_pinholes_per_second ''",
 		       "option max_new_pinholes_per_second ''");
 	expect_refused("option queue '0'", "option qeueu '0'", "option qeueu: unknown option");
-	expect_refused("option queue '0'", "list queue '0'", "list queue: only sip_port takes a list");
+	expect_refused("option queue '0'", "list queue '0'", "list queue: only sip_port and lan_server take a list");
+	expect_refused("#list lan_server '192.168.1.2'", "list lan_server '192.168.1'",
+		       "option lan_server '192.168.1': expected the IPv4 address of a SIP server on the LAN");
+	expect_refused("#list lan_server '192.168.1.2'", "list lan_server 'pbx.lan'", "option lan_server 'pbx.lan'");
+	expect_refused("#list lan_server '192.168.1.2'", "list lan_server '0.0.0.0'", "option lan_server '0.0.0.0'");
+	expect_refused("option direct_lan_media '1'", "option direct_lan_media 'yes'",
+		       "option direct_lan_media 'yes': expected 0 or 1");
 	expect_refused("option queue '0'", "option queue '0", "needs a name and a value");
 	expect_refused("option queue '0'", "option queue '0' extra", "unexpected text after the value");
 }
@@ -226,6 +237,8 @@ static void every_bad_argument_is_named(void **state)
 	expect_bad_args("--lan '': is required", "--wan", "x", NULL);
 	expect_bad_args("--wan 'a-name-longer-than-ifnamsiz': not an interface name", "--lan", "y", "--wan",
 			"a-name-longer-than-ifnamsiz", NULL);
+	expect_bad_args("--lan-server '192.168.1.300': expected the IPv4 address of a SIP server on the LAN",
+			"--wan", "x", "--lan", "y", "--lan-server", "192.168.1.300", NULL);
 	expect_bad_args("argument 'extra': unexpected", "--wan", "x", "--lan", "y", "extra", NULL);
 	expect_bad_args("--config 'tests/config/missing': No such file or directory", "--wan", "x", "--lan", "y",
 			"--config", "tests/config/missing", NULL);
@@ -292,6 +305,32 @@ static void reload_takes_what_changes_in_place(void **state)
 	assert_int_equal(c.table.max_calls, 77);
 }
 
+/* --lan-server replaces the file's list, repeated it adds; each server must be inside the LAN
+ * networks, checked once they are known, naming the option as its source calls it. */
+static void lan_servers_from_both_sources(void **state)
+{
+	static const struct alg_net lan[] = { { 0xc0a80100, 0xffffff00 } };
+	struct sipalg_config c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(args(&c, err, sizeof(err), "--wan", "x", "--lan", "y", "--config", "tests/config/full.config",
+			      NULL),
+			 CONFIG_RUN);
+	assert_int_equal(c.n_lan_servers, 2);
+	assert_int_equal(config_check_lan(&c, lan, 1, "br-lan", err, sizeof(err)), 0);
+	assert_int_equal(args(&c, err, sizeof(err), "--wan", "x", "--lan", "y", "--config", "tests/config/full.config",
+			      "--lan-server", "192.168.1.7", "--lan-server", "10.0.0.2", NULL),
+			 CONFIG_RUN);
+	assert_int_equal(c.n_lan_servers, 2);
+	assert_int_equal(c.lan_servers[0], 0xc0a80107);
+	assert_int_equal(config_check_lan(&c, lan, 1, "br-lan", err, sizeof(err)), -1);
+	assert_string_equal(err, "--lan-server '10.0.0.2': not inside the LAN networks of br-lan (192.168.1.0/24)");
+	c.lan_servers_cli = 0;
+	assert_int_equal(config_check_lan(&c, lan, 1, "br-lan", err, sizeof(err)), -1);
+	assert_string_equal(err, "option lan_server '10.0.0.2': not inside the LAN networks of br-lan (192.168.1.0/24)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +343,7 @@ int main(void)
 		cmocka_unit_test(a_bad_file_is_named_first),
 		cmocka_unit_test(limits_are_named_by_their_options),
 		cmocka_unit_test(reload_takes_what_changes_in_place),
+		cmocka_unit_test(lan_servers_from_both_sources),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

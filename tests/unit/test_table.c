@@ -900,10 +900,226 @@ static void unregister_during_a_call_keeps_signaling(void **state)
 	assert_int_equal(media_bindings(), 2);
 }
 
+/* An office PBX on the LAN (lan_server 192.168.1.2), reached from the internet through the
+ * owner's forward of port 5060: its messages name the phone it serves, 192.168.1.10. */
+static const uint32_t pbx_list[] = { 0xc0a80102 };
+static const uint16_t pbx_ports[] = { 5060 };
+static const struct alg_endpoint pbx = { 0xc0a80102, 5060 };
+#define PBX_PHONE 0xc0a8010a
+
+static enum alg_reason try_step_servers(struct run *r, enum alg_direction dir, const char *name,
+					int64_t now, struct alg_endpoint src, struct alg_endpoint dst,
+					int servers)
+{
+	struct alg_config cfg = lab_config(NULL, 0);
+	size_t len;
+	char *msg = fixture(name, &len);
+
+	if (servers) {
+		cfg.lan_servers = pbx_list;
+		cfg.n_lan_servers = 1;
+		cfg.server_ports = pbx_ports;
+		cfg.n_server_ports = 1;
+	}
+	run_through(r, &cfg, &table, now, dir, msg, len, src, dst);
+	free(msg);
+	return r->res.reason;
+}
+
+static const struct table_dialog *only_dialog(void)
+{
+	const struct table_dialog *d, *found = NULL;
+
+	table_for_each_dialog(&table, id, d)
+		found = d;
+	return found;
+}
+
+/* The far phone's INVITE reaches the PBX through the forward; the PBX's 200 names the LAN
+ * phone: the phone's media pinhole opens toward it, narrowed to the far end, the call is the
+ * PBX's, and the phone's signaling binding leaves the forwarded port 5060 to the PBX. */
+static void lan_server_speaks_for_its_phone(void **state)
+{
+	const struct alg_endpoint far = { FAR_PHONE, 5060 };
+	const struct table_binding *b;
+	struct run r;
+
+	(void)state;
+	assert_int_equal(try_step_servers(&r, ALG_IN, "lan-server-invite-in", 100, far, pbx, 1), ALG_OK);
+	assert_line(&r, "INVITE sip:1001@192.168.1.2 SIP/2.0");
+	run_free(&r);
+	assert_int_equal(added, 0); /* the WAN opens nothing */
+	assert_int_equal(try_step_servers(&r, ALG_OUT, "lan-server-200-out", 101, pbx, far, 1), ALG_OK);
+	run_free(&r);
+	b = binding_of(PBX_PHONE, 16000);
+	assert_non_null(b);
+	assert_int_equal(b->peer, FAR_PHONE);
+	assert_non_null(binding_of(PBX_PHONE, 16001));
+	assert_int_equal(binding_of(pbx.ip, 5060)->pub_port, 5060);
+	assert_int_not_equal(binding_of(PBX_PHONE, 5060)->pub_port, 5060);
+	assert_non_null(only_dialog());
+	assert_int_equal(only_dialog()->server, pbx.ip);
+	assert_true(only_dialog()->answered);
+}
+
+/* The same 200 from a LAN host that is not a named server names another host's address: it
+ * passes untranslated and binds nothing; so does the PBX's when no server is configured. */
+static void unnamed_host_still_names_only_itself(void **state)
+{
+	const struct alg_endpoint far = { FAR_PHONE, 5060 };
+	const struct alg_endpoint other = { 0xc0a80103, 5060 };
+	struct run r;
+
+	(void)state;
+	assert_int_equal(try_step_servers(&r, ALG_OUT, "lan-server-200-out", 101, other, far, 1),
+			 ALG_FOREIGN_ADDRESS);
+	assert_int_equal(r.res.changed, 0);
+	run_free(&r);
+	assert_int_equal(try_step_servers(&r, ALG_OUT, "lan-server-200-out", 101, pbx, far, 0),
+			 ALG_FOREIGN_ADDRESS);
+	run_free(&r);
+	assert_int_equal(added, 0);
+}
+
+/* The server's call closes like any other: BYE from either side removes the phone's pinholes. */
+static void lan_server_call_closes_on_bye(void **state)
+{
+	const struct alg_endpoint far = { FAR_PHONE, 5060 };
+	static const char bye[] = "BYE sip:1001@192.168.1.2 SIP/2.0\r\n"
+				  "Via: SIP/2.0/UDP 198.51.100.20:5060;branch=z9hG4bK-4711-2\r\n"
+				  "From: <sip:2001@203.0.113.5>;tag=4711SIPpTag001\r\n"
+				  "To: <sip:1001@203.0.113.5>;tag=77c1d2e3\r\n"
+				  "Call-ID: 1-4711@198.51.100.20\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n";
+	struct run r;
+
+	(void)state;
+	try_step_servers(&r, ALG_IN, "lan-server-invite-in", 100, far, pbx, 1);
+	run_free(&r);
+	try_step_servers(&r, ALG_OUT, "lan-server-200-out", 101, pbx, far, 1);
+	run_free(&r);
+	assert_int_equal(media_bindings(), 2);
+	assert_int_equal(try_step(&r, ALG_IN, bye, sizeof(bye) - 1, 110, far, pbx), ALG_OK);
+	run_free(&r);
+	assert_int_equal(media_bindings(), 0);
+	assert_null(only_dialog());
+}
+
+/* With a server configured, the forwarded port 5060 is the server's: a phone whose own port
+ * is 5060 gets another public port even when the server has no binding yet (here its 200
+ * carries no Record-Route); without servers the phone keeps 5060. */
+static void phones_leave_the_forwarded_port_to_the_server(void **state)
+{
+	const struct alg_endpoint far = { FAR_PHONE, 5060 };
+	size_t len, len2;
+	char *msg = fixture("lan-server-200-out", &len);
+	char *no_rr = replace_all(msg, len, "Record-Route: <sip:192.168.1.2;lr>\r\n", "", &len2);
+	struct alg_config cfg = lab_config(NULL, 0);
+	struct run r;
+
+	(void)state;
+	cfg.lan_servers = pbx_list;
+	cfg.n_lan_servers = 1;
+	cfg.server_ports = pbx_ports;
+	cfg.n_server_ports = 1;
+	run_through(&r, &cfg, &table, 100, ALG_OUT, no_rr, len2, pbx, far);
+	assert_int_equal(r.res.reason, ALG_OK);
+	run_free(&r);
+	assert_null(binding_of(pbx.ip, 5060));
+	assert_int_not_equal(binding_of(PBX_PHONE, 5060)->pub_port, 5060);
+	reset(state);
+	cfg.server_ports = NULL;
+	cfg.n_server_ports = 0;
+	run_through(&r, &cfg, &table, 100, ALG_OUT, no_rr, len2, pbx, far);
+	run_free(&r);
+	assert_int_equal(binding_of(PBX_PHONE, 5060)->pub_port, 5060);
+	free(msg);
+	free(no_rr);
+}
+
+/* inbound_calls 'registrar' narrows phones' registrations to their registrar; a LAN server's
+ * own registration (a PBX's trunk) is left open: the owner's forward decides who reaches it. */
+static void lan_server_trunk_registration_stays_open(void **state)
+{
+	static const uint32_t server[] = { 0xc0a80166 };
+	struct table_config c = tcfg;
+	struct alg_config cfg = lab_config(NULL, 0);
+	size_t len, len2;
+	char *reg = fixture("register-out", &len), *ok = fixture("register-200-in", &len2);
+	struct run r;
+
+	(void)state;
+	c.inbound_calls = INBOUND_REGISTRAR;
+	table_set_config(&table, &c);
+	for (int named = 0; named < 2; named++) {
+		cfg.lan_servers = server;
+		cfg.n_lan_servers = (size_t)named;
+		run_through(&r, &cfg, &table, 1000, ALG_OUT, reg, len, phone2, provider);
+		run_free(&r);
+		run_through(&r, &cfg, &table, 1001, ALG_IN, ok, len2, provider, phone2);
+		run_free(&r);
+		assert_true(binding_of(0xc0a80166, 5060)->registered);
+		assert_int_equal(binding_of(0xc0a80166, 5060)->peer, named ? 0 : provider.ip);
+		table_clear(&table);
+	}
+	free(reg);
+	free(ok);
+}
+
+/* A call that loops back into the LAN: phone1's offer went out with the public address; the
+ * provider brings it to phone2, which gets phone1's private address and ports (the media stays
+ * in the LAN) with direct_lan_media, the public ones without; a port that is no media binding
+ * (phone1's signaling port) is never turned into a LAN address. */
+static void looped_call_gets_the_lan_address(void **state)
+{
+	struct alg_config cfg = lab_config(NULL, 0);
+	size_t len, len2, len3;
+	char *offer = fixture("zoiper-invite-stun-off", &len);
+	char *in = fixture_with("invite-in-to-phone", &len2, "c=IN IP4 198.51.100.20", "c=IN IP4 203.0.113.5",
+				"m=audio 40000", "m=audio 8000", "a=rtcp:40001", "a=rtcp:8001",
+				"Content-Length: 248", "Content-Length: 244", NULL);
+	char *sig = fixture_with("invite-in-to-phone", &len3, "c=IN IP4 198.51.100.20", "c=IN IP4 203.0.113.5",
+				 "m=audio 40000", "m=audio 5060", "a=rtcp:40001\r\n", "",
+				 "Content-Length: 248", "Content-Length: 231", NULL);
+	struct run r;
+
+	(void)state;
+	run_through(&r, &cfg, &table, 100, ALG_OUT, offer, len, phone1, provider);
+	assert_int_equal(r.res.reason, ALG_OK);
+	run_free(&r);
+	for (int direct = 0; direct < 2; direct++) {
+		cfg.direct_lan_media = direct;
+		run_through(&r, &cfg, &table, 101, ALG_IN, in, len2, provider, phone2);
+		assert_int_equal(r.res.reason, ALG_OK);
+		if (direct) {
+			assert_line(&r, "c=IN IP4 192.168.1.101");
+			assert_line(&r, "m=audio 8000 RTP/AVP 0 8 101");
+			assert_line(&r, "a=rtcp:8001");
+			assert_line(&r, "Content-Length: 246");
+		} else {
+			assert_line(&r, "c=IN IP4 203.0.113.5");
+		}
+		run_free(&r);
+	}
+	run_through(&r, &cfg, &table, 102, ALG_IN, sig, len3, provider, phone2);
+	assert_int_equal(r.res.reason, ALG_OK);
+	assert_line(&r, "c=IN IP4 203.0.113.5");
+	assert_line(&r, "m=audio 5060 RTP/AVP 0 8 101");
+	run_free(&r);
+	free(offer);
+	free(in);
+	free(sig);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(outbound_call_opens_narrows_and_closes, reset),
+		cmocka_unit_test_setup(lan_server_speaks_for_its_phone, reset),
+		cmocka_unit_test_setup(unnamed_host_still_names_only_itself, reset),
+		cmocka_unit_test_setup(lan_server_call_closes_on_bye, reset),
+		cmocka_unit_test_setup(phones_leave_the_forwarded_port_to_the_server, reset),
+		cmocka_unit_test_setup(lan_server_trunk_registration_stays_open, reset),
+		cmocka_unit_test_setup(looped_call_gets_the_lan_address, reset),
 		cmocka_unit_test_setup(busy_closes_unanswered_call, reset),
 		cmocka_unit_test_setup(cancel_closes_call, reset),
 		cmocka_unit_test_setup(failed_reinvite_keeps_answered_call, reset),
