@@ -41,7 +41,7 @@ def addr(text):
     return ip, int(port)
 
 
-def read_message(s, buf):
+def read_message(s, buf=b""):
     """One message framed by Content-Length: (message, rest), or (None, buf) at EOF.
     CR/LF before a message (keep-alives) is skipped."""
     buf = buf.lstrip(b"\r\n")

@@ -31,6 +31,9 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from siptcp import read_message  # noqa: E402 (one framer for the lab's TCP peers)
+
 IP_TRANSPARENT = 19  # SOL_IP option, <linux/in.h>
 
 
@@ -41,27 +44,6 @@ def addr(text):
 
 def fmt(a):
     return "%s:%d" % (a[0], a[1])
-
-
-def read_message(s, buf=b""):
-    """One SIP message (framed by Content-Length) and what follows it; (None, buf) at EOF."""
-    while b"\r\n\r\n" not in buf:
-        chunk = s.recv(65536)
-        if not chunk:
-            return None, buf
-        buf += chunk
-    head, rest = buf.split(b"\r\n\r\n", 1)
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() in (b"content-length", b"l"):
-            length = int(value.strip())
-    while len(rest) < length:
-        chunk = s.recv(65536)
-        if not chunk:
-            return None, buf
-        rest += chunk
-    return head + b"\r\n\r\n" + rest[:length], rest[length:]
 
 
 def request(method, user, dst, local, seq):

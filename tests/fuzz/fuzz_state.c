@@ -4,16 +4,14 @@
  * - text starting "sipalg-state": loaded into an empty table; it is refused (the table left
  *   empty, a reason given) or loads into a table that passes fuzz_table's whole-table checks;
  *   then save(load(x)) is a fixed point: loaded and saved again, the same text;
- * - anything else: messages as fuzz_table takes them (a control byte, then the message;
- *   "\n%%\n" between them) through the core and the table, and after each one the table is
- *   saved and loaded into another: whole, no record lost, and a fixed point from there.
+ * - anything else: a message flow (fuzz_flow.h) through the core and the table, and after
+ *   each message the table is saved and loaded into another: whole, no record lost, and a
+ *   fixed point from there.
  * The boot id is fixed ("b00t"): a file naming another boot is refused like any bad one. */
-#define _GNU_SOURCE /* memmem */
-#include <stdint.h>
+#define _GNU_SOURCE /* memmem, in fuzz_flow.h */
 #include <stdio.h>
 
-#include "fuzz_common.h"
-#include "table.h"
+#include "fuzz_flow.h"
 #include "table_state.h"
 
 #define BOOT "b00t"
@@ -111,47 +109,21 @@ static void round_trip(const struct alg_table *t, int64_t now)
 
 static void messages(const uint8_t *data, size_t size)
 {
-	static const struct table_config tcfg = {
-		.media_port_min = 20000, .media_port_max = 20063, .signaling_idle = 300, .dialog_idle = 3600,
-		.register_grace = 30, .media_timeout = 60, .inbound_calls = INBOUND_REGISTRAR,
-		.max_registrations_per_host = 4, .max_calls = 8, .max_pinholes_per_call = 6,
-		.max_pinholes_per_host = 10, .max_pinholes = 16, .max_new_pinholes_per_second = 12,
-	};
-	const char *p = (const char *)data, *end = p + size;
-	int64_t now = 1000;
-	size_t cap = size + 1024;
-	char *out = malloc(cap);
+	static const struct alg_config cfg = { .lan = fuzz_lan, .n_lan = 2, .public_ip = 0xcb007105,
+					       .max_message_size = 8192, .max_headers = 64 };
+	struct fuzz_flow f = { (const char *)data, (const char *)data + size, 1000, NULL, size + 1024 };
+	int ctl;
 
-	table_init(&a, &tcfg, NULL, NULL);
+	f.out = malloc(f.cap);
+	table_init(&a, &fuzz_table_config, NULL, NULL);
 	table_set_self_ip(&a, 0xcb007105);
-	while (p < end) {
-		const char *sep = memmem(p, (size_t)(end - p), "\n%%\n", 4), *e = sep ? sep : end;
-		uint8_t ctl = (uint8_t)*p++;
-		int in = ctl & 1;
-		struct alg_endpoint phone = { ctl & 2 ? 0xc0a80166 : 0xc0a80165, 5060 };
-		struct alg_endpoint far = { 0xc633640a, 5060 };
-		struct alg_config cfg = { .lan = fuzz_lan, .n_lan = 2, .public_ip = 0xcb007105,
-					  .max_message_size = 8192, .max_headers = 64 };
-		struct alg_packet pkt = { p, (size_t)(e - p), in ? ALG_IN : ALG_OUT, in ? far : phone,
-					  in ? phone : far };
-		struct alg_result res;
-		struct table_txn txn;
-
-		if (e < p)
-			break;
-		now += ctl >> 2;
-		table_translate(&txn, &a, &cfg, &pkt, now, out, cap, &res);
-		if ((ctl >> 2) & 1)
-			table_undo(&txn);
-		else
-			table_commit(&txn);
+	while ((ctl = fuzz_flow_step(&f, &a, &cfg)) >= 0) {
 		/* The daemon saves between messages, before or after its expiry pass. */
 		if (ctl & 0x80)
-			table_expire(&a, now);
-		round_trip(&a, now);
-		p = sep ? sep + 4 : end;
+			table_expire(&a, f.now);
+		round_trip(&a, f.now);
 	}
-	free(out);
+	free(f.out);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -5,15 +5,8 @@
  * bindings in live calls, limits kept, and what it reported matching what it holds (the
  * daemon mirrors those reports into nftables). At the end, far in the future, it is empty.
  *
- * Input: messages separated by "\n%%\n"; each starts with one control byte: bit 0 the
- * direction (1: from the WAN), bit 1 a sender other than phone 192.168.1.101, bits 2-7 the
- * seconds since the previous message; when that number is odd, the firewall refuses the
- * message's new bindings (table_undo). */
-#define _GNU_SOURCE /* memmem */
-#include <stdint.h>
-
-#include "fuzz_common.h"
-#include "table.h"
+ * Input: a message flow (fuzz_flow.h). */
+#include "fuzz_flow.h"
 
 static struct alg_table table;
 static uint8_t mirrored[TABLE_MAX_BINDINGS]; /* what the reports say is there */
@@ -82,55 +75,29 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct table_config tcfg = {
-		.media_port_min = 20000, .media_port_max = 20063, .signaling_idle = 300, .dialog_idle = 3600,
-		.register_grace = 30, .media_timeout = 60, .inbound_calls = INBOUND_REGISTRAR,
-		.max_registrations_per_host = 4, .max_calls = 8, .max_pinholes_per_call = 6,
-		.max_pinholes_per_host = 10, .max_pinholes = 16, .max_new_pinholes_per_second = 12,
+	/* 192.168.1.101 is a named LAN server (lan_server): its messages may name any LAN host,
+	 * and no other host's binding takes the forwarded port 5060. */
+	static const struct alg_config cfg = {
+		.lan = fuzz_lan, .n_lan = 2, .public_ip = 0xcb007105, .max_message_size = 8192,
+		.max_headers = 64, .lan_servers = fuzz_server, .n_lan_servers = 1,
+		.server_ports = fuzz_server_port, .n_server_ports = 1, .direct_lan_media = 1,
 	};
-	const char *p = (const char *)data, *end = p + size;
-	int64_t now = 1000;
-	size_t cap = size + 1024;
-	char *out = malloc(cap);
+	struct fuzz_flow f = { (const char *)data, (const char *)data + size, 1000, NULL, size + 1024 };
+	int64_t now;
 
+	f.out = malloc(f.cap);
 	memset(mirrored, 0, sizeof(mirrored));
-	table_init(&table, &tcfg, on_change, NULL);
+	table_init(&table, &fuzz_table_config, on_change, NULL);
 	table_set_self_ip(&table, 0xcb007105);
-	while (p < end) {
-		const char *sep = memmem(p, (size_t)(end - p), "\n%%\n", 4), *e = sep ? sep : end;
-		uint8_t ctl = (uint8_t)*p++;
-		int in = ctl & 1;
-		struct alg_endpoint phone = { ctl & 2 ? 0xc0a80166 : 0xc0a80165, 5060 };
-		struct alg_endpoint far = { 0xc633640a, 5060 };
-		/* 192.168.1.101 is a named LAN server (lan_server): its messages may name any LAN
-		 * host, and no other host's binding takes the forwarded port 5060. */
-		struct alg_config cfg = { .lan = fuzz_lan, .n_lan = 2, .public_ip = 0xcb007105,
-					  .max_message_size = 8192, .max_headers = 64,
-					  .lan_servers = fuzz_server, .n_lan_servers = 1,
-					  .server_ports = fuzz_server_port, .n_server_ports = 1,
-					  .direct_lan_media = 1 };
-		struct alg_packet pkt = { p, (size_t)(e - p), in ? ALG_IN : ALG_OUT, in ? far : phone,
-					  in ? phone : far };
-		struct alg_result res;
-		struct table_txn txn;
-
-		if (e < p)
-			break;
-		now += ctl >> 2;
-		table_translate(&txn, &table, &cfg, &pkt, now, out, cap, &res);
-		/* The firewall refuses some messages' bindings (control bit 1 of the delay). */
-		if ((ctl >> 2) & 1)
-			table_undo(&txn);
-		else
-			table_commit(&txn);
-		table_expire(&table, now);
+	while (fuzz_flow_step(&f, &table, &cfg) >= 0) {
+		table_expire(&table, f.now);
 		check_whole();
-		p = sep ? sep + 4 : end;
 	}
+	now = f.now;
 	table_expire(&table, now + 10 * 86400);
 	for (size_t i = 0; i < TABLE_MAX_BINDINGS; i++)
 		if (table.bind[i].in_use || mirrored[i])
 			abort(); /* everything ends */
-	free(out);
+	free(f.out);
 	return 0;
 }
