@@ -50,3 +50,23 @@ alg_status() { in_ns router "$SIPALG_TOP/build/sipalgctl" --socket "$(alg_socket
 
 # The elements of one of the daemon's maps, one per line.
 alg_map() { in_ns router nft list map ip sipalg "$1" 2>/dev/null | sed "s/[,{}]/\n/g" | grep " expires .* : "; }
+
+# openwrt_init UJAIL ACTION...: runs the OpenWrt init script's functions in the router with the
+# shim of OpenWrt's shell and procd (openwrt-shim.sh; its state in $SHIM_DIR), the tree's
+# programs and the lab's devices; ujail is there if the file UJAIL exists.
+openwrt_init() {
+	_ujail=$1
+	shift
+	# shellcheck disable=SC2016 # the sh -c snippet expands its own arguments
+	in_ns router env SHIM_DIR="$SHIM_DIR" SHIM_NET_wan=wan0 SHIM_NET_lan=lan0 SHIM_UJAIL="$_ujail" \
+		SHIM_EXTRA_ARGS=--foreground sh -c '
+		. "$1"; . "$2"
+		PROG=$3/build/sipalgd FIREWALL=$3/router-scripts/sipalg-firewall
+		CAPABILITIES=$3/openwrt/sipalg/files/capabilities.json UJAIL=$SHIM_UJAIL RUN_AS=nobody
+		CONFIG=$SHIM_DIR/sipalg.uci RUNDIR=$SHIM_DIR/run STATEDIR=$SHIM_DIR/state
+		DIVERT=$STATEDIR/divert.nft COMMAND=$STATEDIR/command DAEMON_CONFIG=$STATEDIR/config
+		NETWORK_SH=$4
+		shift 4
+		"$@"' _ "$LAB_E2E/openwrt-shim.sh" "$SIPALG_TOP/openwrt/sipalg/files/sipalg.init" \
+		"$SIPALG_TOP" "$LAB_E2E/openwrt-shim.sh" "$@"
+}

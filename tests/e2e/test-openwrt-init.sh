@@ -14,7 +14,6 @@ LAB_E2E=$(cd "$(dirname "$0")" && pwd)
 . "$LAB_E2E/check.sh"
 . "$LAB_E2E/alg.sh"
 
-INIT=$SIPALG_TOP/openwrt/sipalg/files/sipalg.init
 SHIPPED=$SIPALG_TOP/openwrt/sipalg/files/sipalg.config
 lab_up >/dev/null || { not_ok "lab_up"; finish e2e-openwrt-init; exit 1; }
 # fw4's input side (lan accepted, wan rejected), as the table inet fw4 that fw4 makes.
@@ -28,18 +27,7 @@ UJAIL=$UJAIL_NONE
 
 # init ACTION...: runs the init script's functions in the router, with the shim, the tree's
 # programs and the lab's devices; ujail is there if $UJAIL exists.
-init() {
-	in_ns router env SHIM_DIR="$SHIM_DIR" SHIM_NET_wan=wan0 SHIM_NET_lan=lan0 SHIM_UJAIL="$UJAIL" \
-		SHIM_EXTRA_ARGS=--foreground sh -c '
-		. "$1"; . "$2"
-		PROG=$3/build/sipalgd FIREWALL=$3/router-scripts/sipalg-firewall
-		CAPABILITIES=$3/openwrt/sipalg/files/capabilities.json UJAIL=$SHIM_UJAIL RUN_AS=nobody
-		CONFIG=$SHIM_DIR/sipalg.uci RUNDIR=$SHIM_DIR/run STATEDIR=$SHIM_DIR/state
-		DIVERT=$STATEDIR/divert.nft COMMAND=$STATEDIR/command DAEMON_CONFIG=$STATEDIR/config
-		NETWORK_SH=$4
-		shift 4
-		"$@"' _ "$LAB_E2E/openwrt-shim.sh" "$INIT" "$SIPALG_TOP" "$LAB_E2E/openwrt-shim.sh" "$@"
-}
+init() { openwrt_init "$UJAIL" "$@"; }
 # config SED-ARGS...: the shipped config, edited by sed, as /etc/config/sipalg; a new file,
 # root's only as the package installs it (0600).
 config() {

@@ -109,19 +109,7 @@ scenario_corrupt() {
 
 # The OpenWrt init script's restart, with the shim of test-openwrt-init.sh for OpenWrt's shell
 # functions and procd (which restarts the daemon: SIGTERM, then the new command line).
-init() {
-	in_ns router env SHIM_DIR="$SHIM_DIR" SHIM_NET_wan=wan0 SHIM_NET_lan=lan0 SHIM_UJAIL="$SHIM_DIR/no-ujail" \
-		SHIM_EXTRA_ARGS=--foreground sh -c '
-		. "$1"; . "$2"
-		PROG=$3/build/sipalgd FIREWALL=$3/router-scripts/sipalg-firewall
-		CAPABILITIES=$3/openwrt/sipalg/files/capabilities.json UJAIL=$SHIM_UJAIL RUN_AS=nobody
-		CONFIG=$SHIM_DIR/sipalg.uci RUNDIR=$SHIM_DIR/run STATEDIR=$SHIM_DIR/state
-		DIVERT=$STATEDIR/divert.nft COMMAND=$STATEDIR/command DAEMON_CONFIG=$STATEDIR/config
-		NETWORK_SH=$4
-		shift 4
-		"$@"' _ "$LAB_E2E/openwrt-shim.sh" "$SIPALG_TOP/openwrt/sipalg/files/sipalg.init" "$SIPALG_TOP" \
-		"$LAB_E2E/openwrt-shim.sh" "$@"
-}
+init() { openwrt_init "$SHIM_DIR/no-ujail" "$@"; }
 daemon_pid() { cat "$SHIM_DIR/procd/pid" 2>/dev/null; }
 shim_answers() { status_of "$SHIM_DIR/run/sipalgd.sock" >/dev/null 2>&1; }
 
