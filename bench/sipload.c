@@ -446,7 +446,9 @@ static int cmd_fill(const struct opts *o)
 		fd = udp_socket(&me, 0);
 		if (connect(fd, (const struct sockaddr *)&o->to, sizeof(o->to)))
 			die("connect");
-		n = format_register(msg, sizeof(msg), &me, &o->to, i);
+		/* The account is the port's: a second fill is other phones, not the first ones
+		 * again from new ports (which the ALG takes for phones that rebooted). */
+		n = format_register(msg, sizeof(msg), &me, &o->to, o->first_port + i);
 		if (transact(fd, msg, (size_t)n) == 0)
 			reg_ok++;
 		n = format_invite(msg, sizeof(msg), &me, &o->to, "answer", o->first_port + i,
