@@ -162,3 +162,17 @@ enum sip_stream_kind sip_stream_next(struct sip_stream *s, const char *buf, size
 	s->line_checked = 0;
 	return u->kind;
 }
+
+enum sip_stream_foreign sip_stream_foreign(const char *buf, size_t len)
+{
+	/* A TLS record: content type handshake (22), version 3.x (RFC 8446 5.1) */
+	if (len >= 2 && (unsigned char)buf[0] == 22 && buf[1] == 3)
+		return SIP_STREAM_TLS;
+	/* A request line of HTTP/1.x: METHOD SP target SP HTTP/1.x; a SIP request line ends
+	 * with SIP/2.0 instead. */
+	for (size_t i = 0; i + 1 < len && i < 8192; i++) {
+		if (buf[i] == '\r' || buf[i] == '\n')
+			return i >= 8 && memcmp(buf + i - 8, "HTTP/1.", 7) == 0 ? SIP_STREAM_HTTP : SIP_STREAM_OTHER;
+	}
+	return SIP_STREAM_OTHER;
+}

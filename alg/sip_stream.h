@@ -80,4 +80,10 @@ int sip_stream_init(struct sip_stream *s, size_t max);
 enum sip_stream_kind sip_stream_next(struct sip_stream *s, const char *buf, size_t len,
 				     struct sip_stream_unit *u);
 
+/* What a stream that is not SIP carries, from its first bytes: a TLS record (SIP over TLS
+ * on the SIP port), an HTTP request (SIP over WebSocket starts as one: RFC 7118), or
+ * something else. Only the first bytes of a direction say it, so call it with those. */
+enum sip_stream_foreign { SIP_STREAM_OTHER, SIP_STREAM_TLS, SIP_STREAM_HTTP };
+enum sip_stream_foreign sip_stream_foreign(const char *buf, size_t len);
+
 #endif

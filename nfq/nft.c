@@ -18,6 +18,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
+#include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
@@ -584,35 +585,20 @@ static int sig_send(struct nft *n)
 	return r;
 }
 
-/* The handle of our diversion's table (what = NFT_MSG_GETTABLE) or set (NFT_MSG_GETSET); 0
- * when it is missing. */
-static uint64_t divert_handle(struct nft *n, uint16_t what)
+/* Sends the GET request h (sequence seq) about the diversion's table and hands each answer
+ * of type reply to take, until the ack. 0 once acked, -1 on no answer. */
+static int divert_query(struct nft *n, struct nlmsghdr *h, uint32_t seq, uint16_t reply,
+			void (*take)(const struct nlmsghdr *m, void *arg), void *arg)
 {
-	uint16_t reply = (NFNL_SUBSYS_NFTABLES << 8) | (what == NFT_MSG_GETSET ? NFT_MSG_NEWSET : NFT_MSG_NEWTABLE);
-	struct nftnl_table *tb = nftnl_table_alloc();
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nlmsghdr *h;
-	uint64_t handle = 0;
-	uint32_t seq = n->seq++;
-	int done = 0;
 	ssize_t len;
 
-	h = nftnl_nlmsg_build_hdr(n->rx, what, NFPROTO_INET, NLM_F_ACK, seq);
-	if (what == NFT_MSG_GETSET) {
-		nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_DIVERT_TABLE);
-		nftnl_set_set_str(s, NFTNL_SET_NAME, NFT_DIVERT_SET);
-		nftnl_set_nlmsg_build_payload(h, s);
-	} else {
-		nftnl_table_set_str(tb, NFTNL_TABLE_NAME, NFT_DIVERT_TABLE);
-		nftnl_table_nlmsg_build_payload(h, tb);
-	}
 	if (mnl_socket_sendto(n->nl, h, h->nlmsg_len) < 0)
-		done = 1;
-	while (!done) {
+		return -1;
+	for (;;) {
 		struct pollfd pfd = { mnl_socket_get_fd(n->nl), POLLIN, 0 };
 
 		if (poll(&pfd, 1, 1000) <= 0 || (len = mnl_socket_recvfrom(n->nl, n->rx, sizeof(n->rx))) < 0)
-			break;
+			return -1;
 		for (struct nlmsghdr *m = (struct nlmsghdr *)n->rx; mnl_nlmsg_ok(m, (int)len);
 		     m = mnl_nlmsg_next(m, (int *)&len)) {
 			/* Only ours: an earlier request's answer may still wait in the socket (a
@@ -621,17 +607,84 @@ static uint64_t divert_handle(struct nft *n, uint16_t what)
 			if (m->nlmsg_seq != seq)
 				continue;
 			if (m->nlmsg_type == NLMSG_ERROR)
-				done = 1; /* the ack, or why there is no such thing */
-			else if (m->nlmsg_type == reply && what == NFT_MSG_GETSET && nftnl_set_nlmsg_parse(m, s) == 0)
-				handle = nftnl_set_get_u64(s, NFTNL_SET_HANDLE);
-			else if (m->nlmsg_type == reply && what == NFT_MSG_GETTABLE &&
-				 nftnl_table_nlmsg_parse(m, tb) == 0)
-				handle = nftnl_table_get_u64(tb, NFTNL_TABLE_HANDLE);
+				return 0; /* the ack, or why there is no such thing */
+			if (m->nlmsg_type == reply)
+				take(m, arg);
 		}
 	}
-	nftnl_set_free(s);
+}
+
+static void take_table_handle(const struct nlmsghdr *m, void *arg)
+{
+	struct nftnl_table *tb = nftnl_table_alloc();
+
+	if (tb && nftnl_table_nlmsg_parse(m, tb) == 0)
+		*(uint64_t *)arg = nftnl_table_get_u64(tb, NFTNL_TABLE_HANDLE);
 	nftnl_table_free(tb);
+}
+
+static void take_set_handle(const struct nlmsghdr *m, void *arg)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (s && nftnl_set_nlmsg_parse(m, s) == 0)
+		*(uint64_t *)arg = nftnl_set_get_u64(s, NFTNL_SET_HANDLE);
+	nftnl_set_free(s);
+}
+
+static void take_counter_packets(const struct nlmsghdr *m, void *arg)
+{
+	struct nftnl_obj *o = nftnl_obj_alloc();
+
+	if (o && nftnl_obj_nlmsg_parse(m, o) == 0)
+		*(int64_t *)arg = (int64_t)nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
+	nftnl_obj_free(o);
+}
+
+/* The handle of our diversion's table (what = NFT_MSG_GETTABLE) or set (NFT_MSG_GETSET); 0
+ * when it is missing. */
+static uint64_t divert_handle(struct nft *n, uint16_t what)
+{
+	uint32_t seq = n->seq++;
+	struct nlmsghdr *h = nftnl_nlmsg_build_hdr(n->rx, what, NFPROTO_INET, NLM_F_ACK, seq);
+	uint64_t handle = 0;
+
+	if (what == NFT_MSG_GETSET) {
+		struct nftnl_set *s = nftnl_set_alloc();
+
+		nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_DIVERT_TABLE);
+		nftnl_set_set_str(s, NFTNL_SET_NAME, NFT_DIVERT_SET);
+		nftnl_set_nlmsg_build_payload(h, s);
+		nftnl_set_free(s);
+		divert_query(n, h, seq, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWSET, take_set_handle, &handle);
+	} else {
+		struct nftnl_table *tb = nftnl_table_alloc();
+
+		nftnl_table_set_str(tb, NFTNL_TABLE_NAME, NFT_DIVERT_TABLE);
+		nftnl_table_nlmsg_build_payload(h, tb);
+		nftnl_table_free(tb);
+		divert_query(n, h, seq, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE, take_table_handle,
+			     &handle);
+	}
 	return handle;
+}
+
+int64_t nft_divert_counter(struct nft *n, const char *name)
+{
+	uint32_t seq = n->seq++;
+	struct nlmsghdr *h = nftnl_nlmsg_build_hdr(n->rx, NFT_MSG_GETOBJ, NFPROTO_INET, NLM_F_ACK, seq);
+	struct nftnl_obj *o = nftnl_obj_alloc();
+	int64_t packets = -1;
+
+	if (!o)
+		return -1;
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, NFT_DIVERT_TABLE);
+	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	nftnl_obj_nlmsg_build_payload(h, o);
+	nftnl_obj_free(o);
+	divert_query(n, h, seq, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWOBJ, take_counter_packets, &packets);
+	return packets;
 }
 
 /* Which set is there: another value when the firewall re-created it (a new table has a new

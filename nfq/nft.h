@@ -56,5 +56,8 @@ void nft_sig_change(struct nft *n, size_t slot, const struct table_binding *b, e
 int nft_sig_flush(struct nft *n, const struct alg_table *t, int64_t now);
 int nft_sig_check(struct nft *n, const struct alg_table *t, int64_t now);
 void nft_sig_clear(struct nft *n);
+/* The packets counted by the named counter of the diversion's table (its new connections:
+ * tls_connections), -1 when there is no such counter (the firewall diverts no TCP). */
+int64_t nft_divert_counter(struct nft *n, const char *name);
 
 #endif

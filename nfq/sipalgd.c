@@ -163,6 +163,7 @@ static size_t answer_control(void *ctx, const char *cmd, char *buf, size_t cap)
 	struct daemon *d = ctx;
 	struct status_view v = { &d->count, d->mirror.refusals, &d->table, d->public_ip, d->cfg.cmd.wan,
 				 d->cfg.cmd.lan, monotonic_seconds(), d->cfg.tcp ? &d->tcp : NULL,
+				 d->mirror.nft ? nft_divert_counter(d->mirror.nft, "tls_connections") : -1,
 				 d->cfg.lan_servers, d->cfg.n_lan_servers };
 
 	if (strcmp(cmd, CONTROL_CMD_STATUS) == 0 || strcmp(cmd, CONTROL_CMD_STATUS_JSON) == 0)

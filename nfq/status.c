@@ -95,18 +95,19 @@ static const char *const counter_names[] = {
 
 static const char *const tcp_counter_names[] = {
 	"accepted", "outbound", "inbound", "messages", "translated", "unchanged", "keepalives",
-	"passthrough", "passthrough_bytes", "idle_closed", "resets", "over_buffer", "backpressure", "errors",
+	"passthrough", "passthrough_bytes", "tls", "websocket", "idle_closed", "resets", "over_buffer", "backpressure", "errors",
 };
 
 /* SIP over TCP: the relay's counters per kind and reason, and each connection. Every JSON key
  * and text line of its own says tcp, so that what scripts read of the UDP side (a key, a
  * "unchanged: REASON: N" line, a binding's line) still names one thing only. */
-static void tcp_status(struct out *o, const struct tcp_relay *r, int json, int64_t now)
+static void tcp_status(struct out *o, const struct tcp_relay *r, int64_t tls_connections, int json,
+		       int64_t now)
 {
 	const struct tcp_counters *c = &r->count;
 	const unsigned long values[] = { c->accepted, c->outbound, c->inbound, c->messages, c->translated,
 					 c->unchanged, c->keepalives, c->passthrough, c->passthrough_bytes,
-					 c->idle_closed, c->resets, c->over_buffer, c->backpressure, c->errors };
+					 c->tls, c->websocket, c->idle_closed, c->resets, c->over_buffer, c->backpressure, c->errors };
 	char phone[ENDPOINT_STR_MAX], server[ENDPOINT_STR_MAX];
 	struct tcp_conn_view cv;
 	const char *sep = "";
@@ -116,6 +117,14 @@ static void tcp_status(struct out *o, const struct tcp_relay *r, int json, int64
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
 		put(o, json ? "%s\"tcp_%s\":%lu" : "%s  tcp %-17s %lu\n", json && i ? "," : "", tcp_counter_names[i],
 		    values[i]);
+	/* Nobody on the path can read SIP over TLS: the firewall counts its connections, which
+	 * pass untouched (null when it counts none: an older firewall script, no nft). */
+	if (json && tls_connections >= 0)
+		put(o, ",\"tcp_tls_connections\":%lld", (long long)tls_connections);
+	else if (json)
+		put(o, ",\"tcp_tls_connections\":null");
+	else if (tls_connections >= 0)
+		put(o, "  tcp tls_connections   %lld (port 5061: forwarded untouched)\n", (long long)tls_connections);
 	put(o, json ? "},\"tcp_refused\":{" : "");
 	for (int i = 0; i < TCP_REFUSAL_COUNT; i++) {
 		if (!c->refused[i])
@@ -250,7 +259,7 @@ size_t status_format(const struct status_view *v, int json, char *buf, size_t ca
 	if (json)
 		put(&o, "]");
 	if (v->tcp)
-		tcp_status(&o, v->tcp, json, v->now);
+		tcp_status(&o, v->tcp, v->tls_connections, json, v->now);
 	if (json)
 		put(&o, "}\n");
 	return o.len;

@@ -24,6 +24,7 @@ struct status_view {
 	const char *wan, *lan;
 	int64_t now;
 	const struct tcp_relay *tcp; /* NULL when SIP over TCP is off */
+	int64_t tls_connections;     /* SIP over TLS connections the firewall counted; -1: none */
 	const uint32_t *lan_servers; /* lan_server: shown with the calls each carries */
 	size_t n_lan_servers;
 };

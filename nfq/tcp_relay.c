@@ -184,6 +184,12 @@ static int go_passthrough(struct tcp_relay *r, struct tcp_conn *c, int from, siz
 
 	c->passthrough = 1;
 	r->count.passthrough++;
+	if (a->bytes == a->in_len) { /* nothing framed yet: the stream's own first bytes */
+		enum sip_stream_foreign f = sip_stream_foreign(a->in, a->in_len);
+
+		r->count.tls += f == SIP_STREAM_TLS;
+		r->count.websocket += f == SIP_STREAM_HTTP;
+	}
 	if (r->count.broken[why]++ == 0) {
 		endpoint_format(&c->phone, phone);
 		endpoint_format(&c->server, server);

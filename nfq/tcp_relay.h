@@ -49,6 +49,7 @@ struct tcp_counters {
 	unsigned long messages, translated, unchanged, keepalives;
 	unsigned long passthrough;      /* connections switched to plain relaying */
 	unsigned long passthrough_bytes;
+	unsigned long tls, websocket;   /* of those: TLS, HTTP (SIP over WebSocket) from the start */
 	unsigned long idle_closed, resets, over_buffer, backpressure, errors;
 	unsigned long broken[ALG_REASON_COUNT];  /* passthrough connections by why */
 	unsigned long reasons[ALG_REASON_COUNT]; /* messages passed unchanged by why */

@@ -4,7 +4,7 @@
 # sipalg end-to-end lab: network namespaces modelling a home router with NAT, two
 # LAN phones, a SIP provider and a phone on the internet. Sourced by the tests.
 #
-# PACKAGES: kamailio sip-tester nftables conntrack iproute2 procps python3
+# PACKAGES: kamailio sip-tester nftables conntrack iproute2 procps python3 openssl
 # (the Debian packages the lab uses; the project's installer reads this line.
 # tcpdump is handy for debugging a run but no test needs it.)
 #

@@ -2,13 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """siptcp.py: crafted SIP over TCP for tests/e2e/test-tcp.sh, on both ends of one connection.
 
-  siptcp.py server --port 5060 --log FILE
+  siptcp.py server --port 5060 --log FILE [--tls-cert FILE --tls-key FILE]
       on the internet side: logs every message it receives, whole, between "=== MSG from
       IP:PORT len=N cl=C body=B" and "=== END" lines (N: the message's bytes as framed by
       Content-Length; B: the body's real length, so that cl == body when the message arrived
       intact); answers requests with a 200 (Contact/SDP echoed back as they came, naming the
       router's public address) and, after a REGISTER's 200, sends an INVITE with SDP to the
-      registered Contact over the same connection (connection reuse, RFC 5923).
+      registered Contact over the same connection (connection reuse, RFC 5923). With
+      --tls-cert/--tls-key it speaks SIP over TLS (RFC 3261 26.2) on every connection.
+  siptcp.py tls-phone --server IP:PORT --user U --log FILE
+      SIP over TLS: a REGISTER naming its own (private) address, on one TLS connection (the
+      server's certificate is not checked: the lab's is made on the spot); logs the reply.
   siptcp.py phone --server IP:PORT --user U --log FILE [--rtp-port P]
       on the LAN side: one connection; REGISTER; waits for the server's INVITE and answers it
       200 with SDP naming its own address and port P; then three OPTIONS in one segment;
@@ -31,6 +35,7 @@
 """
 import argparse
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -107,8 +112,18 @@ def cmd_server(a):
     ls.bind(("0.0.0.0", a.port))
     ls.listen(16)
     me = a.me
+    tls = None
+    if a.tls_cert:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(a.tls_cert, a.tls_key)
 
     def serve(c, peer):
+        if tls:
+            try:
+                c = tls.wrap_socket(c, server_side=True)
+            except (ssl.SSLError, OSError):
+                c.close()
+                return
         buf = b""
         n = 0
         while True:
@@ -257,6 +272,26 @@ def cmd_raw(a):
     return 0
 
 
+def cmd_tls_phone(a):
+    log = open(a.log, "a")
+    srv = addr(a.server)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    tls.check_hostname = False
+    tls.verify_mode = ssl.CERT_NONE
+    s = tls.wrap_socket(socket.create_connection(srv, timeout=5))
+    ip, port = s.getsockname()
+    s.sendall(message("REGISTER sips:%s SIP/2.0" % srv[0], [
+        ("Via", "SIP/2.0/TLS %s:%d;branch=z9hG4bK-tls" % (ip, port)), ("Max-Forwards", "70"),
+        ("From", "<sips:%s@%s>;tag=tls" % (a.user, srv[0])), ("To", "<sips:%s@%s>" % (a.user, srv[0])),
+        ("Call-ID", "tls@%s" % ip), ("CSeq", "1 REGISTER"),
+        ("Contact", "<sips:%s@%s:%d>" % (a.user, ip, port)), ("Expires", "300")]))
+    msg, _ = read_message(s, b"")
+    if msg is not None:
+        log_message(log, msg, b"", srv)
+    s.close()
+    return 0 if msg is not None and msg.startswith(b"SIP/2.0 200") else 1
+
+
 def cmd_many(a):
     srv = addr(a.server)
     socks, ok, reset = [], 0, 0
@@ -346,6 +381,12 @@ def main():
     r.add_argument("--me", required=True, help="the server's own address, written in its messages")
     r.add_argument("--rtp-port", type=int, default=20000)
     r.add_argument("--log", required=True)
+    r.add_argument("--tls-cert")
+    r.add_argument("--tls-key")
+    r = sub.add_parser("tls-phone")
+    r.add_argument("--server", required=True)
+    r.add_argument("--user", default="1006")
+    r.add_argument("--log", required=True)
     r = sub.add_parser("phone")
     r.add_argument("--server", required=True)
     r.add_argument("--user", default="1003")
@@ -370,7 +411,7 @@ def main():
     r.add_argument("--seconds", type=float, default=2)
     r.add_argument("--hold", type=float, default=0)
     a = p.parse_args()
-    return {"server": cmd_server, "phone": cmd_phone, "raw": cmd_raw, "many": cmd_many,
+    return {"server": cmd_server, "phone": cmd_phone, "tls-phone": cmd_tls_phone, "raw": cmd_raw, "many": cmd_many,
             "half": cmd_half, "sink": cmd_sink, "flood": cmd_flood}[a.cmd](a)
 
 

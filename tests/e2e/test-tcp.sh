@@ -187,6 +187,44 @@ scenario_passthrough() {
 		_ "$LAB_DIR/sipalgd.log"
 }
 
+# tls_server NS IP PORT: siptcp.py's server speaking SIP over TLS; tls_server_stop ends it.
+tls_server() {
+	in_ns "$1" sh -c 'echo $$ >"$1"; exec python3 "$2"/siptcp.py server --port "$3" --me "$4" \
+		--tls-cert "$5"/tls.crt --tls-key "$5"/tls.key --log "$5"/tls-server.log' \
+		_ "$LAB_DIR/tls-server.pid" "$LAB_E2E" "$3" "$2" "$LAB_DIR" &
+	sleep 0.5
+}
+tls_server_stop() {
+	_tls_pid=$(cat "$LAB_DIR/tls-server.pid")
+	kill "$_tls_pid" 2>/dev/null
+	lab_until 5 not kill -0 "$_tls_pid" 2>/dev/null
+}
+
+scenario_tls() {
+	echo "--- SIP over TLS: on 5061 counted and forwarded untouched; on 5060 relayed as it is"
+	openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=sipalg-lab -days 1 \
+		-keyout "$LAB_DIR/tls.key" -out "$LAB_DIR/tls.crt" >/dev/null 2>&1
+	tls0=$(tcp_counter tls_connections)
+	tls_server far 203.0.113.20 5061
+	check "phone2 registers over TLS to 5061 (200)" \
+		in_ns phone2 python3 "$LAB_E2E/siptcp.py" tls-phone --server 203.0.113.20:5061 --log "$LAB_DIR/tls-phone.log"
+	check "the REGISTER arrived as the phone wrote it: nobody on the path can read TLS (private Contact)" \
+		grep -q '^Contact: <sips:1006@192.168.1.11:[0-9]*>' "$LAB_DIR/tls-server.log"
+	tls1=$(tcp_counter tls_connections)
+	check "counted in status: tls_connections $tls0 -> $tls1" [ "$((tls1 - tls0))" -eq 1 ]
+	check "the relay did not see it (tcp accepted is still $accepted0)" [ "$(tcp_counter accepted)" -eq "$accepted0" ]
+	check "the status text says it" relay_lists "tcp tls_connections *$tls1 (port 5061: forwarded untouched)"
+	tls_server_stop
+	tls_server far2 203.0.113.21 5060
+	check "TLS to 5060: diverted to the relay, which passes it as it is (200)" \
+		in_ns phone2 python3 "$LAB_E2E/siptcp.py" tls-phone --server 203.0.113.21:5060 --user 1007 \
+		--log "$LAB_DIR/tls-phone.log"
+	check "its REGISTER arrived untouched too (private Contact)" \
+		grep -q '^Contact: <sips:1007@192.168.1.11:[0-9]*>' "$LAB_DIR/tls-server.log"
+	check "counted as TLS by the relay (tcp tls $(tcp_counter tls))" [ "$(tcp_counter tls)" -eq 1 ]
+	tls_server_stop
+}
+
 scenario_limits() {
 	echo "--- limits: the registrar only, connections per host, idle connections (slowloris)"
 	out=$(in_ns far2 python3 "$LAB_E2E/siptcp.py" many --server "$PUB:5060" -n 1)
@@ -286,6 +324,8 @@ scenario_call_in
 scenario_set_refilled
 scenario_crafted
 scenario_passthrough
+accepted0=$(tcp_counter accepted)
+scenario_tls
 scenario_limits
 scenario_clean_stop
 scenario_daemon_killed

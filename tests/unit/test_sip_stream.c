@@ -676,6 +676,25 @@ static void too_many_headers_breaks(void **state)
 	}
 }
 
+/* What a stream that is not SIP carries, from its first bytes: counted, never changed. */
+static void foreign_streams_told_apart(void **state)
+{
+	(void)state;
+	static const char client_hello[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01 };
+	static const char ws[] = "GET /ws HTTP/1.1\r\nHost: sip.example.com\r\nUpgrade: websocket\r\n\r\n";
+	static const char sip[] = "OPTIONS sip:a@example.com SIP/2.0\r\n";
+	static const char http_in_uri[] = "OPTIONS sip:HTTP/1.1@example.com SIP/2.0\r\n";
+
+	assert_int_equal(sip_stream_foreign(client_hello, sizeof(client_hello)), SIP_STREAM_TLS);
+	assert_int_equal(sip_stream_foreign(client_hello, 1), SIP_STREAM_OTHER); /* one byte says nothing */
+	assert_int_equal(sip_stream_foreign(ws, strlen(ws)), SIP_STREAM_HTTP);
+	assert_int_equal(sip_stream_foreign(ws, 10), SIP_STREAM_OTHER); /* no line end yet */
+	assert_int_equal(sip_stream_foreign(sip, strlen(sip)), SIP_STREAM_OTHER);
+	assert_int_equal(sip_stream_foreign(http_in_uri, strlen(http_in_uri)), SIP_STREAM_OTHER);
+	assert_int_equal(sip_stream_foreign("HELLO\r\n", 7), SIP_STREAM_OTHER);
+	assert_int_equal(sip_stream_foreign("", 0), SIP_STREAM_OTHER);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -692,6 +711,7 @@ int main(void)
 		cmocka_unit_test(missing_content_length_breaks),
 		cmocka_unit_test(garbage_breaks_early),
 		cmocka_unit_test(too_many_headers_breaks),
+		cmocka_unit_test(foreign_streams_told_apart),
 	};
 	return cmocka_run_group_tests_name("sip_stream", tests, NULL, NULL);
 }
