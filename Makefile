@@ -247,9 +247,10 @@ check: all bench-bin
 test: deps-test
 	$(Q)$(MAKE) --no-print-directory -s check
 
+TRANSPORT ?= udp # make demo TRANSPORT=tcp: the phone speaks SIP over TCP
 demo: deps-demo
 	$(Q)$(MAKE) --no-print-directory -s all
-	$(Q)sh tests/demo.sh
+	$(Q)TRANSPORT=$(TRANSPORT) sh tests/demo.sh
 
 # Benchmarks: the load generator and the core's micro-benchmark (with and without the
 # allocation counter: callgrind runs the one without).

@@ -4,7 +4,8 @@
 # make demo: one call through sipalg in the built-in lab (network namespaces, made here and
 # removed at the end). phone1 (192.168.1.10) sits behind the lab router's NAT; far
 # (203.0.113.20) is on the internet; the provider (203.0.113.10) is kamailio as a plain
-# registrar and proxy. sipalgd runs in the router.
+# registrar and proxy. sipalgd runs in the router. TRANSPORT=tcp: phone1 speaks SIP over TCP
+# (its connection ends at sipalgd's relay, which opens its own to the provider).
 set -u
 LAB_E2E=$(cd "$(dirname "$0")/e2e" && pwd)
 . "$LAB_E2E/lab.sh"
@@ -29,15 +30,22 @@ sent_by_phone() { # FILE METHOD
 		started { print }' "$1" | tr -d '\r' | sed '/^$/N;/^\n$/D'
 }
 
+case ${TRANSPORT:-udp} in
+udp) t=u1 ;;
+tcp) t=t1 ;; # one connection, from the port the phone listens on (as phones do)
+*) echo "TRANSPORT='$TRANSPORT': expected udp or tcp" >&2 && exit 2 ;;
+esac
 lab_up >/dev/null || exit 1
+[ "$t" = u1 ] || sipp_tcp_scenarios
 # shellcheck disable=SC2119 # no extra options
 alg_start || { cat "$LAB_DIR/sipalgd.log"; exit 1; }
-section "1. phone1 (LAN, behind NAT) and far (internet) register with the provider"
-lab_register phone1 1001 && echo "phone1 registered as 1001"
+section "1. phone1 (LAN, behind NAT, SIP over ${TRANSPORT:-udp}) and far (internet, UDP) register with the provider"
+lab_sipp register-phone1 phone1 register -t "$t" -max_socket 100 -s 1001 -key expires 300 &&
+	echo "phone1 registered as 1001"
 lab_register far 2001 && echo "far registered as 2001"
 
 section "2. phone1 calls 2001; far answers; both send $((RTP_COUNT / 50)) s of RTP"
-call phone1 1001 far 2001 16000 20000 demo 4000
+call phone1 1001 far 2001 16000 20000 demo 4000 "$t" u1
 sleep 1.5
 section "3. sipalgctl status, during the call"
 alg_status

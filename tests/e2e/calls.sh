@@ -4,16 +4,35 @@
 # lab.sh and alg.sh; RTP_COUNT is the packets each side sends (20 ms apart).
 : "${RTP_COUNT:=100}"
 
-# call CALLER_ROLE CALLER_USER CALLEE_ROLE CALLEE_USER CALLER_PORT CALLEE_PORT NAME [HOLD_MS]
-# Places a call with RTP both ways; results in $LAB_DIR/NAME-*.rtp, counters started.
+# call CALLER_ROLE CALLER_USER CALLEE_ROLE CALLEE_USER CALLER_PORT CALLEE_PORT NAME [HOLD_MS
+#      [CALLER_TRANSPORT CALLEE_TRANSPORT]]
+# Places a call with RTP both ways; results in $LAB_DIR/NAME-*.rtp, counters started. The
+# transports are sipp's -t (u1 by default; t1, tn: SIP over TCP, see sipp_tcp_scenarios).
 call() {
 	rtp_counter_start "$1" "$5"
 	rtp_counter_start "$3" "$6"
-	lab_sipp_bg "$7-uas" "$3" uas-answer -key rtp_port "$6" \
+	lab_sipp_bg "$7-uas" "$3" uas-answer -t "${10:-u1}" -max_socket 100 -key rtp_port "$6" \
 		-key rtp_stats "$LAB_DIR/$7-callee.rtp" -key rtp_count "$RTP_COUNT"
-	lab_wait_udp "$3" 5060 5 || not_ok "$7: callee listens"
-	lab_sipp_bg "$7-uac" "$1" uac-call -s "$4" -key me "$2" -key rtp_port "$5" \
+	case ${10:-u1} in
+	u*) lab_wait_udp "$3" 5060 5 ;;
+	*) lab_wait_tcp "$3" 5060 5 ;;
+	esac || not_ok "$7: callee listens"
+	lab_sipp_bg "$7-uac" "$1" uac-call -t "${9:-u1}" -max_socket 100 -s "$4" -key me "$2" -key rtp_port "$5" \
 		-key rtp_stats "$LAB_DIR/$7-caller.rtp" -key rtp_count "$RTP_COUNT" -d "${8:-2500}"
+}
+
+# sipp_tcp_scenarios: the lab's sipp scenarios for SIP over TCP, in $LAB_DIR/sipp-tcp, used
+# from then on. Every Contact says transport=tcp, so that requests to it come over TCP too
+# (a phone's sipp listens on TCP only then), naming the port the phone listens on (sipp's
+# [local_port] over TCP is its connection's ephemeral port).
+sipp_tcp_scenarios() {
+	LAB_SIPP_DIR=$LAB_DIR/sipp-tcp
+	mkdir -p "$LAB_SIPP_DIR"
+	for f in "$LAB_E2E"/sipp/*.xml; do
+		sed -e '/^ *Contact: /s/\[local_port\]/5060/' \
+			-e 's/^\( *Contact: <sip:[^>]*\)>/\1;transport=[transport]>/' "$f" >"$LAB_SIPP_DIR/${f##*/}"
+	done
+	cp "$LAB_E2E"/sipp/*.dtd "$LAB_SIPP_DIR/" 2>/dev/null || true
 }
 
 # call_done NAME: waits for both ends; 0 when both completed the call.

@@ -217,10 +217,12 @@ lab_provider_up() {
 	}
 }
 
-# lab_wait_udp ROLE PORT [SECONDS]
-lab_wait_udp() {
-	_wu_end=$(($(date +%s) + ${3:-10}))
-	while ! in_ns "$1" ss -Hlun "sport = :$2" 2>/dev/null | grep -q .; do
+# lab_wait_udp ROLE PORT [SECONDS], lab_wait_tcp ROLE PORT [SECONDS]: until ROLE listens there
+lab_wait_udp() { lab_wait_listen u "$@"; }
+lab_wait_tcp() { lab_wait_listen t "$@"; }
+lab_wait_listen() { # u|t ROLE PORT [SECONDS]
+	_wu_end=$(($(date +%s) + ${4:-10}))
+	while ! in_ns "$2" ss -Hl"$1"n "sport = :$3" 2>/dev/null | grep -q .; do
 		[ "$(date +%s)" -lt "$_wu_end" ] || return 1
 		sleep 0.1
 	done

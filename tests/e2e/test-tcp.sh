@@ -41,31 +41,6 @@ closed_within() {
 relay_lists() { alg_status | grep -q "$1"; }
 tcp_counter() { alg_status --json | sed -n "s/.*\"tcp_$1\":\([0-9]*\).*/\1/p"; }
 
-# The lab's sipp scenarios over TCP: every Contact says so, so that requests to it come over
-# TCP too (the phone's sipp listens on TCP only), naming the port the phone listens on (sipp's
-# [local_port] over TCP is its connection's ephemeral port).
-tcp_scenarios() {
-	LAB_SIPP_DIR=$LAB_DIR/sipp-tcp
-	mkdir -p "$LAB_SIPP_DIR"
-	for f in "$LAB_E2E"/sipp/*.xml; do
-		sed -e '/^ *Contact: /s/\[local_port\]/5060/' \
-			-e 's/^\( *Contact: <sip:[^>]*\)>/\1;transport=[transport]>/' "$f" >"$LAB_SIPP_DIR/${f##*/}"
-	done
-	cp "$LAB_E2E"/sipp/*.dtd "$LAB_SIPP_DIR/" 2>/dev/null || true
-}
-
-# tcall CALLER CALLER_USER CALLEE CALLEE_USER CALLER_PORT CALLEE_PORT NAME CALLER_T CALLEE_T
-# As calls.sh's call, each end with its own sipp transport (u1 or tn).
-tcall() {
-	rtp_counter_start "$1" "$5"
-	rtp_counter_start "$3" "$6"
-	lab_sipp_bg "$7-uas" "$3" uas-answer -t "$9" -max_socket 100 -key rtp_port "$6" \
-		-key rtp_stats "$LAB_DIR/$7-callee.rtp" -key rtp_count "$RTP_COUNT"
-	sleep 1
-	lab_sipp_bg "$7-uac" "$1" uac-call -t "$8" -max_socket 100 -s "$4" -key me "$2" -key rtp_port "$5" \
-		-key rtp_stats "$LAB_DIR/$7-caller.rtp" -key rtp_count "$RTP_COUNT" -d 2500
-}
-
 scenario_register_and_call_out() {
 	echo "--- phone1 registers over TCP and calls far (UDP) through the provider"
 	check "phone1 registers as 1001 over TCP" lab_sipp register-phone1 phone1 register -t tn -max_socket 100 -s 1001 -key expires 300
@@ -77,7 +52,7 @@ scenario_register_and_call_out() {
 	check "it came from the router's address" sh -c 'case $1 in 203.0.113.1:*) true ;; *) false ;; esac' _ "$(provider_req_from REGISTER 1)"
 	check "the relay translated it (tcp translated >= 2: REGISTER and its 200)" sh -c '[ "${1:-0}" -ge 2 ]' _ "$(tcp_counter translated)"
 	check "the public signaling port is in the diversion's set" sig_port 5060
-	tcall phone1 1001 far 2001 16000 20000 out tn u1
+	call phone1 1001 far 2001 16000 20000 out 2500 t1 u1
 	sleep 1
 	status=$(alg_status)
 	printf '%s\n' "$status" | sed -n '/^SIP over TCP/,$p' | sed 's/^/     | /'
@@ -94,7 +69,7 @@ scenario_register_and_call_out() {
 
 scenario_call_in() {
 	echo "--- far calls phone1: the provider opens a new TCP connection to phone1's Contact"
-	tcall far 2001 phone1 1001 20000 16000 in u1 tn
+	call far 2001 phone1 1001 20000 16000 in 2500 u1 tn
 	check "far's call reaches phone1 over TCP and completes" call_done in
 	rtp_both in far 20000 phone1 16000
 	check "the provider's connection was relayed inbound (tcp inbound >= 1)" sh -c '[ "${1:-0}" -ge 1 ]' _ "$(tcp_counter inbound)"
@@ -109,7 +84,7 @@ scenario_set_refilled() {
 	in_ns router nft delete table inet sipalg_divert
 	in_ns router "$SIPALG_TOP/router-scripts/sipalg-firewall" start --wan wan0 --lan lan0 >/dev/null
 	check "sipalgd refills tcp_sig_ports with phone1's public port (it looks every 5 s)" lab_until 12 sig_port 5060
-	tcall far 2001 phone1 1001 20000 16000 refill u1 tn
+	call far 2001 phone1 1001 20000 16000 refill 2500 u1 tn
 	check "and far's call reaches phone1 over a new TCP connection again" call_done refill
 	rtp_both refill far 20000 phone1 16000
 }
@@ -311,7 +286,7 @@ scenario_daemon_killed() {
 
 start=$(date +%s)
 lab_up || { not_ok "lab_up"; finish e2e-tcp; exit 1; }
-tcp_scenarios
+sipp_tcp_scenarios
 # Short limits, to see them work within the test.
 sed -e "s/option media_timeout '60'/option media_timeout '5'/" \
 	-e "s/option tcp_max_connections_per_host '16'/option tcp_max_connections_per_host '4'/" \
