@@ -22,6 +22,9 @@
 #     exist: the path a registered phone has in all three set-ups), then far sends INVITEs with
 #     SDP to the router's public address 203.0.113.1:5060; translated = the Request-URI names
 #     192.168.1.10 when it reaches phone1.
+#   SIP/TCP, LAN->WAN: the same INVITEs on one TCP connection from phone1 to far:5060
+#     (unpaced: written back to back, so messages straddle segments; paced: one segment
+#     each), framed by Content-Length at far; the kernel helper is assigned on TCP 5060 too.
 #   The INVITEs cycle through 64 Call-IDs (64 live dialogs, each its own RTP port).
 # Each figure is measured for the three set-ups one after the other, then the next figure;
 # throughput and latency in three such rounds (best and median round kept).
@@ -113,9 +116,14 @@ table inet sipbench_helper {
 		type "sip" protocol udp
 		l3proto ip
 	}
+	ct helper sip5060tcp {
+		type "sip" protocol tcp
+		l3proto ip
+	}
 	chain prerouting {
 		type filter hook prerouting priority filter; policy accept;
 		udp dport 5060 ct helper set "sip5060"
+		tcp dport 5060 ct helper set "sip5060tcp"
 	}
 }
 EOF
@@ -147,7 +155,9 @@ teardown() {
 # flow DIR RATE NAME: one run of sipload (RATE 0: as fast as it goes) for SECONDS_RUN (or 2 s
 # when paced); the receiver's and the sender's lines in $B/NAME.recv and $B/NAME.send.
 flow() {
-	if [ "$1" = out ]; then
+	fl_transport=udp
+	if [ "$1" = out ] || [ "$1" = tcp ]; then
+		[ "$1" = tcp ] && fl_transport=tcp
 		rx_role=far rx_at=$LAB_FAR_IP:5060
 		set -- "$@" --forbid 192.168.
 		tx_role=phone1 tx_from=$LAB_PHONE1_IP:5060 tx_to=$LAB_FAR_IP:5060
@@ -159,17 +169,17 @@ flow() {
 	fl_rate=$2 fl_name=$3 fl_secs=$SECONDS_RUN
 	shift 3
 	[ "$fl_rate" = 0 ] || fl_secs=2
-	in_ns "$rx_role" "$SIPLOAD" recv --at "$rx_at" --seconds $((fl_secs + 15)) --quiet-ms 700 "$@" \
+	in_ns "$rx_role" "$SIPLOAD" recv --transport $fl_transport --at "$rx_at" --seconds $((fl_secs + 15)) --quiet-ms 700 "$@" \
 		>"$B/$fl_name.recv" 2>&1 &
 	fl_rx=$!
 	lab_until_ready "$B/$fl_name.recv" || die "$fl_name: receiver did not start: $(cat "$B/$fl_name.recv")"
 	sleep 0.3 # the REGISTER that primes WAN->LAN goes through first
 	if [ "$fl_rate" = 0 ]; then
-		in_ns "$tx_role" "$SIPLOAD" send --from "$tx_from" --to "$tx_to" --calls $CALLS \
-			--seconds "$fl_secs" >"$B/$fl_name.send" 2>&1 &
+		in_ns "$tx_role" "$SIPLOAD" send --transport $fl_transport --from "$tx_from" --to "$tx_to" \
+			--calls $CALLS --seconds "$fl_secs" >"$B/$fl_name.send" 2>&1 &
 	else
-		in_ns "$tx_role" "$SIPLOAD" send --from "$tx_from" --to "$tx_to" --calls $CALLS \
-			--seconds "$fl_secs" --rate "$fl_rate" >"$B/$fl_name.send" 2>&1 &
+		in_ns "$tx_role" "$SIPLOAD" send --transport $fl_transport --from "$tx_from" --to "$tx_to" \
+			--calls $CALLS --seconds "$fl_secs" --rate "$fl_rate" >"$B/$fl_name.send" 2>&1 &
 	fi
 	wait $! || die "$fl_name: sender failed: $(cat "$B/$fl_name.send")"
 	wait $fl_rx || die "$fl_name: receiver failed: $(cat "$B/$fl_name.recv")"
@@ -205,7 +215,7 @@ throughput() { # DIR
 	for rep in 1 2 3; do
 		for s in $SETUPS; do
 			setup "$s"
-			say "throughput $1 ($s, round $rep): sendmmsg as fast as it goes for ${SECONDS_RUN}s"
+			say "throughput $1 ($s, round $rep): as fast as it goes for ${SECONDS_RUN}s"
 			n=tput-$1-$s-$rep
 			flow "$1" 0 "$n"
 			teardown "$s"
@@ -349,8 +359,10 @@ done
 core_bench
 throughput out
 throughput in
+throughput tcp
 latency out
 latency in
+latency tcp
 cps
 memory
 ELAPSED=$(($(date +%s) - T0))
@@ -361,7 +373,7 @@ NPROC=$(nproc)
 KERNEL=$(uname -r)
 COMMIT=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)
 DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-for d in out in; do
+for d in out in tcp; do
 	for s in kernel sipalg; do
 		eval "ADD50_${d}_$s=\$(calc \"\$P50_${d}_$s - \$P50_${d}_plain\")"
 		eval "ADD99_${d}_$s=\$(calc \"\$P99_${d}_$s - \$P99_${d}_plain\")"
@@ -369,23 +381,24 @@ for d in out in; do
 done
 
 row() { printf '%-44s %12s %12s %12s %9s %9s\n' "$@"; }
+dir_name() { case $1 in out) dn="LAN->WAN" ;; in) dn="WAN->LAN" ;; tcp) dn="SIP/TCP LAN->WAN" ;; esac; }
 {
 	echo
 	echo "sipalg benchmarks: $NPROC x $CPU, Linux $KERNEL, commit $COMMIT, $DATE"
 	row "figure" plain kernel sipalg "s/kernel" "s/plain"
-	for d in out in; do
-		[ $d = out ] && dn="LAN->WAN" || dn="WAN->LAN"
+	for d in out in tcp; do
+		dir_name $d
 		eval "a=\$TPUT_${d}_plain b=\$TPUT_${d}_kernel c=\$TPUT_${d}_sipalg"
 		row "INVITE+SDP delivered/s, $dn, saturation" "$a" "$b" "$c" "$(ratio "$c" "$b")" "$(ratio "$c" "$a")"
 		eval "a=\$LOSS_${d}_plain b=\$LOSS_${d}_kernel c=\$LOSS_${d}_sipalg"
 		row "  lost or not translated, %" "$a" "$b" "$c" "" ""
 		eval "a=\$OFFERED_${d}_plain b=\$OFFERED_${d}_kernel c=\$OFFERED_${d}_sipalg"
-		row "  offered/s (sendmmsg)" "$a" "$b" "$c" "" ""
+		row "  offered/s ($([ $d = tcp ] && echo write || echo sendmmsg))" "$a" "$b" "$c" "" ""
 		eval "c=\$UNXL_${d}_sipalg"
 		row "  passed untranslated (queue full, bypass)" "" "" "$c" "" ""
 	done
-	for d in out in; do
-		[ $d = out ] && dn="LAN->WAN" || dn="WAN->LAN"
+	for d in out in tcp; do
+		dir_name $d
 		eval "a=\$P50_${d}_plain b=\$P50_${d}_kernel c=\$P50_${d}_sipalg"
 		row "latency p50 us at 1000/s, $dn" "$a" "$b" "$c" "$(ratio "$c" "$b")" "$(ratio "$c" "$a")"
 		eval "a=\$P99_${d}_plain b=\$P99_${d}_kernel c=\$P99_${d}_sipalg"
@@ -409,24 +422,25 @@ row() { printf '%-44s %12s %12s %12s %9s %9s\n' "$@"; }
 } | tee "$B/table.txt"
 
 j() { printf '%s' "${1:-null}"; }
+json_dir() { case $1 in out) echo lan_to_wan ;; in) echo wan_to_lan ;; tcp) echo tcp_lan_to_wan ;; esac; }
 {
 	printf '{\n  "machine": {"nproc": %s, "cpu": "%s", "kernel": "%s"},\n' "$NPROC" "$CPU" "$KERNEL"
 	printf '  "commit": "%s", "date": "%s", "seconds": %s,\n' "$COMMIT" "$DATE" "$ELAPSED"
-	printf '  "kernel_helper": {"assignment": "nft ct helper type sip, prerouting priority filter, udp dport 5060", "module_parameters_untouched": {%s}},\n' "$HELPER_PARAMS"
+	printf '  "kernel_helper": {"assignment": "nft ct helper type sip, prerouting priority filter, udp dport 5060 and tcp dport 5060", "module_parameters_untouched": {%s}},\n' "$HELPER_PARAMS"
 	printf '  "throughput": {\n'
-	for d in out in; do
-		printf '    "%s": {' "$([ $d = out ] && echo lan_to_wan || echo wan_to_lan)"
+	for d in out in tcp; do
+		printf '    "%s": {' "$(json_dir $d)"
 		for s in $SETUPS; do
 			eval "printf '\"%s\": {\"delivered_per_s\": %s, \"offered_per_s\": %s, \"loss_percent\": %s, \"passed_untranslated\": %s}, ' \
 				$s \"\$(j \$TPUT_${d}_$s)\" \"\$(j \$OFFERED_${d}_$s)\" \"\$(j \$LOSS_${d}_$s)\" \"\$(j \$UNXL_${d}_$s)\""
 		done
 		eval "printf '\"ratio_sipalg_kernel\": %s, \"ratio_sipalg_plain\": %s}' \
 			\"\$(ratio \$TPUT_${d}_sipalg \$TPUT_${d}_kernel)\" \"\$(ratio \$TPUT_${d}_sipalg \$TPUT_${d}_plain)\""
-		[ $d = out ] && printf ',\n' || printf '\n'
+		[ $d = tcp ] && printf '\n' || printf ',\n'
 	done
 	printf '  },\n  "latency_us_at_1000_per_s": {\n'
-	for d in out in; do
-		printf '    "%s": {' "$([ $d = out ] && echo lan_to_wan || echo wan_to_lan)"
+	for d in out in tcp; do
+		printf '    "%s": {' "$(json_dir $d)"
 		for s in $SETUPS; do
 			eval "printf '\"%s\": {\"p50\": %s, \"p99\": %s}, ' $s \"\$(j \$P50_${d}_$s)\" \"\$(j \$P99_${d}_$s)\""
 		done
@@ -434,7 +448,7 @@ j() { printf '%s' "${1:-null}"; }
 			\"\$ADD50_${d}_kernel\" \"\$ADD50_${d}_sipalg\" \"\$ADD99_${d}_kernel\" \"\$ADD99_${d}_sipalg\""
 		eval "printf '\"ratio_p99_sipalg_kernel\": %s, \"ratio_p99_sipalg_plain\": %s}' \
 			\"\$(ratio \$P99_${d}_sipalg \$P99_${d}_kernel)\" \"\$(ratio \$P99_${d}_sipalg \$P99_${d}_plain)\""
-		[ $d = out ] && printf ',\n' || printf '\n'
+		[ $d = tcp ] && printf '\n' || printf ',\n'
 	done
 	printf '  },\n'
 	printf '  "calls_per_s": {"window_s": %s, "plain": %s, "kernel": %s, "sipalg": %s, "ratio_sipalg_kernel": %s, "ratio_sipalg_plain": %s},\n' \

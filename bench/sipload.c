@@ -13,6 +13,11 @@
  *       --prime first sends one REGISTER from the socket (so that a NAT flow exists).
  *   sipload answer --at IP:PORT [--seconds S]
  *       a registrar and callee: 200 to REGISTER (expires 3600) and to INVITE (with SDP).
+ *   --transport tcp (send, recv): the same over SIP/TCP: send writes the INVITEs on one
+ *       connection (back to back when unpaced, so that messages straddle segments; one
+ *       write each when paced, TCP_NODELAY); recv accepts connections and frames what
+ *       arrives by Content-Length. Latency is then the receiver's clock when it read the
+ *       message's last bytes minus the send time.
  *   sipload fill   --from IP --to IP:PORT --first-port P --count N
  *       N phones on ports P.. of IP: each registers, then places a call (INVITE with SDP),
  *       waiting for each 200: registrations and answered dialogs for the ALG to hold.
@@ -25,6 +30,7 @@
 #include <inttypes.h>
 #include <linux/net_tstamp.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -48,6 +54,7 @@ struct opts {
 };
 
 static volatile sig_atomic_t stop;
+static const char *via_transport = "UDP"; /* what the INVITEs' Via says: --transport */
 
 static void on_signal(int sig)
 {
@@ -125,7 +132,7 @@ static int format_invite(char *buf, size_t cap, const struct sockaddr_in *from,
 			   fip, fip, media_port);
 	return snprintf(buf, cap,
 			"INVITE sip:%s@%s:%u SIP/2.0\r\n"
-			"Via: SIP/2.0/UDP %s:%u;branch=z9hG4bK-%" PRIu64 ";rport\r\n"
+			"Via: SIP/2.0/%s %s:%u;branch=z9hG4bK-%" PRIu64 ";rport\r\n"
 			"Max-Forwards: 70\r\n"
 			"From: <sip:bench@%s>;tag=b%u\r\n" /* names the far host: From is no ALG's business */
 			"To: <sip:%s@%s>\r\n"
@@ -136,7 +143,7 @@ static int format_invite(char *buf, size_t cap, const struct sockaddr_in *from,
 			"X-Bench: %" PRIu64 " %" PRId64 "\r\n"
 			"Content-Type: application/sdp\r\n"
 			"Content-Length: %d\r\n\r\n%s",
-			user, tip, tport, fip, fport, seq, tip, call, user, tip, call, fip, seq + 1, fip,
+			user, tip, tport, via_transport, fip, fport, seq, tip, call, user, tip, call, fip, seq + 1, fip,
 			fport, seq, sent_ns, sdp_len, sdp);
 }
 
@@ -340,6 +347,189 @@ static int cmd_recv(const struct opts *o)
 	return 0;
 }
 
+
+/* ---- SIP over TCP ---- */
+
+static int tcp_socket(const struct sockaddr_in *bind_to)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	if (fd < 0)
+		die("socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)bind_to, sizeof(*bind_to)))
+		die("bind");
+	return fd;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int cmd_send_tcp(const struct opts *o)
+{
+	static char buf[BATCH * MSG_MAX];
+	int fd = tcp_socket(&o->from), one = 1;
+	unsigned calls = o->calls ? o->calls : 1;
+	int batch = o->rate > 0 ? 1 : BATCH;
+	int64_t start, end, t;
+	uint64_t seq = 0, errors = 0;
+
+	if (o->rate > 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (const struct sockaddr *)&o->to, sizeof(o->to)))
+		die("connect");
+	start = now_ns(CLOCK_MONOTONIC);
+	end = start + (int64_t)(o->seconds * 1e9);
+	while (!stop && (t = now_ns(CLOCK_MONOTONIC)) < end) {
+		size_t len = 0;
+
+		if (o->rate > 0) {
+			int64_t due = start + (int64_t)((double)seq * 1e9 / o->rate);
+			struct timespec ts = { (time_t)(due / 1000000000), (long)(due % 1000000000) };
+
+			if (due > t)
+				clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		}
+		for (int i = 0; i < batch; i++) {
+			unsigned call = (unsigned)((seq + (uint64_t)i) % calls);
+
+			len += (size_t)format_invite(buf + len, MSG_MAX, &o->from, &o->to, "1001", call,
+						     (uint16_t)(30000 + 2 * (call % 10000)), seq + (uint64_t)i,
+						     now_ns(CLOCK_REALTIME));
+		}
+		if (write_all(fd, buf, len)) {
+			errors++;
+			break;
+		}
+		seq += (uint64_t)batch;
+	}
+	t = now_ns(CLOCK_MONOTONIC);
+	shutdown(fd, SHUT_WR);
+	printf("sent=%" PRIu64 " seconds=%.3f rate=%.0f errors=%" PRIu64 "\n", seq, (double)(t - start) / 1e9,
+	       (double)seq * 1e9 / (double)(t - start), errors);
+	close(fd);
+	return 0;
+}
+
+/* The length of the message at the start of buf once it is all there, else 0. */
+static size_t tcp_message_len(const char *buf, size_t len)
+{
+	const char *end = memmem(buf, len, "\r\n\r\n", 4), *line;
+	size_t head, l, body = 0;
+
+	if (!end)
+		return 0;
+	head = (size_t)(end - buf) + 4;
+	if (header_line(buf, head, "Content-Length:", &line, &l) == 0)
+		body = (size_t)strtoul(line + 15, NULL, 10);
+	return head + body <= len ? head + body : 0;
+}
+
+#define TCP_PEERS 64
+#define TCP_BUF (1 << 18)
+
+static int cmd_recv_tcp(const struct opts *o)
+{
+	static char bufs[TCP_PEERS][TCP_BUF];
+	static int64_t lat[MAX_LATENCIES];
+	size_t fill[TCP_PEERS] = { 0 };
+	struct pollfd pfd[TCP_PEERS + 1];
+	int ls = tcp_socket(&o->at);
+	int64_t start = now_ns(CLOCK_MONOTONIC), first = 0, last = 0;
+	int64_t end = start + (int64_t)((o->seconds > 0 ? o->seconds : 30) * 1e9);
+	uint64_t received = 0, good = 0, n_lat = 0;
+
+	if (listen(ls, 16))
+		die("listen");
+	pfd[0] = (struct pollfd){ ls, POLLIN, 0 };
+	for (int i = 1; i <= TCP_PEERS; i++)
+		pfd[i] = (struct pollfd){ -1, POLLIN, 0 };
+	printf("ready\n");
+	fflush(stdout);
+	while (!stop) {
+		int64_t t = now_ns(CLOCK_MONOTONIC), wait_ms;
+
+		if (t >= end || (first && t - last >= (int64_t)o->quiet_ms * 1000000))
+			break;
+		wait_ms = first ? (last + (int64_t)o->quiet_ms * 1000000 - t) / 1000000 + 1 : (end - t) / 1000000 + 1;
+		if (poll(pfd, TCP_PEERS + 1, (int)wait_ms) <= 0)
+			continue;
+		if (pfd[0].revents & POLLIN) {
+			int c = accept(ls, NULL, NULL);
+
+			for (int i = 1; c >= 0 && i <= TCP_PEERS; i++)
+				if (pfd[i].fd < 0) {
+					pfd[i].fd = c, fill[i - 1] = 0, c = -1;
+				}
+			if (c >= 0)
+				close(c);
+		}
+		for (int i = 1; i <= TCP_PEERS; i++) {
+			char *b = bufs[i - 1];
+			size_t *f = &fill[i - 1], m;
+			ssize_t n;
+
+			if (pfd[i].fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			n = read(pfd[i].fd, b + *f, TCP_BUF - 1 - *f);
+			if (n <= 0) {
+				close(pfd[i].fd);
+				pfd[i].fd = -1;
+				continue;
+			}
+			*f += (size_t)n;
+			last = now_ns(CLOCK_MONOTONIC);
+			if (!first)
+				first = last;
+			int64_t rx = now_ns(CLOCK_REALTIME);
+
+			while ((m = tcp_message_len(b, *f)) > 0) {
+				const char *line;
+				size_t line_len;
+
+				received++;
+				good += translated(b, m, o);
+				if (n_lat < MAX_LATENCIES && header_line(b, m, "X-Bench:", &line, &line_len) == 0) {
+					uint64_t seq;
+					int64_t sent;
+
+					if (sscanf(line + 8, "%" SCNu64 " %" SCNd64, &seq, &sent) == 2 && sent > 0)
+						lat[n_lat++] = rx - sent;
+				}
+				memmove(b, b + m, *f - m);
+				*f -= m;
+			}
+			if (*f == TCP_BUF - 1) { /* no message fits: not SIP as we send it */
+				close(pfd[i].fd);
+				pfd[i].fd = -1;
+			}
+		}
+	}
+	double span = first && last > first ? (double)(last - first) / 1e9 : 0;
+	int64_t p50 = 0, p99 = 0;
+
+	if (n_lat) {
+		qsort(lat, n_lat, sizeof(lat[0]), cmp_i64);
+		p50 = lat[n_lat / 2];
+		p99 = lat[n_lat * 99 / 100];
+	}
+	printf("received=%" PRIu64 " translated=%" PRIu64 " span=%.3f rate=%.0f p50_us=%.1f p99_us=%.1f\n",
+	       received, good, span, span > 0 ? (double)good / span : 0, (double)p50 / 1e3, (double)p99 / 1e3);
+	return 0;
+}
+
 /* The 200 OK to a request: its Via, From, To (tagged), Call-ID and CSeq, then extra. */
 static int format_ok(char *out, size_t cap, const char *req, size_t len, const char *extra)
 {
@@ -505,6 +695,8 @@ int main(int argc, char **argv)
 			o.need = v;
 		else if (!strcmp(k, "--forbid"))
 			o.forbid = v;
+		else if (!strcmp(k, "--transport") && (!strcmp(v, "udp") || !strcmp(v, "tcp")))
+			via_transport = !strcmp(v, "tcp") ? "TCP" : "UDP";
 		else
 			bad = 1;
 		if (bad) {
@@ -519,9 +711,9 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	if (!strcmp(argv[1], "send") && o.have_from && o.have_to && o.seconds > 0)
-		return cmd_send(&o);
+		return !strcmp(via_transport, "TCP") ? cmd_send_tcp(&o) : cmd_send(&o);
 	if (!strcmp(argv[1], "recv") && o.have_at)
-		return cmd_recv(&o);
+		return !strcmp(via_transport, "TCP") ? cmd_recv_tcp(&o) : cmd_recv(&o);
 	if (!strcmp(argv[1], "answer") && o.have_at)
 		return cmd_answer(&o);
 	if (!strcmp(argv[1], "fill") && o.have_from && o.have_to && o.count && o.first_port)
