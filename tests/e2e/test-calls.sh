@@ -115,64 +115,8 @@ scenario_daemon_killed() {
 	rtp_both after phone1 16000 far 20000
 }
 
-both_zero() { [ "$1" -eq 0 ] && [ "$2" -eq 0 ]; }
-
-scenario_hold_and_move() {
-	echo "--- hold and resume by re-INVITE; the resume moves phone1's media to another port"
-	rtp_counter_start phone1 16000
-	rtp_counter_start phone1 16002
-	rtp_counter_start far 20000
-	lab_sipp_bg reinv-uas far uas-reinvite -key rtp_port 20000 \
-		-key rtp_stats "$LAB_DIR/reinv-callee.rtp" -key rtp_count $RTP_COUNT
-	lab_wait_udp far 5060 5 || not_ok "reinv: far listens"
-	lab_sipp_bg reinv-uac phone1 uac-reinvite -s 2001 -key me 1001 -key rtp_port 16000 \
-		-key rtp_port2 16002 -key rtp_stats "$LAB_DIR/reinv-caller.rtp" -key rtp_count $RTP_COUNT
-	sleep 2.5 # on hold since t0 + 1 s
-	check "on hold, phone1's pinhole stays open" pinhole_for "$LAB_PHONE1_IP:16000"
-	lab_wait reinv-uac 30
-	uac=$?
-	lab_wait reinv-uas 30
-	uas=$?
-	check "the call with hold, resume and a port change completes" both_zero $uac $uas
-	lab_wait_file "$LAB_DIR/reinv-callee.rtp.2" 10
-	before=$(arrived phone1 16000)
-	after=$(arrived phone1 16002)
-	at_far=$(arrived far 20000)
-	moved_from=$(stat_field "$LAB_DIR/reinv-callee.rtp.2" sources)
-	echo "     RTP at phone1: $before on 16000 before the move, $after on 16002 after; at far: $at_far of $((RTP_COUNT * 2))"
-	check "far's RTP reached phone1 before the move ($before packets)" enough "$before"
-	check "far's RTP reached phone1 on its new port after the move ($after packets)" enough "$after"
-	check "phone1's RTP reached far in both phases ($at_far packets)" [ "${at_far:-0}" -ge $((RTP_COUNT * 18 / 10)) ]
-	check "after the move phone1's RTP left from the new public port ($moved_from)" \
-		[ "${moved_from%%/*}" = "$PUB:16002" ]
-	check "after the BYE no media pinhole is left" [ "$(media_pinholes)" -eq 0 ]
-}
-
-scenario_cancel_and_busy() {
-	echo "--- a call cancelled while ringing, and a call answered 486 Busy"
-	lab_sipp_bg cancel-uas far uas-ring
-	lab_wait_udp far 5060 5 || not_ok "cancel: far listens"
-	lab_sipp_bg cancel-uac phone1 uac-cancel -s 2001 -key me 1001 -key rtp_port 16000
-	# it rings for 3 s before the CANCEL
-	check "while it rings, phone1's pinhole is open (early media)" \
-		lab_until 2 pinhole_for "$LAB_PHONE1_IP:16000"
-	lab_wait cancel-uac 20
-	uac=$?
-	lab_wait cancel-uas 20
-	uas=$?
-	check "the INVITE, CANCEL, 487 and ACK complete" both_zero $uac $uas
-	check "after the CANCEL no media pinhole is left" [ "$(media_pinholes)" -eq 0 ]
-
-	lab_sipp_bg busy-uas far uas-busy
-	lab_wait_udp far 5060 5 || not_ok "busy: far listens"
-	lab_sipp busy-uac phone1 uac-busy -s 2001 -key me 1001 -key rtp_port 16000
-	uac=$?
-	lab_wait busy-uas 20
-	uas=$?
-	check "the INVITE, 486 and ACK complete" both_zero $uac $uas
-	check "after the 486 no media pinhole is left" [ "$(media_pinholes)" -eq 0 ]
-	check "and the status view lists no dialog" no_dialogs
-}
+scenario_hold_and_move() { hold_and_move u1; }
+scenario_cancel_and_busy() { cancel_and_busy u1; }
 
 # ns_kill ROLE NAME: kills the processes called NAME in ROLE's namespace (only there).
 ns_kill() {

@@ -69,6 +69,9 @@ scenario_register_and_call_out() {
 
 scenario_call_in() {
 	echo "--- far calls phone1: the provider opens a new TCP connection to phone1's Contact"
+	check "first the router's conntrack forgets phone1's UDP flows (as a phone idle for minutes)" \
+		lab_until 30 sh -c '! ip netns exec "$1" conntrack -L -p udp -s 192.168.1.10 2>/dev/null | grep -q .' \
+		_ "$(lab_ns router)"
 	call far 2001 phone1 1001 20000 16000 in 2500 u1 tn
 	check "far's call reaches phone1 over TCP and completes" call_done in
 	rtp_both in far 20000 phone1 16000
@@ -77,6 +80,11 @@ scenario_call_in() {
 		sh -c 'grep -A1 "SENTREQ INVITE to $2:5060" "$1" | grep -q "^INVITE sip:1001@$2:5060;transport=TCP"' \
 		_ "$(provider_log)" "$PUB"
 	check "after the BYE no media pinhole is left" lab_until 5 no_pinholes
+}
+
+scenario_hold_and_cancel() {
+	hold_and_move t1
+	cancel_and_busy t1
 }
 
 scenario_set_refilled() {
@@ -296,6 +304,7 @@ alg_start --config "$LAB_DIR/test.config" || { not_ok "sipalgd starts"; cat "$LA
 
 scenario_register_and_call_out
 scenario_call_in
+scenario_hold_and_cancel
 scenario_set_refilled
 scenario_crafted
 scenario_passthrough
