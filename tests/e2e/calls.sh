@@ -85,10 +85,10 @@ hold_and_move() {
 	rtp_counter_start phone1 16002
 	rtp_counter_start far 20000
 	lab_sipp_bg reinv-uas far uas-reinvite -key rtp_port 20000 \
-		-key rtp_stats "$LAB_DIR/reinv-callee.rtp" -key rtp_count $RTP_COUNT
+		-key rtp_stats "$LAB_DIR/reinv-callee.rtp" -key rtp_count "$RTP_COUNT"
 	lab_wait_udp far 5060 5 || not_ok "reinv: far listens"
 	lab_sipp_bg reinv-uac phone1 uac-reinvite -t "$1" -max_socket 100 -s 2001 -key me 1001 -key rtp_port 16000 \
-		-key rtp_port2 16002 -key rtp_stats "$LAB_DIR/reinv-caller.rtp" -key rtp_count $RTP_COUNT
+		-key rtp_port2 16002 -key rtp_stats "$LAB_DIR/reinv-caller.rtp" -key rtp_count "$RTP_COUNT"
 	sleep 2.5 # on hold since t0 + 1 s
 	check "on hold, phone1's pinhole stays open" pinhole_for "$LAB_PHONE1_IP:16000"
 	lab_wait reinv-uac 30
