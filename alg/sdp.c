@@ -2,7 +2,9 @@
 /* sdp.c: SDP (RFC 4566) addresses and media ports: rewritten going out, noted coming in.
  *
  * A line scanner records where o=, c=, m= and a=rtcp values sit; libosip2's SDP parser must
- * accept the body and see the same streams and ports, or the message passes unchanged. */
+ * accept the body and see the same streams and ports, or the message passes unchanged.
+ * ICE (RFC 8839): the default destination in c= and m= must stay one of the candidates. */
+#include "ice.h"
 #include "xlate.h"
 
 #include <stdlib.h>
@@ -30,10 +32,16 @@ struct sdp_stream {
 	uint16_t rtcp_val;
 	struct sdp_addr rtcp_addr;
 	int rtcp_mux;
+	uint32_t ice_at;        /* where the first a=candidate line starts; 0: none */
+	int ice_crlf;           /* that line ends with CRLF */
+	unsigned ice_components; /* bit c: a candidate of component c (1 RTP, 2 RTCP) */
+	struct alg_span remote_candidates; /* the a=remote-candidates value */
 };
 
 struct sdp_scan {
 	struct sdp_addr o, c;
+	int ice_traversal; /* a srflx, prflx or relay candidate: the phone traverses NATs itself */
+	int line_crlf;     /* the line being scanned ends with CRLF */
 	size_t n;
 	struct sdp_stream s[SDP_MAX_MEDIA];
 };
@@ -99,6 +107,46 @@ static int well_formed_fields(const char *buf, uint32_t p, uint32_t end)
 	return 1;
 }
 
+/* a=candidate: p is at the foundation. */
+static int scan_candidate(struct xlate *x, struct sdp_scan *sc, struct sdp_stream *s, uint32_t p,
+			  uint32_t end)
+{
+	struct alg_span f[8];
+	struct ice_candidate c;
+
+	if (ice_candidate_read(x->buf, f, fields(x->buf, p, end, f, 8), &c))
+		return xlate_fail(x, ALG_BAD_SDP);
+	if (!s->ice_at) {
+		s->ice_at = p - (uint32_t)strlen("a=candidate:");
+		s->ice_crlf = sc->line_crlf;
+	}
+	if (c.component <= 2)
+		s->ice_components |= 1u << c.component;
+	if (c.type == ICE_SRFLX || c.type == ICE_PRFLX || c.type == ICE_RELAY)
+		sc->ice_traversal = 1;
+	return 0;
+}
+
+/* a=remote-candidates: triples of component-id, address and port (RFC 8839 5.2). */
+static int scan_remote_candidates(struct xlate *x, struct sdp_stream *s, uint32_t p, uint32_t end)
+{
+	struct alg_span f[3];
+	uint64_t v;
+
+	s->remote_candidates = (struct alg_span){ p, end - p };
+	while (p < end) {
+		size_t n = fields(x->buf, p, end, f, 3);
+
+		if (n == 0)
+			break;
+		if (n != 3 || decimal_parse(x->buf + f[0].off, f[0].len, 3, &v) ||
+		    decimal_parse(x->buf + f[2].off, f[2].len, 5, &v) || v > 65535)
+			return xlate_fail(x, ALG_BAD_SDP);
+		p = f[2].off + f[2].len;
+	}
+	return 0;
+}
+
 static int scan_line(struct xlate *x, struct sdp_scan *sc, char type, uint32_t p, uint32_t end)
 {
 	const char *buf = x->buf;
@@ -146,6 +194,10 @@ static int scan_line(struct xlate *x, struct sdp_scan *sc, char type, uint32_t p
 				return xlate_fail(x, ALG_BAD_SDP);
 			if (n == 4 && read_addr(buf, f + 1, &s->rtcp_addr))
 				return xlate_fail(x, ALG_IPV6);
+		} else if (end - p > 10 && strncasecmp(buf + p, "candidate:", 10) == 0) {
+			return scan_candidate(x, sc, s, p + 10, end);
+		} else if (end - p > 18 && strncasecmp(buf + p, "remote-candidates:", 18) == 0) {
+			return scan_remote_candidates(x, s, p + 18, end);
 		}
 		break;
 	}
@@ -196,6 +248,7 @@ static int sdp_scan(struct xlate *x, struct alg_span body, struct sdp_scan *sc)
 
 		if (e > p && x->buf[e - 1] == '\r')
 			e--;
+		sc->line_crlf = !nl || e < (uint32_t)(nl - x->buf);
 		if (e == p) {
 			/* only empty lines may follow an empty line */
 			for (uint32_t q = next; q < end; q++)
@@ -291,16 +344,47 @@ static int open_stream(struct xlate *x, const struct sdp_scan *sc, size_t i)
 	return 0;
 }
 
+/* An ICE stream whose default destination became the router's mapping gets that mapping as
+ * a server-reflexive candidate of each component, so that c= and m= (and a=rtcp) still name
+ * a candidate (RFC 8839 4.2.1.2 / 5.1: else the far end sees an ICE mismatch). The phone's
+ * own candidates stay: its host candidates serve LAN peers. */
+static int add_mapped_candidates(struct xlate *x, const struct sdp_stream *s, const struct alg_action *a)
+{
+	const char *eol = s->ice_crlf ? "\r\n" : "\n";
+	char line[ICE_LINE_MAX];
+	size_t n = ice_mapped_line(line, 1, x->cfg->public_ip, a->pub_port, a->priv, eol);
+
+	if (xlate_insert(x, s->ice_at, line, n))
+		return -1;
+	if (!(s->ice_components & (1u << 2)) || !a->rtcp.port)
+		return 0; /* muxed, or no RTCP candidate to pair with */
+	n = ice_mapped_line(line, 2, x->cfg->public_ip, a->rtcp_pub_port, a->rtcp, eol);
+	return xlate_insert(x, s->ice_at, line, n);
+}
+
 int sdp_translate_out(struct xlate *x, struct alg_span body)
 {
 	struct sdp_scan sc;
 
-	if (sdp_scan(x, body, &sc) || rewrite_addr(x, &sc.o) || rewrite_addr(x, &sc.c))
+	if (sdp_scan(x, body, &sc))
 		return -1;
-	for (size_t i = 0; i < sc.n; i++)
+	/* A phone that offers a server-reflexive, peer-reflexive or relayed candidate learnt its
+	 * mappings itself and its checks go through the NAT as they are: its SDP stays as it
+	 * wrote it and opens nothing (our SNAT would move its media off the mapping it learnt). */
+	if (sc.ice_traversal)
+		return 0;
+	if (rewrite_addr(x, &sc.o) || rewrite_addr(x, &sc.c))
+		return -1;
+	for (size_t i = 0; i < sc.n; i++) {
+		size_t before = x->res->n_actions;
+
 		if (rewrite_addr(x, &sc.s[i].c) || rewrite_addr(x, &sc.s[i].rtcp_addr) ||
 		    open_stream(x, &sc, i))
 			return -1;
+		if (sc.s[i].ice_at && x->res->n_actions > before &&
+		    add_mapped_candidates(x, &sc.s[i], &x->res->actions[before]))
+			return -1;
+	}
 	return 0;
 }
 
@@ -366,12 +450,44 @@ static int shortcut(struct xlate *x, const struct sdp_scan *sc)
 	return 0;
 }
 
+/* A controlling far end's re-offer names in a=remote-candidates the phone's candidates it
+ * selected as it saw them (RFC 8839 5.2): the router's mapping, the candidate added going
+ * out. The phone knows that candidate by its base, its own address and port. */
+static int restore_remote_candidates(struct xlate *x, struct alg_span v)
+{
+	const struct alg_nat *nat = &x->cfg->nat;
+	uint32_t p = v.off, end = v.off + v.len;
+	struct alg_span f[3];
+
+	while (p < end && fields(x->buf, p, end, f, 3) == 3) { /* the scanner checked the triples */
+		struct alg_endpoint priv;
+		uint32_t ip;
+		uint16_t port;
+
+		p = f[2].off + f[2].len;
+		if (addr_parse(x->buf + f[1].off, f[1].len, &ip) || ip != x->cfg->public_ip ||
+		    port_parse(x->buf + f[2].off, f[2].len, &port))
+			continue;
+		if (nat->media_private ? nat->media_private(nat->ctx, port, &priv) : xlate_private(x, port, &priv))
+			continue;
+		if (x->pkt->dst.ip && priv.ip != x->pkt->dst.ip)
+			continue; /* another phone's: the message's phone has no such candidate */
+		if (xlate_edit_addr(x, f[1], priv.ip) ||
+		    (priv.port != port && xlate_edit_port(x, f[2], priv.port)))
+			return -1;
+	}
+	return 0;
+}
+
 int sdp_note_peer(struct xlate *x, struct alg_span body)
 {
 	struct sdp_scan sc;
 
 	if (sdp_scan(x, body, &sc) || shortcut(x, &sc))
 		return -1;
+	for (size_t i = 0; i < sc.n; i++)
+		if (sc.s[i].remote_candidates.len && restore_remote_candidates(x, sc.s[i].remote_candidates))
+			return -1;
 	for (size_t i = 0; i < sc.n; i++) {
 		const struct sdp_addr *c = stream_addr(&sc, &sc.s[i]);
 

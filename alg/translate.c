@@ -73,6 +73,18 @@ int xlate_edit(struct xlate *x, struct alg_span where, const char *text, size_t 
 	return 0;
 }
 
+int xlate_insert(struct xlate *x, uint32_t off, const char *text, size_t len)
+{
+	/* Edits at one offset apply in the order they were added: a longer text goes in pieces. */
+	for (size_t done = 0; done < len; done += SPLICE_TEXT_MAX) {
+		size_t n = len - done < SPLICE_TEXT_MAX ? len - done : SPLICE_TEXT_MAX;
+
+		if (xlate_edit(x, (struct alg_span){ off, 0 }, text + done, n))
+			return -1;
+	}
+	return 0;
+}
+
 int xlate_edit_addr(struct xlate *x, struct alg_span where, uint32_t ip)
 {
 	char text[ADDR_STR_MAX];

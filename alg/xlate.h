@@ -42,6 +42,8 @@ int xlate_private(const struct xlate *x, uint16_t pub, struct alg_endpoint *priv
 
 /* Edits; each returns -1 and sets res->reason when a limit is hit. */
 int xlate_edit(struct xlate *x, struct alg_span where, const char *text, size_t len);
+/* Inserts text of any length before offset off (split into several edits). */
+int xlate_insert(struct xlate *x, uint32_t off, const char *text, size_t len);
 int xlate_edit_addr(struct xlate *x, struct alg_span where, uint32_t ip);
 int xlate_edit_port(struct xlate *x, struct alg_span where, uint16_t port);
 struct alg_action *xlate_action(struct xlate *x, enum alg_action_kind kind);
