@@ -1,21 +1,426 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* table.c: bindings, registrations and dialogs of the ALG (see table.h). Linear scans over
- * fixed arrays: a home router has a handful of phones. */
+/* table.c: bindings, registrations and dialogs of the ALG (see table.h). Arrays of the
+ * capacities the caller chose, with hash indexes (private endpoint, LAN host, Call-ID,
+ * registrations, pending REGISTERs) and a direct one for public ports, so that a message
+ * costs the same with ten phones as with a hundred thousand. */
 #include "table.h"
 
 #include <string.h>
 
-void table_init(struct alg_table *t, const struct table_config *cfg, table_change_fn *fn, void *ctx)
+static uint32_t pow2(uint32_t n)
 {
-	memset(t, 0, sizeof(*t));
+	uint32_t p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+/* The arrays of a table of capacity cap, in that order from base (NULL: only the size). */
+static size_t lay_out(struct alg_table *t, const struct table_capacity *cap, unsigned char *base)
+{
+	uint32_t b = cap->bindings, d = cap->dialogs, r = TABLE_REGS_OF(b), p = TABLE_PENDING_OF(b);
+	uint32_t bw = (b + 63) / 64, dw = (d + 63) / 64;
+	size_t off = 0;
+	struct {
+		void **at;
+		size_t bytes;
+	} a[] = {
+		{ t ? (void **)&t->bind : NULL, (size_t)b * sizeof(struct table_binding) },
+		{ t ? (void **)&t->dialog : NULL, (size_t)d * sizeof(struct table_dialog) },
+		{ t ? (void **)&t->reg : NULL, (size_t)r * sizeof(struct table_reg) },
+		{ t ? (void **)&t->pending : NULL, (size_t)p * sizeof(struct table_pending) },
+		{ t ? (void **)&t->host : NULL, (size_t)b * sizeof(struct table_host) },
+		{ t ? (void **)&t->priv_head : NULL, (size_t)pow2(b) * sizeof(uint32_t) },
+		{ t ? (void **)&t->host_head : NULL, (size_t)pow2(b) * sizeof(uint32_t) },
+		{ t ? (void **)&t->call_head : NULL, (size_t)pow2(d) * sizeof(uint32_t) },
+		{ t ? (void **)&t->reg_priv_head : NULL, (size_t)pow2(r) * sizeof(uint32_t) },
+		{ t ? (void **)&t->reg_aor_head : NULL, (size_t)pow2(r) * sizeof(uint32_t) },
+		{ t ? (void **)&t->pending_head : NULL, (size_t)pow2(p) * sizeof(uint32_t) },
+		{ t ? (void **)&t->pub_slot : NULL, TABLE_PORTS * sizeof(uint32_t) },
+		{ t ? (void **)&t->pub_taken : NULL, TABLE_PORTS / 8 },
+		{ t ? (void **)&t->bind_slots.used : NULL, (size_t)bw * 8 },
+		{ t ? (void **)&t->bind_slots.full : NULL, (size_t)(bw + 63) / 64 * 8 },
+		{ t ? (void **)&t->dialog_slots.used : NULL, (size_t)dw * 8 },
+		{ t ? (void **)&t->dialog_slots.full : NULL, (size_t)(dw + 63) / 64 * 8 },
+		{ t ? (void **)&t->scratch : NULL, (size_t)d * sizeof(int32_t) },
+	};
+
+	for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
+		if (t)
+			*a[i].at = base + off;
+		off += (a[i].bytes + 7) & ~(size_t)7;
+	}
+	if (t) {
+		t->cap = *cap;
+		t->cap_regs = r;
+		t->cap_pending = p;
+		t->priv_mask = t->host_mask = pow2(b) - 1;
+		t->call_mask = pow2(d) - 1;
+		t->reg_mask = pow2(r) - 1;
+		t->pending_mask = pow2(p) - 1;
+		t->bind_slots.n = b;
+		t->dialog_slots.n = d;
+	}
+	return off;
+}
+
+size_t table_memory_size(const struct table_capacity *cap)
+{
+	return lay_out(NULL, cap, NULL);
+}
+
+/* The bits past the last slot count as taken. */
+static void slots_init(struct table_slots *s)
+{
+	if (s->n % 64)
+		s->used[s->n / 64] = ~0ull << (s->n % 64);
+}
+
+static void slots_set(struct table_slots *s, size_t i, int taken)
+{
+	size_t w = i / 64;
+
+	if (taken) {
+		s->used[w] |= 1ull << (i % 64);
+		if (s->used[w] == ~0ull)
+			s->full[w / 64] |= 1ull << (w % 64);
+	} else {
+		s->used[w] &= ~(1ull << (i % 64));
+		s->full[w / 64] &= ~(1ull << (w % 64));
+	}
+}
+
+/* The lowest free slot, or s->n. */
+static size_t slots_first_free(const struct table_slots *s)
+{
+	size_t words = (s->n + 63) / 64;
+
+	for (size_t f = 0; f < (words + 63) / 64; f++) {
+		uint64_t open = ~s->full[f];
+		size_t w;
+
+		if (!open)
+			continue;
+		w = f * 64 + (size_t)__builtin_ctzll(open);
+		if (w >= words)
+			return s->n;
+		return w * 64 + (size_t)__builtin_ctzll(~s->used[w]);
+	}
+	return s->n;
+}
+
+int table_init_sized(struct alg_table *t, const struct table_config *cfg, const struct table_capacity *cap,
+		     void *mem, size_t mem_len, const struct siphash_key *key, table_change_fn *fn, void *ctx)
+{
+	if (cap->bindings < 64 || cap->bindings > TABLE_CAPACITY_BINDINGS_MAX || cap->dialogs < 64 ||
+	    cap->dialogs > TABLE_CAPACITY_DIALOGS_MAX || !mem || mem_len < table_memory_size(cap))
+		return -1;
+	memset(t, 0, offsetof(struct alg_table, builtin));
+	lay_out(t, cap, mem);
+	slots_init(&t->bind_slots);
+	slots_init(&t->dialog_slots);
 	t->cfg = *cfg;
 	t->on_change = fn;
 	t->ctx = ctx;
+	t->key = *key;
+	return 0;
+}
+
+void table_init(struct alg_table *t, const struct table_config *cfg, table_change_fn *fn, void *ctx)
+{
+	static const struct table_capacity cap = { TABLE_MAX_BINDINGS, TABLE_MAX_DIALOGS };
+	static const struct siphash_key key = { 0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull };
+
+	memset(t->builtin, 0, sizeof(t->builtin));
+	table_init_sized(t, cfg, &cap, t->builtin, sizeof(t->builtin), &key, fn, ctx);
+}
+
+/* ---- the indexes ---- */
+
+static uint32_t hash_bytes(const struct alg_table *t, const void *p, size_t n)
+{
+	return (uint32_t)siphash24(&t->key, p, n);
+}
+
+static uint32_t hash_endpoint(const struct alg_table *t, struct alg_endpoint e)
+{
+	const uint8_t k[6] = { (uint8_t)(e.ip >> 24), (uint8_t)(e.ip >> 16), (uint8_t)(e.ip >> 8), (uint8_t)e.ip,
+			       (uint8_t)(e.port >> 8), (uint8_t)e.port };
+
+	return hash_bytes(t, k, sizeof(k));
+}
+
+static uint32_t hash_ip(const struct alg_table *t, uint32_t ip)
+{
+	const uint8_t k[4] = { (uint8_t)(ip >> 24), (uint8_t)(ip >> 16), (uint8_t)(ip >> 8), (uint8_t)ip };
+
+	return hash_bytes(t, k, sizeof(k));
+}
+
+static uint32_t hash_u64(const struct alg_table *t, uint64_t v)
+{
+	uint8_t k[8];
+
+	for (int i = 0; i < 8; i++)
+		k[i] = (uint8_t)(v >> (8 * i));
+	return hash_bytes(t, k, sizeof(k));
+}
+
+/* A Call-ID by the bytes a dialog keeps of it, and its whole length. */
+static uint32_t hash_call_id(const struct alg_table *t, const char *id, uint32_t len)
+{
+	uint32_t n = len < TABLE_CALL_ID_MAX ? len : TABLE_CALL_ID_MAX;
+
+	return hash_bytes(t, id, n) ^ (len * 0x9e3779b9u);
+}
+
+/* Removes slot + 1 `item` from the chain at *head, whose links next_of gives. */
+#define CHAIN_REMOVE(head, item, link_of)                                                          \
+	do {                                                                                       \
+		uint32_t *at_ = (head);                                                            \
+		while (*at_ && *at_ != (item))                                                     \
+			at_ = &(link_of(*at_));                                                    \
+		if (*at_)                                                                          \
+			*at_ = link_of(item);                                                      \
+	} while (0)
+
+#define BIND_NEXT_PRIV(s) (t->bind[(s) - 1].next_priv)
+#define BIND_NEXT_IN_DIALOG(s) (t->bind[(s) - 1].next_in_dialog)
+#define DIALOG_NEXT(s) (t->dialog[(s) - 1].next_call_id)
+#define REG_NEXT_PRIV(s) (t->reg[(s) - 1].next_priv)
+#define REG_NEXT_AOR(s) (t->reg[(s) - 1].next_aor)
+#define HOST_NEXT(s) (t->host[(s) - 1].next)
+#define PENDING_NEXT(s) (t->pending[(s) - 1].next)
+
+static struct table_host *host_of(struct alg_table *t, uint32_t ip, int create)
+{
+	uint32_t *head = &t->host_head[hash_ip(t, ip) & t->host_mask], h;
+
+	for (h = *head; h; h = t->host[h - 1].next)
+		if (t->host[h - 1].ip == ip)
+			return &t->host[h - 1];
+	if (!create)
+		return NULL;
+	if (t->host_free) {
+		h = t->host_free;
+		t->host_free = t->host[h - 1].next;
+	} else {
+		h = ++t->host_top; /* a host per binding at most: never past the capacity */
+	}
+	t->host[h - 1] = (struct table_host){ ip, { 0, 0 }, *head };
+	*head = h;
+	return &t->host[h - 1];
+}
+
+static void host_count(struct alg_table *t, uint32_t ip, enum alg_port_kind kind, int add)
+{
+	struct table_host *h = host_of(t, ip, add);
+	uint32_t slot;
+
+	if (!h)
+		return;
+	if (add) {
+		h->n[kind]++;
+		return;
+	}
+	h->n[kind]--;
+	if (h->n[0] || h->n[1])
+		return;
+	slot = (uint32_t)(h - t->host) + 1;
+	CHAIN_REMOVE(&t->host_head[hash_ip(t, ip) & t->host_mask], slot, HOST_NEXT);
+	h->next = t->host_free;
+	t->host_free = slot;
+}
+
+static uint32_t host_bindings(const struct alg_table *t, uint32_t ip, enum alg_port_kind kind)
+{
+	const struct table_host *h = host_of((struct alg_table *)t, ip, 0);
+
+	return h ? h->n[kind] : 0;
+}
+
+/* Binding slot `slot`, just filled, joins the indexes and the counts. */
+static void link_binding(struct alg_table *t, size_t slot)
+{
+	struct table_binding *b = &t->bind[slot];
+	uint32_t *head = &t->priv_head[hash_endpoint(t, b->priv) & t->priv_mask];
+
+	b->next_priv = *head;
+	*head = (uint32_t)slot + 1;
+	t->pub_slot[b->pub_port] = (uint32_t)slot + 1;
+	t->pub_taken[b->pub_port / 64] |= 1ull << (b->pub_port % 64);
+	slots_set(&t->bind_slots, slot, 1);
+	if (slot >= t->bind_top)
+		t->bind_top = slot + 1;
+	t->n_bound[b->kind]++;
+	host_count(t, b->priv.ip, b->kind, 1);
+}
+
+static void dialog_unlink_binding(struct alg_table *t, struct table_binding *b)
+{
+	if (b->dialog >= 0 && (size_t)b->dialog < t->cap.dialogs)
+		CHAIN_REMOVE(&t->dialog[b->dialog].first_binding, (uint32_t)(b - t->bind) + 1, BIND_NEXT_IN_DIALOG);
+	b->next_in_dialog = 0;
+}
+
+/* b now belongs to dialog di (its media list). */
+static void set_binding_dialog(struct alg_table *t, struct table_binding *b, int di)
+{
+	dialog_unlink_binding(t, b);
+	b->dialog = di;
+	b->next_in_dialog = t->dialog[di].first_binding;
+	t->dialog[di].first_binding = (uint32_t)(b - t->bind) + 1;
+}
+
+static void unlink_binding(struct alg_table *t, struct table_binding *b)
+{
+	uint32_t slot = (uint32_t)(b - t->bind) + 1;
+
+	CHAIN_REMOVE(&t->priv_head[hash_endpoint(t, b->priv) & t->priv_mask], slot, BIND_NEXT_PRIV);
+	dialog_unlink_binding(t, b);
+	t->pub_slot[b->pub_port] = 0;
+	t->pub_taken[b->pub_port / 64] &= ~(1ull << (b->pub_port % 64));
+	slots_set(&t->bind_slots, slot - 1, 0);
+	t->n_bound[b->kind]--;
+	host_count(t, b->priv.ip, b->kind, 0);
+}
+
+static void link_dialog(struct alg_table *t, size_t slot)
+{
+	struct table_dialog *d = &t->dialog[slot];
+	uint32_t *head = &t->call_head[hash_call_id(t, d->call_id, d->call_id_len) & t->call_mask];
+
+	d->next_call_id = *head;
+	*head = (uint32_t)slot + 1;
+	slots_set(&t->dialog_slots, slot, 1);
+	if (slot >= t->dialog_top)
+		t->dialog_top = slot + 1;
+	t->n_lan_calls += d->from_lan != 0;
+}
+
+/* Dialog d leaves the indexes; its bindings leave its list. */
+static void unlink_dialog(struct alg_table *t, struct table_dialog *d)
+{
+	uint32_t slot = (uint32_t)(d - t->dialog) + 1;
+
+	CHAIN_REMOVE(&t->call_head[hash_call_id(t, d->call_id, d->call_id_len) & t->call_mask], slot, DIALOG_NEXT);
+	slots_set(&t->dialog_slots, slot - 1, 0);
+	t->n_lan_calls -= d->from_lan != 0;
+	while (d->first_binding) {
+		struct table_binding *b = &t->bind[d->first_binding - 1];
+
+		d->first_binding = b->next_in_dialog;
+		b->next_in_dialog = 0;
+	}
+}
+
+const struct table_binding *table_find_private(const struct alg_table *t, struct alg_endpoint priv)
+{
+	for (uint32_t s = t->priv_head[hash_endpoint(t, priv) & t->priv_mask]; s; s = t->bind[s - 1].next_priv)
+		if (endpoint_eq(t->bind[s - 1].priv, priv))
+			return &t->bind[s - 1];
+	return NULL;
+}
+
+const struct table_dialog *table_find_call_id(const struct alg_table *t, const char *id, uint32_t len)
+{
+	uint32_t n = len < TABLE_CALL_ID_MAX ? len : TABLE_CALL_ID_MAX;
+
+	for (uint32_t s = t->call_head[hash_call_id(t, id, len) & t->call_mask]; s; s = t->dialog[s - 1].next_call_id)
+		if (t->dialog[s - 1].call_id_len == len && memcmp(t->dialog[s - 1].call_id, id, n) == 0)
+			return &t->dialog[s - 1];
+	return NULL;
+}
+
+void table_place_binding(struct alg_table *t, size_t slot)
+{
+	struct table_binding *b = &t->bind[slot];
+	int di = b->dialog;
+
+	link_binding(t, slot);
+	b->dialog = -1;
+	b->next_in_dialog = 0;
+	if (di >= 0)
+		set_binding_dialog(t, b, di);
+	t->next_expiry = 0;
+}
+
+void table_place_dialog(struct alg_table *t, size_t slot)
+{
+	t->dialog[slot].first_binding = 0;
+	link_dialog(t, slot);
+	t->next_expiry = 0;
+}
+
+/* What an empty table holds: nothing in any slot or index. */
+void table_empty(struct alg_table *t)
+{
+	memset(t->bind, 0, t->bind_top * sizeof(t->bind[0]));
+	memset(t->dialog, 0, t->dialog_top * sizeof(t->dialog[0]));
+	memset(t->reg, 0, t->reg_top * sizeof(t->reg[0]));
+	memset(t->pending, 0, t->pending_top * sizeof(t->pending[0]));
+	memset(t->host, 0, t->host_top * sizeof(t->host[0]));
+	memset(t->priv_head, 0, ((size_t)t->priv_mask + 1) * sizeof(uint32_t));
+	memset(t->host_head, 0, ((size_t)t->host_mask + 1) * sizeof(uint32_t));
+	memset(t->call_head, 0, ((size_t)t->call_mask + 1) * sizeof(uint32_t));
+	memset(t->reg_priv_head, 0, ((size_t)t->reg_mask + 1) * sizeof(uint32_t));
+	memset(t->reg_aor_head, 0, ((size_t)t->reg_mask + 1) * sizeof(uint32_t));
+	memset(t->pending_head, 0, ((size_t)t->pending_mask + 1) * sizeof(uint32_t));
+	memset(t->pub_slot, 0, TABLE_PORTS * sizeof(uint32_t));
+	memset(t->pub_taken, 0, TABLE_PORTS / 8);
+	memset(t->bind_slots.used, 0, (t->bind_slots.n + 63) / 64 * 8);
+	memset(t->bind_slots.full, 0, ((t->bind_slots.n + 63) / 64 + 63) / 64 * 8);
+	memset(t->dialog_slots.used, 0, (t->dialog_slots.n + 63) / 64 * 8);
+	memset(t->dialog_slots.full, 0, ((t->dialog_slots.n + 63) / 64 + 63) / 64 * 8);
+	slots_init(&t->bind_slots);
+	slots_init(&t->dialog_slots);
+	t->bind_top = t->dialog_top = t->reg_top = t->pending_top = 0;
+	t->host_top = t->host_free = t->reg_free = 0;
+	t->n_bound[ALG_PORT_SIGNALING] = t->n_bound[ALG_PORT_MEDIA] = 0;
+	t->n_lan_calls = 0;
+	t->next_expiry = 0;
+}
+
+/* ---- expiry: table_expire scans only when something may be due ---- */
+
+/* Something now ends at `when`, earlier than before. */
+static void expiry_lowered(struct alg_table *t, int64_t when)
+{
+	if (t->next_expiry && when < t->next_expiry)
+		t->next_expiry = when;
+}
+
+/* Something that ended at `was` ends later, or is gone: if it was the earliest, the next
+ * scan finds the new earliest. */
+static void expiry_raised(struct alg_table *t, int64_t was)
+{
+	if (was <= t->next_expiry)
+		t->next_expiry = 0;
+}
+
+/* When dialog d ends unless refreshed: its expiry, or its media timeout once answered. */
+static int64_t dialog_end(const struct alg_table *t, const struct table_dialog *d)
+{
+	int64_t end = d->expires;
+
+	if (d->answered && t->cfg.media_timeout && d->media_seen + t->cfg.media_timeout < end)
+		end = d->media_seen + t->cfg.media_timeout;
+	return end;
+}
+
+static void dialog_end_moved(struct alg_table *t, int64_t was, int64_t now_end)
+{
+	if (now_end < was)
+		expiry_lowered(t, now_end);
+	else if (now_end > was)
+		expiry_raised(t, was);
 }
 
 void table_set_config(struct alg_table *t, const struct table_config *cfg)
 {
 	t->cfg = *cfg;
+	t->next_expiry = 0; /* media_timeout may have changed */
 }
 
 const struct table_config *table_get_config(const struct alg_table *t)
@@ -36,18 +441,12 @@ static void report(struct alg_table *t, const struct table_binding *b, enum tabl
 
 static struct table_binding *find_priv(struct alg_table *t, struct alg_endpoint priv)
 {
-	for (size_t i = 0; i < t->bind_top; i++)
-		if (t->bind[i].in_use && endpoint_eq(t->bind[i].priv, priv))
-			return &t->bind[i];
-	return NULL;
+	return (struct table_binding *)table_find_private(t, priv);
 }
 
 static struct table_binding *find_pub(struct alg_table *t, uint16_t pub)
 {
-	for (size_t i = 0; i < t->bind_top; i++)
-		if (t->bind[i].in_use && t->bind[i].pub_port == pub)
-			return &t->bind[i];
-	return NULL;
+	return t->pub_slot[pub] ? &t->bind[t->pub_slot[pub] - 1] : NULL;
 }
 
 /* The rate slot of LAN host ip: its own, else the one idle longest. */
@@ -137,11 +536,24 @@ static uint16_t choose_port(struct table_txn *x, struct alg_endpoint priv, enum 
 	if (!port_taken(x, priv.port) && (!media || (priv.port < 65535 && !port_taken(x, priv.port + 1))) &&
 	    !withheld(x, priv.port, priv))
 		return priv.port;
-	/* Else an even port of the range with its odd neighbour free (RFC 3550 pairs). */
-	for (uint32_t p = c->media_port_min + (c->media_port_min & 1); p + 1 <= c->media_port_max; p += 2)
+	/* Else the lowest even port of the range with its odd neighbour free (RFC 3550 pairs).
+	 * Words of 64 ports where no binding leaves a pair free are skipped whole. */
+	for (uint32_t p = c->media_port_min + (c->media_port_min & 1); p + 1 <= c->media_port_max; p += 2) {
+		uint64_t open = ~x->t->pub_taken[p / 64];
+
+		open &= (open >> 1) & 0x5555555555555555ull; /* bit k (even): ports k and k + 1 free */
+		open &= ~0ull << (p % 64);
+		if (!open) {
+			p = (p / 64 + 1) * 64 - 2;
+			continue;
+		}
+		p = p / 64 * 64 + (uint32_t)__builtin_ctzll(open);
+		if (p + 1 > c->media_port_max)
+			break;
 		if (!port_taken(x, (uint16_t)p) && !port_taken(x, (uint16_t)(p + 1)) &&
 		    !withheld(x, (uint16_t)p, priv) && !withheld(x, (uint16_t)(p + 1), priv))
 			return (uint16_t)p;
+	}
 	return 0;
 }
 
@@ -188,9 +600,9 @@ static uint64_t request_key(const char *msg, struct alg_span call_id, uint32_t c
 
 static struct table_pending *find_pending(struct alg_table *t, uint64_t key, int64_t now)
 {
-	for (size_t i = 0; i < t->pending_top; i++)
-		if (t->pending[i].key == key && t->pending[i].until > now)
-			return &t->pending[i];
+	for (uint32_t s = t->pending_head[hash_u64(t, key) & t->pending_mask]; s; s = t->pending[s - 1].next)
+		if (t->pending[s - 1].key == key && t->pending[s - 1].until > now)
+			return &t->pending[s - 1];
 	return NULL;
 }
 
@@ -246,15 +658,34 @@ struct alg_nat table_nat(struct table_txn *x)
 				 .ctx = x };
 }
 
+/* Registration r (slot + 1) ends: out of both indexes, into the free list. */
+static void reg_free(struct alg_table *t, uint32_t r)
+{
+	struct table_reg *g = &t->reg[r - 1];
+
+	CHAIN_REMOVE(&t->reg_priv_head[hash_endpoint(t, g->priv) & t->reg_mask], r, REG_NEXT_PRIV);
+	CHAIN_REMOVE(&t->reg_aor_head[hash_u64(t, g->aor) & t->reg_mask], r, REG_NEXT_AOR);
+	g->aor = 0;
+	g->next_aor = 0;
+	g->next_priv = t->reg_free;
+	t->reg_free = r;
+}
+
 static void remove_binding(struct alg_table *t, struct table_binding *b)
 {
-	if (b->kind == ALG_PORT_SIGNALING) /* its registrations go with it */
-		for (size_t i = 0; i < t->reg_top; i++)
-			if (t->reg[i].aor && endpoint_eq(t->reg[i].priv, b->priv))
-				t->reg[i].aor = 0;
+	if (b->kind == ALG_PORT_SIGNALING) { /* its registrations go with it */
+		uint32_t *head = &t->reg_priv_head[hash_endpoint(t, b->priv) & t->reg_mask];
+
+		for (uint32_t r = *head, next; r; r = next) {
+			next = t->reg[r - 1].next_priv;
+			if (endpoint_eq(t->reg[r - 1].priv, b->priv))
+				reg_free(t, r);
+		}
+	}
 	report(t, b, TABLE_REMOVED);
+	unlink_binding(t, b);
 	b->in_use = 0;
-	t->n_bound[b->kind]--;
+	expiry_raised(t, b->expires);
 }
 
 /* Gives b at least `until`. */
@@ -262,6 +693,7 @@ static void extend(struct alg_table *t, struct table_binding *b, int64_t until)
 {
 	if (until <= b->expires)
 		return;
+	expiry_raised(t, b->expires);
 	b->expires = until;
 	report(t, b, TABLE_EXTENDED);
 }
@@ -281,45 +713,47 @@ static struct table_binding *bind(struct table_txn *x, struct alg_endpoint priv,
 		extend(t, b, until);
 		return b;
 	}
-	for (size_t i = 0; i < TABLE_MAX_BINDINGS; i++) {
-		if (t->bind[i].in_use)
-			continue;
-		if (i >= t->bind_top)
-			t->bind_top = i + 1;
-		b = &t->bind[i];
-		memset(b, 0, sizeof(*b));
-		b->in_use = 1;
-		b->kind = kind;
-		b->priv = priv;
-		b->pub_port = pub;
-		b->dialog = -1;
-		b->expires = until;
-		t->n_bound[kind]++;
-		if (kind == ALG_PORT_MEDIA)
-			count_new_pinhole(t, priv.ip, x->now);
-		if (x->n_added < TABLE_MAX_ADDED)
-			x->added[x->n_added++] = (uint32_t)i;
-		report(t, b, TABLE_ADDED);
-		return b;
-	}
-	return NULL; /* full: table_admit keeps messages that need more from being translated */
+	size_t i = slots_first_free(&t->bind_slots);
+
+	if (i == t->cap.bindings || find_pub(t, pub))
+		return NULL; /* full: table_admit keeps messages that need more from being translated */
+	b = &t->bind[i];
+	memset(b, 0, sizeof(*b));
+	b->in_use = 1;
+	b->kind = kind;
+	b->priv = priv;
+	b->pub_port = pub;
+	b->dialog = -1;
+	b->expires = until;
+	link_binding(t, i);
+	expiry_lowered(t, until);
+	if (kind == ALG_PORT_MEDIA)
+		count_new_pinhole(t, priv.ip, x->now);
+	if (x->n_added < TABLE_MAX_ADDED)
+		x->added[x->n_added++] = (uint32_t)i;
+	report(t, b, TABLE_ADDED);
+	return b;
 }
 
 enum dialog_create { DIALOG_FIND, DIALOG_FROM_LAN, DIALOG_FROM_WAN };
 
 /* A slot for a new dialog: a free one, else the one the WAN side spoke of longest ago (it
  * holds no pinhole), so that strangers' INVITEs cannot crowd out the LAN's calls. */
-static struct table_dialog *dialog_slot(struct alg_table *t, struct table_dialog *free_slot)
+static struct table_dialog *dialog_slot(struct alg_table *t)
 {
 	struct table_dialog *oldest = NULL;
+	size_t i = slots_first_free(&t->dialog_slots);
 
-	if (free_slot)
-		return free_slot;
-	if (t->dialog_top < TABLE_MAX_DIALOGS)
-		return &t->dialog[t->dialog_top++];
-	for (size_t i = 0; i < t->dialog_top; i++)
+	if (i < t->cap.dialogs)
+		return &t->dialog[i];
+	/* Full: a scan, which only a table full of calls pays. */
+	for (i = 0; i < t->dialog_top; i++)
 		if (!t->dialog[i].from_lan && (!oldest || t->dialog[i].expires < oldest->expires))
 			oldest = &t->dialog[i];
+	if (oldest) {
+		unlink_dialog(t, oldest);
+		expiry_raised(t, dialog_end(t, oldest));
+	}
 	return oldest;
 }
 
@@ -327,29 +761,19 @@ static struct table_dialog *find_dialog(struct alg_table *t, const char *msg, st
 					enum dialog_create create)
 {
 	uint32_t n = id.len < TABLE_CALL_ID_MAX ? id.len : TABLE_CALL_ID_MAX;
-	struct table_dialog *free_slot = NULL;
+	struct table_dialog *d = (struct table_dialog *)table_find_call_id(t, msg + id.off, id.len);
 
-	for (size_t i = 0; i < t->dialog_top; i++) {
-		struct table_dialog *d = &t->dialog[i];
-
-		if (!d->in_use) {
-			if (!free_slot)
-				free_slot = d;
-			continue;
-		}
-		if (d->call_id_len == id.len && memcmp(d->call_id, msg + id.off, n) == 0)
-			return d;
-	}
-	if (create == DIALOG_FIND)
+	if (d || create == DIALOG_FIND)
+		return d;
+	d = dialog_slot(t);
+	if (!d)
 		return NULL;
-	free_slot = dialog_slot(t, free_slot);
-	if (!free_slot)
-		return NULL;
-	memset(free_slot, 0, sizeof(*free_slot));
-	free_slot->in_use = 1;
-	free_slot->call_id_len = id.len;
-	memcpy(free_slot->call_id, msg + id.off, n);
-	return free_slot;
+	memset(d, 0, sizeof(*d));
+	d->in_use = 1;
+	d->call_id_len = id.len;
+	memcpy(d->call_id, msg + id.off, n);
+	link_dialog(t, (size_t)(d - t->dialog));
+	return d;
 }
 
 static int dialog_index(const struct alg_table *t, const struct table_dialog *d)
@@ -357,13 +781,20 @@ static int dialog_index(const struct alg_table *t, const struct table_dialog *d)
 	return (int)(d - t->dialog);
 }
 
+/* The media bindings of dialog d: s is slot + 1, next taken first (the body may remove b). */
+#define for_each_dialog_binding(t, d, s, next, b)                                                  \
+	for (uint32_t s = (d)->first_binding, next; s && ((b) = &(t)->bind[s - 1], next = (b)->next_in_dialog, 1); \
+	     s = next)
+
 static void end_dialog(struct alg_table *t, struct table_dialog *d)
 {
-	int di = dialog_index(t, d);
+	struct table_binding *b;
 
-	for (size_t i = 0; i < t->bind_top; i++)
-		if (t->bind[i].in_use && t->bind[i].kind == ALG_PORT_MEDIA && t->bind[i].dialog == di)
-			remove_binding(t, &t->bind[i]);
+	expiry_raised(t, dialog_end(t, d));
+	for_each_dialog_binding(t, d, s, next, b)
+		if (b->kind == ALG_PORT_MEDIA)
+			remove_binding(t, b);
+	unlink_dialog(t, d);
 	d->in_use = 0;
 }
 
@@ -373,13 +804,11 @@ static void end_dialog(struct alg_table *t, struct table_dialog *d)
 static struct table_binding *stream_binding(struct alg_table *t, int di, uint8_t stream, uint8_t rtcp,
 					    uint32_t ip)
 {
-	for (size_t i = 0; i < t->bind_top; i++) {
-		struct table_binding *b = &t->bind[i];
+	struct table_binding *b;
 
-		if (b->in_use && b->kind == ALG_PORT_MEDIA && b->dialog == di && b->stream == stream &&
-		    b->rtcp == rtcp && b->priv.ip == ip)
+	for_each_dialog_binding(t, &t->dialog[di], s, next, b)
+		if (b->kind == ALG_PORT_MEDIA && b->stream == stream && b->rtcp == rtcp && b->priv.ip == ip)
 			return b;
-	}
 	return NULL;
 }
 
@@ -395,7 +824,7 @@ static void open_media(struct table_txn *x, struct table_dialog *d, uint8_t stre
 	b = bind(x, priv, pub, ALG_PORT_MEDIA, d->expires);
 	if (!b)
 		return;
-	b->dialog = di;
+	set_binding_dialog(t, b, di);
 	b->stream = stream;
 	b->rtcp = rtcp;
 	if (stream < TABLE_MAX_STREAMS && b->peer != d->peer[stream]) {
@@ -407,17 +836,19 @@ static void open_media(struct table_txn *x, struct table_dialog *d, uint8_t stre
 /* A dialog's media lives as long as the dialog. */
 static void refresh_dialog(struct alg_table *t, struct table_dialog *d, int64_t until)
 {
-	int di = dialog_index(t, d);
+	int64_t was = d->expires ? dialog_end(t, d) : INT64_MAX; /* 0: new, no end yet */
+	struct table_binding *b;
 
 	d->expires = until;
-	for (size_t i = 0; i < t->bind_top; i++)
-		if (t->bind[i].in_use && t->bind[i].kind == ALG_PORT_MEDIA && t->bind[i].dialog == di)
-			extend(t, &t->bind[i], until);
+	dialog_end_moved(t, was, dialog_end(t, d));
+	for_each_dialog_binding(t, d, s, next, b)
+		if (b->kind == ALG_PORT_MEDIA)
+			extend(t, b, until);
 }
 
 static void note_peer(struct alg_table *t, struct table_dialog *d, uint8_t stream, uint32_t peer)
 {
-	int di = dialog_index(t, d);
+	struct table_binding *b;
 
 	if (peer == 0)
 		return; /* c=0.0.0.0 (RFC 2543 hold) names nobody: it must not open the pinhole to all */
@@ -426,28 +857,23 @@ static void note_peer(struct alg_table *t, struct table_dialog *d, uint8_t strea
 	if (stream >= TABLE_MAX_STREAMS || d->peer[stream] == peer)
 		return;
 	d->peer[stream] = peer;
-	for (size_t i = 0; i < t->bind_top; i++) {
-		struct table_binding *b = &t->bind[i];
-
-		if (b->in_use && b->kind == ALG_PORT_MEDIA && b->dialog == di && b->stream == stream) {
+	for_each_dialog_binding(t, d, s, next, b)
+		if (b->kind == ALG_PORT_MEDIA && b->stream == stream) {
 			b->peer = peer;
 			report(t, b, TABLE_UPDATED);
 		}
-	}
 }
 
 /* Live bindings of a kind, of one host (ip 0: any) and of one dialog (di -1: any). */
 static uint32_t count_bindings(const struct alg_table *t, enum alg_port_kind kind, uint32_t ip, int di)
 {
+	const struct table_binding *b;
 	uint32_t n = 0;
 
-	if (!ip && di < 0)
-		return t->n_bound[kind];
-	for (size_t i = 0; i < t->bind_top; i++) {
-		const struct table_binding *b = &t->bind[i];
-
-		n += b->in_use && b->kind == kind && (!ip || b->priv.ip == ip) && (di < 0 || b->dialog == di);
-	}
+	if (di < 0)
+		return ip ? host_bindings(t, ip, kind) : t->n_bound[kind];
+	for_each_dialog_binding(t, &t->dialog[di], s, next, b)
+		n += b->kind == kind && (!ip || b->priv.ip == ip);
 	return n;
 }
 
@@ -506,16 +932,14 @@ enum alg_reason table_admit(struct table_txn *x, const struct alg_result *res, c
 		if (!d) {
 			d = find_dialog(t, msg, a->call_id, DIALOG_FIND);
 			if (!d || !d->from_lan) { /* a new call from the LAN's point of view */
-				uint32_t calls = 0;
-
-				for (size_t k = 0; k < t->dialog_top; k++)
-					calls += t->dialog[k].in_use && t->dialog[k].from_lan;
-				if (over(c->max_calls, calls, 1))
+				if (over(c->max_calls, t->n_lan_calls, 1))
 					return ALG_LIMIT_DIALOGS;
+				if (t->n_lan_calls + 1 > t->cap.dialogs)
+					return ALG_TABLE_FULL; /* max_calls above what the table holds */
 			}
 		}
 	}
-	if (ad.n && t->n_bound[ALG_PORT_SIGNALING] + t->n_bound[ALG_PORT_MEDIA] + ad.n > TABLE_MAX_BINDINGS)
+	if (ad.n && t->n_bound[ALG_PORT_SIGNALING] + t->n_bound[ALG_PORT_MEDIA] + ad.n > t->cap.bindings)
 		return ALG_TABLE_FULL; /* translated, it would announce bindings there is no room for */
 	for (size_t i = 0; i < ad.n; i++) {
 		uint32_t ip = ad.e[i].ep.ip;
@@ -549,16 +973,23 @@ static void note_register(struct table_txn *x, const struct alg_action *a, const
 	struct table_pending *p = find_pending(t, key, x->now);
 
 	if (!p) {
-		if (t->pending_top < TABLE_MAX_PENDING) {
+		uint32_t *head;
+
+		if (t->pending_top < t->cap_pending) {
 			p = &t->pending[t->pending_top++];
 		} else {
 			p = &t->pending[0];
-			for (size_t i = 1; i < TABLE_MAX_PENDING && p->until > x->now; i++)
+			for (size_t i = 1; i < t->cap_pending && p->until > x->now; i++)
 				if (t->pending[i].until < p->until)
 					p = &t->pending[i];
+			CHAIN_REMOVE(&t->pending_head[hash_u64(t, p->key) & t->pending_mask],
+				     (uint32_t)(p - t->pending) + 1, PENDING_NEXT);
 		}
 		memset(p, 0, sizeof(*p));
 		p->key = key;
+		head = &t->pending_head[hash_u64(t, key) & t->pending_mask];
+		p->next = *head;
+		*head = (uint32_t)(p - t->pending) + 1;
 		p->aor = span_hash(msg, a->aor);
 		p->ip = a->priv.ip;
 		p->until = x->now + TABLE_PENDING_TTL;
@@ -593,22 +1024,31 @@ static int asked_removal(const struct table_pending *p, struct alg_endpoint priv
 static void set_reg(struct alg_table *t, uint64_t aor, struct alg_endpoint priv, int64_t until,
 		    int64_t now)
 {
-	struct table_reg *free_slot = NULL;
+	uint32_t *priv_head = &t->reg_priv_head[hash_endpoint(t, priv) & t->reg_mask];
+	uint32_t *aor_head = &t->reg_aor_head[hash_u64(t, aor) & t->reg_mask];
+	uint32_t r;
 
-	for (size_t i = 0; i < t->reg_top; i++) {
-		struct table_reg *r = &t->reg[i];
-
-		if (r->aor == aor && r->expires > now && endpoint_eq(r->priv, priv)) {
-			r->expires = until;
+	for (r = *priv_head; r; r = t->reg[r - 1].next_priv)
+		if (t->reg[r - 1].aor == aor && t->reg[r - 1].expires > now && endpoint_eq(t->reg[r - 1].priv, priv)) {
+			t->reg[r - 1].expires = until;
 			return;
 		}
-		if (!free_slot && (!r->aor || r->expires <= now))
-			free_slot = r;
+	if (t->reg_free) {
+		r = t->reg_free;
+		t->reg_free = t->reg[r - 1].next_priv;
+	} else if (t->reg_top < t->cap_regs) {
+		r = (uint32_t)++t->reg_top;
+	} else { /* full: one that has expired gives way (a scan, paid only when full) */
+		for (r = 1; r <= t->reg_top && !(t->reg[r - 1].expires <= now); r++)
+			;
+		if (r > t->reg_top)
+			return; /* the binding is registered all the same, only not per AOR */
+		reg_free(t, r);
+		t->reg_free = t->reg[r - 1].next_priv;
 	}
-	if (!free_slot && t->reg_top < TABLE_MAX_REGS)
-		free_slot = &t->reg[t->reg_top++];
-	if (free_slot) /* else full: the binding is registered all the same, only not per AOR */
-		*free_slot = (struct table_reg){ aor, priv, until };
+	t->reg[r - 1] = (struct table_reg){ aor, priv, until, *priv_head, *aor_head };
+	*priv_head = r;
+	*aor_head = r;
 }
 
 /* The 2xx listed priv's contact with an expiry (the REGISTERED actions before this one). */
@@ -643,16 +1083,17 @@ static void unregistered(struct alg_table *t, struct alg_endpoint priv, int64_t 
 
 	if (!b || b->kind != ALG_PORT_SIGNALING)
 		return;
-	for (size_t i = 0; i < t->reg_top; i++)
-		if (t->reg[i].aor && t->reg[i].expires > now && endpoint_eq(t->reg[i].priv, priv))
+	for (uint32_t r = t->reg_priv_head[hash_endpoint(t, priv) & t->reg_mask]; r; r = t->reg[r - 1].next_priv)
+		if (t->reg[r - 1].aor && t->reg[r - 1].expires > now && endpoint_eq(t->reg[r - 1].priv, priv))
 			return;
-	for (size_t i = 0; i < t->bind_top; i++)
-		if (t->bind[i].in_use && t->bind[i].kind == ALG_PORT_MEDIA && t->bind[i].priv.ip == priv.ip) {
-			b->registered = 0;
-			if (b->expires > now + t->cfg.signaling_idle)
-				b->expires = now + t->cfg.signaling_idle;
-			return;
+	if (host_bindings(t, priv.ip, ALG_PORT_MEDIA)) {
+		b->registered = 0;
+		if (b->expires > now + t->cfg.signaling_idle) {
+			b->expires = now + t->cfg.signaling_idle;
+			expiry_lowered(t, b->expires);
 		}
+		return;
+	}
 	cool(t, b, now);
 	remove_binding(t, b);
 }
@@ -671,14 +1112,23 @@ static void end_register(struct table_txn *x, const struct alg_result *res, cons
 
 	if (!p)
 		return;
-	for (size_t i = 0; i < t->reg_top; i++) {
-		struct table_reg *r = &t->reg[i];
+	/* From the index's head again after each: unregistered() may end others of the chain. */
+	for (;;) {
+		uint32_t r = t->reg_aor_head[hash_u64(t, p->aor) & t->reg_mask];
+		struct alg_endpoint priv;
 
-		if (r->aor == p->aor && r->priv.ip == p->ip && !confirmed(res, r->priv) &&
-		    (a->n_contacts || asked_removal(p, r->priv))) {
-			r->aor = 0;
-			unregistered(t, r->priv, x->now);
+		for (; r; r = t->reg[r - 1].next_aor) {
+			const struct table_reg *g = &t->reg[r - 1];
+
+			if (g->aor == p->aor && g->priv.ip == p->ip && !confirmed(res, g->priv) &&
+			    (a->n_contacts || asked_removal(p, g->priv)))
+				break;
 		}
+		if (!r)
+			break;
+		priv = t->reg[r - 1].priv;
+		reg_free(t, r);
+		unregistered(t, priv, x->now);
 	}
 	for (size_t i = 0; i < p->n; i++)
 		if (!confirmed(res, p->contact[i].priv) && (a->n_contacts || ((p->remove >> i) & 1)))
@@ -703,10 +1153,12 @@ void table_apply(struct table_txn *x, const struct alg_result *res, const char *
 			d = find_dialog(t, msg, a->call_id, create);
 			if (!d)
 				continue;
-			if (create == DIALOG_FROM_LAN)
+			if (create == DIALOG_FROM_LAN && !d->from_lan) {
 				d->from_lan = 1;
+				t->n_lan_calls++;
+			}
 			if (!d->media_seen)
-				d->media_seen = now;
+				d->media_seen = now; /* before it is answered: no end of its own yet */
 			if (create != DIALOG_FIND || a->kind == ALG_ACT_ANSWERED)
 				refresh_dialog(t, d, now + (d->from_lan ? t->cfg.dialog_idle : TABLE_UNCONFIRMED_IDLE));
 		}
@@ -751,11 +1203,15 @@ void table_apply(struct table_txn *x, const struct alg_result *res, const char *
 		case ALG_ACT_REGISTER_END:
 			end_register(x, res, msg, a);
 			break;
-		case ALG_ACT_ANSWERED:
+		case ALG_ACT_ANSWERED: {
+			int64_t was = dialog_end(t, d);
+
 			if (!d->answered)
 				d->media_seen = now; /* media is due from now on */
 			d->answered = 1;
+			dialog_end_moved(t, was, dialog_end(t, d));
 			break;
+		}
 		case ALG_ACT_MEDIA_CLOSE:
 			/* A failed re-INVITE leaves an answered call as it was (RFC 3261 14.1). */
 			if (a->status == 0 || !d->answered)
@@ -854,13 +1310,20 @@ const struct table_dialog *table_dialog_at(const struct alg_table *t, size_t *id
 
 void table_media_seen(struct alg_table *t, int di, int64_t now)
 {
-	if (di >= 0 && (size_t)di < t->dialog_top && t->dialog[di].in_use && now > t->dialog[di].media_seen)
+	if (di >= 0 && (size_t)di < t->dialog_top && t->dialog[di].in_use && now > t->dialog[di].media_seen) {
+		int64_t was = dialog_end(t, &t->dialog[di]);
+
 		t->dialog[di].media_seen = now;
+		dialog_end_moved(t, was, dialog_end(t, &t->dialog[di]));
+	}
 }
 
 int64_t table_expire(struct alg_table *t, int64_t now)
 {
 	int64_t next = INT64_MAX;
+
+	if (t->next_expiry && now < t->next_expiry)
+		return t->next_expiry; /* nothing is due: no scan */
 
 	for (size_t i = 0; i < t->dialog_top; i++) {
 		struct table_dialog *d = &t->dialog[i];
@@ -885,14 +1348,19 @@ int64_t table_expire(struct alg_table *t, int64_t now)
 		else if (b->expires < next)
 			next = b->expires;
 	}
+	t->next_expiry = next;
 	return next;
 }
 
 void table_clear(struct alg_table *t)
 {
 	for (size_t i = 0; i < t->dialog_top; i++)
-		t->dialog[i].in_use = 0;
+		if (t->dialog[i].in_use) {
+			unlink_dialog(t, &t->dialog[i]);
+			t->dialog[i].in_use = 0;
+		}
 	for (size_t i = 0; i < t->bind_top; i++)
 		if (t->bind[i].in_use)
 			remove_binding(t, &t->bind[i]);
+	t->next_expiry = 0;
 }

@@ -9,19 +9,27 @@
 #include <stdint.h>
 
 #include "alg.h"
+#include "siphash.h"
 
+/* The capacities of table_init's table (a home router's); table_init_sized takes others. */
 #define TABLE_MAX_BINDINGS 4096
 #define TABLE_MAX_DIALOGS 1024
+/* The largest capacities table_init_sized takes. */
+#define TABLE_CAPACITY_BINDINGS_MAX (1u << 21)
+#define TABLE_CAPACITY_DIALOGS_MAX (1u << 20)
 #define TABLE_MAX_STREAMS 8
 #define TABLE_CALL_ID_MAX 128
 #define TABLE_MAX_PROPOSED 32
 /* A message adds at most two bindings per action (RTP and RTCP). */
 #define TABLE_MAX_ADDED (2 * ALG_MAX_ACTIONS)
 #define TABLE_RATE_SLOTS 64
-/* Registrations (address of record on a signaling binding), and REGISTERs awaiting their
- * 2xx; the oldest pending one gives way. */
-#define TABLE_MAX_REGS 1024
-#define TABLE_MAX_PENDING 256
+/* Registrations (address of record on a signaling binding): one per two bindings; and
+ * REGISTERs awaiting their 2xx, one per 16 bindings but at least 256: the oldest pending one
+ * gives way. */
+#define TABLE_REGS_OF(bindings) ((bindings) / 2)
+#define TABLE_PENDING_OF(bindings) ((bindings) / 16 > 256 ? (bindings) / 16 : 256)
+#define TABLE_MAX_REGS TABLE_REGS_OF(TABLE_MAX_BINDINGS)
+#define TABLE_MAX_PENDING TABLE_PENDING_OF(TABLE_MAX_BINDINGS)
 #define TABLE_PENDING_CONTACTS 8
 /* RFC 3261's Timer F (64 * T1): a REGISTER's transaction is over by then. */
 #define TABLE_PENDING_TTL 32
@@ -72,6 +80,9 @@ struct table_binding {
 	uint8_t rtcp;      /* media: the RTCP half of the stream */
 	int registered;    /* signaling: a registrar accepted it */
 	int64_t expires;   /* absolute, in the caller's seconds */
+	/* The indexes' chains (slot + 1; 0 ends one): the private endpoint's bucket, and the
+	 * media bindings of its dialog. */
+	uint32_t next_priv, next_in_dialog;
 };
 
 struct table_dialog {
@@ -84,6 +95,8 @@ struct table_dialog {
 	uint32_t peer[TABLE_MAX_STREAMS];
 	int64_t expires;
 	int64_t media_seen; /* when its media was last known to flow (or it began) */
+	uint32_t next_call_id;  /* the Call-ID index's chain (slot + 1; 0 ends it) */
+	uint32_t first_binding; /* its media bindings (slot + 1), chained by next_in_dialog */
 };
 
 enum table_change {
@@ -99,6 +112,7 @@ struct table_reg {
 	uint64_t aor;      /* hash of the REGISTER's To URI; 0: a free slot */
 	struct alg_endpoint priv;
 	int64_t expires;
+	uint32_t next_priv, next_aor; /* chains of the indexes by endpoint and by AOR; free list */
 };
 
 /* A LAN phone's REGISTER awaiting its 2xx (and kept for the 2xx's retransmissions): the
@@ -112,6 +126,7 @@ struct table_pending {
 	uint8_t n;
 	uint8_t remove;    /* bit i: contact i asked for expires 0 */
 	struct alg_binding contact[TABLE_PENDING_CONTACTS];
+	uint32_t next;     /* the index's chain */
 };
 
 /* A public port left cooling by an unregistered phone (TABLE_PORT_COOLDOWN). */
@@ -127,6 +142,39 @@ struct table_rate {
 	uint32_t n;
 };
 
+/* A LAN host's live bindings, by kind: the per-host limits without a scan. */
+struct table_host {
+	uint32_t ip;       /* 0: a free entry */
+	uint32_t n[2];     /* by alg_port_kind */
+	uint32_t next;     /* the index's chain; the free list */
+};
+
+/* Which slots of an array are taken: a bit per slot, and a bit per word that is full, so
+ * that the lowest free slot is found in a few steps. */
+struct table_slots {
+	uint64_t *used, *full;
+	uint32_t n;
+};
+
+/* The capacities, as table_init_sized takes them: bindings (signaling and media, each with
+ * its public port) and dialogs (calls; those only the WAN side spoke of give way to the
+ * LAN's). Registrations and pending REGISTERs follow from bindings (TABLE_REGS_OF,
+ * TABLE_PENDING_OF). */
+struct table_capacity {
+	uint32_t bindings, dialogs;
+};
+
+/* table_memory_size for capacities that are powers of two (the index buckets are one per
+ * entry, rounded up to a power of two), with room to align each of its 18 arrays. */
+#define TABLE_PORTS 65536
+#define TABLE_MEMORY_POW2(b, d)                                                                    \
+	((size_t)(b) * (sizeof(struct table_binding) + sizeof(struct table_host) + 2 * sizeof(uint32_t)) + \
+	 (size_t)(d) * (sizeof(struct table_dialog) + sizeof(uint32_t) + sizeof(int32_t)) +          \
+	 (size_t)TABLE_REGS_OF(b) * (sizeof(struct table_reg) + 2 * sizeof(uint32_t)) +              \
+	 (size_t)TABLE_PENDING_OF(b) * (sizeof(struct table_pending) + sizeof(uint32_t)) +            \
+	 TABLE_PORTS * sizeof(uint32_t) + TABLE_PORTS / 8 +                                          \
+	 8 * ((size_t)(b) / 64 + (size_t)(d) / 64 + 4) + 20 * 8)
+
 /* Each change of binding slot `slot`, as it happens; the daemon mirrors them into nftables. */
 typedef void table_change_fn(void *ctx, size_t slot, const struct table_binding *b, enum table_change c);
 
@@ -141,14 +189,33 @@ struct alg_table {
 	 * the live bindings cost, not the table's capacity. */
 	size_t bind_top, dialog_top;
 	uint32_t n_bound[2]; /* live bindings by alg_port_kind, so that limits need no scan */
+	uint32_t n_lan_calls; /* dialogs a LAN phone is in (from_lan): max_calls without a scan */
+	int64_t next_expiry;  /* nothing expires before this (0: unknown): table_expire's short cut */
 	struct table_rate rate[TABLE_RATE_SLOTS];
-	struct table_binding bind[TABLE_MAX_BINDINGS];
-	struct table_dialog dialog[TABLE_MAX_DIALOGS];
+	struct table_capacity cap;
+	uint32_t cap_regs, cap_pending;
+	struct table_binding *bind;    /* cap.bindings */
+	struct table_dialog *dialog;   /* cap.dialogs */
 	size_t reg_top, pending_top;
-	struct table_reg reg[TABLE_MAX_REGS];
-	struct table_pending pending[TABLE_MAX_PENDING];
+	struct table_reg *reg;         /* cap_regs */
+	struct table_pending *pending; /* cap_pending */
+	uint32_t reg_free;             /* freed registrations (slot + 1), chained by next_priv */
 	size_t n_cooling;
 	struct table_cooling cooling[TABLE_COOLING];
+	/* The indexes: hash buckets (a power of two each, mask = count - 1) holding slot + 1 of
+	 * the first entry of their chain, keyed with `key`; public ports index the bindings
+	 * directly (they are unique). */
+	struct siphash_key key;
+	uint32_t priv_mask, host_mask, call_mask, reg_mask, pending_mask;
+	uint32_t *priv_head, *host_head, *call_head, *reg_priv_head, *reg_aor_head, *pending_head;
+	uint32_t *pub_slot;            /* 65536: slot + 1 of the binding on each public port */
+	uint64_t *pub_taken;           /* 1024 words: a bit per public port a binding holds */
+	struct table_host *host;       /* cap.bindings entries */
+	uint32_t host_free, host_top;  /* free host entries (index + 1), chained by next; used so far */
+	struct table_slots bind_slots, dialog_slots;
+	int32_t *scratch;              /* cap.dialogs: table_save's and table_load's */
+	/* table_init's storage (table_init_sized uses the caller's) */
+	_Alignas(8) unsigned char builtin[TABLE_MEMORY_POW2(TABLE_MAX_BINDINGS, TABLE_MAX_DIALOGS)];
 };
 
 /* One message's transaction on the table: the ports proposed to the core while it
@@ -164,6 +231,17 @@ struct table_txn {
 	uint32_t added[TABLE_MAX_ADDED];
 };
 
+/* The bytes table_init_sized needs for these capacities. */
+size_t table_memory_size(const struct table_capacity *cap);
+/* A table with the given capacities (at most TABLE_CAPACITY_*_MAX, at least 64 each) in the
+ * caller's memory, zeroed (calloc: pages are touched only as the table fills), of
+ * table_memory_size bytes, aligned for any type; nothing else is allocated, ever. key seeds
+ * the indexes' hash: random, so that the WAN side cannot pick colliding keys. -1 when a
+ * capacity is out of range or mem_len too small. */
+int table_init_sized(struct alg_table *t, const struct table_config *cfg, const struct table_capacity *cap,
+		     void *mem, size_t mem_len, const struct siphash_key *key, table_change_fn *fn, void *ctx);
+/* A table of the default capacities (TABLE_MAX_*) in its own storage, with a fixed key
+ * (tests, tools, fuzzing: nothing there faces an attacker). */
 void table_init(struct alg_table *t, const struct table_config *cfg, table_change_fn *fn, void *ctx);
 /* Settings (at reload: what exists stays) and the router's public address. */
 void table_set_config(struct alg_table *t, const struct table_config *cfg);
@@ -219,5 +297,14 @@ int64_t table_expire(struct alg_table *t, int64_t now);
 
 /* Removes everything (reporting each binding). */
 void table_clear(struct alg_table *t);
+
+/* For table_state.c, which fills an empty table itself: the binding or dialog written into
+ * a free slot joins the indexes and the counts (nothing is reported); the private endpoint's
+ * binding and the Call-ID's dialog, or NULL; and back to empty. */
+void table_place_binding(struct alg_table *t, size_t slot);
+void table_place_dialog(struct alg_table *t, size_t slot);
+const struct table_binding *table_find_private(const struct alg_table *t, struct alg_endpoint priv);
+const struct table_dialog *table_find_call_id(const struct alg_table *t, const char *id, uint32_t len);
+void table_empty(struct alg_table *t);
 
 #endif

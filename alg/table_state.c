@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* table_state.c: the binding table to text and back (see table_state.h). Part of the table
- * module: table_load fills the arrays of an empty table itself, keeping the invariants that
- * table.c keeps (bind_top, dialog_top, n_bound, a media binding's dialog), so that it need
- * not replay messages. The text comes from a file that anyone with the daemon's user could
+ * module: table_load fills the arrays of an empty table itself, and table.c's
+ * table_place_binding and table_place_dialog keep its invariants (indexes, counts, a media
+ * binding's dialog), so that it need not replay messages. The text comes from a file that anyone with the daemon's user could
  * have written: every field is checked, and a bad file is refused whole. */
 #include "table_state.h"
 
@@ -56,11 +56,18 @@ static void put(struct out *o, const char *fmt, ...)
 		o->len += (size_t)n;
 }
 
+size_t table_state_max(const struct alg_table *t)
+{
+	size_t n = 128 + (size_t)t->cap.bindings * 100 + (size_t)t->cap.dialogs * 500;
+
+	return n > TABLE_STATE_MAX ? n : TABLE_STATE_MAX;
+}
+
 size_t table_save(const struct alg_table *t, char *buf, size_t cap, int64_t now, const char *boot)
 {
 	static const char hex[] = "0123456789abcdef";
 	struct out o = { buf, cap, 0, cap == 0 };
-	int file_id[TABLE_MAX_DIALOGS];
+	int32_t *file_id = t->scratch; /* dialog slot -> its number in the file; -1: left out */
 	const struct table_dialog *d;
 	const struct table_binding *b;
 	uint32_t n_dialogs = 0, n_bindings = 0;
@@ -98,7 +105,7 @@ size_t table_save(const struct alg_table *t, char *buf, size_t cap, int64_t now,
 		if (b->expires <= now)
 			continue;
 		if (b->kind == ALG_PORT_MEDIA &&
-		    (b->dialog < 0 || b->dialog >= TABLE_MAX_DIALOGS || !t->dialog[b->dialog].in_use ||
+		    (b->dialog < 0 || (size_t)b->dialog >= t->dialog_top || !t->dialog[b->dialog].in_use ||
 		     file_id[b->dialog] < 0))
 			continue; /* its call is over: table_expire takes it with the call */
 		snprintf(priv, sizeof(priv), "%u.%u.%u.%u:%u", b->priv.ip >> 24, (b->priv.ip >> 16) & 255,
@@ -234,7 +241,7 @@ static int hex_digit(char c)
 /* The loaded table, while it is checked: which dialogs are kept, by their number in the
  * file, and which public ports are taken. */
 struct load {
-	int slot_of[TABLE_MAX_DIALOGS]; /* file number -> slot; -1: expired */
+	int32_t *slot_of; /* file number -> slot; -1: expired (the table's scratch) */
 	uint32_t n_file_dialogs, n_file_bindings;
 	uint8_t port_used[65536 / 8];
 };
@@ -248,12 +255,12 @@ static int read_dialog(struct in *r, struct alg_table *t, struct load *l, int64_
 	uint32_t stored;
 
 	memset(&d, 0, sizeof(d));
-	if (number(r, TABLE_MAX_DIALOGS, &id))
+	if (number(r, UINT32_MAX, &id))
 		return -1;
 	if (id != l->n_file_dialogs)
 		return refuse(r, "dialog %llu out of order (expected %u)", (unsigned long long)id, l->n_file_dialogs);
-	if (l->n_file_dialogs == TABLE_MAX_DIALOGS)
-		return refuse(r, "more than %d calls", TABLE_MAX_DIALOGS);
+	if (l->n_file_dialogs == t->cap.dialogs)
+		return refuse(r, "more than %u calls, what the table holds", t->cap.dialogs);
 	if (flag(r, &d.answered) || flag(r, &d.from_lan) || lifetime(r, &expires_in) ||
 	    number(r, (uint64_t)LIFETIME_MAX, &seen_ago) || number(r, 65535, &n))
 		return -1;
@@ -275,11 +282,11 @@ static int read_dialog(struct in *r, struct alg_table *t, struct load *l, int64_
 			return -1;
 	if (line_end(r))
 		return -1;
-	for (size_t i = 0; i < t->dialog_top; i++)
-		if (t->dialog[i].call_id_len == d.call_id_len && memcmp(t->dialog[i].call_id, d.call_id, stored) == 0) {
-			r->line--;
-			return refuse(r, "Call-ID of dialog %u given twice", (unsigned)i);
-		}
+	if (table_find_call_id(t, d.call_id, d.call_id_len)) {
+		r->line--;
+		return refuse(r, "Call-ID of dialog %u given twice",
+			      (unsigned)(table_find_call_id(t, d.call_id, d.call_id_len) - t->dialog));
+	}
 	l->slot_of[l->n_file_dialogs++] = -1;
 	d.expires = saved + expires_in;
 	d.media_seen = saved - (int64_t)seen_ago;
@@ -294,8 +301,9 @@ static int read_dialog(struct in *r, struct alg_table *t, struct load *l, int64_
 	if (!d.answered && d.expires > now + TABLE_UNCONFIRMED_IDLE)
 		d.expires = now + TABLE_UNCONFIRMED_IDLE;
 	d.in_use = 1;
-	l->slot_of[id] = (int)t->dialog_top;
-	t->dialog[t->dialog_top++] = d;
+	l->slot_of[id] = (int32_t)t->dialog_top;
+	t->dialog[t->dialog_top] = d;
+	table_place_dialog(t, t->dialog_top);
 	c->calls++;
 	return 0;
 }
@@ -309,8 +317,8 @@ static int read_binding(struct in *r, struct alg_table *t, struct load *l, int64
 	int rtcp = 0;
 
 	memset(&b, 0, sizeof(b));
-	if (l->n_file_bindings == TABLE_MAX_BINDINGS)
-		return refuse(r, "more than %d bindings", TABLE_MAX_BINDINGS);
+	if (l->n_file_bindings == t->cap.bindings)
+		return refuse(r, "more than %u bindings, what the table holds", t->cap.bindings);
 	if (field(r))
 		return -1;
 	if (field_is(r, "sig"))
@@ -349,15 +357,16 @@ static int read_binding(struct in *r, struct alg_table *t, struct load *l, int64
 	if (l->port_used[b.pub_port / 8] & (1u << (b.pub_port % 8)))
 		return refuse(r, "public port %u given twice", b.pub_port);
 	l->port_used[b.pub_port / 8] |= (uint8_t)(1u << (b.pub_port % 8));
-	for (size_t i = 0; i < t->bind_top; i++) {
-		const struct table_binding *o = &t->bind[i];
+	if (table_find_private(t, b.priv))
+		return refuse(r, "private endpoint given twice");
+	if (b.kind == ALG_PORT_MEDIA && l->slot_of[dialog_id] >= 0)
+		for (uint32_t s = t->dialog[l->slot_of[dialog_id]].first_binding; s; s = t->bind[s - 1].next_in_dialog) {
+			const struct table_binding *o = &t->bind[s - 1];
 
-		if (endpoint_eq(o->priv, b.priv))
-			return refuse(r, "private endpoint given twice");
-		if (b.kind == ALG_PORT_MEDIA && o->kind == ALG_PORT_MEDIA && o->dialog == l->slot_of[dialog_id] &&
-		    o->stream == b.stream && o->rtcp == b.rtcp && o->priv.ip == b.priv.ip)
-			return refuse(r, "stream %u of that phone given twice in one dialog", b.stream);
-	}
+			if (o->kind == ALG_PORT_MEDIA && o->stream == b.stream && o->rtcp == b.rtcp &&
+			    o->priv.ip == b.priv.ip)
+				return refuse(r, "stream %u of that phone given twice in one dialog", b.stream);
+		}
 	r->line++;
 	b.expires = saved + expires_in;
 	if (b.kind == ALG_PORT_MEDIA) {
@@ -377,8 +386,8 @@ static int read_binding(struct in *r, struct alg_table *t, struct load *l, int64
 		return 0;
 	}
 	b.in_use = 1;
-	t->bind[t->bind_top++] = b;
-	t->n_bound[b.kind]++;
+	t->bind[t->bind_top] = b;
+	table_place_binding(t, t->bind_top);
 	if (b.kind == ALG_PORT_MEDIA)
 		c->pinholes++;
 	else {
@@ -460,21 +469,12 @@ static int read_all(struct in *r, struct alg_table *t, struct load *l, int64_t n
 	return 0;
 }
 
-/* Back to the empty table that table_load was given. */
-static void wipe(struct alg_table *t)
-{
-	memset(t->bind, 0, t->bind_top * sizeof(t->bind[0]));
-	memset(t->dialog, 0, t->dialog_top * sizeof(t->dialog[0]));
-	t->bind_top = t->dialog_top = 0;
-	t->n_bound[ALG_PORT_SIGNALING] = t->n_bound[ALG_PORT_MEDIA] = 0;
-}
-
 int table_load(struct alg_table *t, const char *buf, size_t len, int64_t now, const char *boot,
 	       struct table_state_counts *counts, char *err, size_t err_cap)
 {
 	struct in r = { buf, buf + len, NULL, 0, 1, err, err_cap };
 	struct table_state_counts c = { 0 };
-	struct load l; /* about 12 KiB, on the stack: no globals, no allocation */
+	struct load l; /* about 8 KiB, on the stack: no globals, no allocation */
 	size_t slot = 0, id = 0;
 
 	if (err_cap)
@@ -483,14 +483,15 @@ int table_load(struct alg_table *t, const char *buf, size_t len, int64_t now, co
 		snprintf(err, err_cap, "the table is not empty");
 		return -1;
 	}
-	wipe(t); /* slots above the tops may hold old, unused records */
-	if (len > TABLE_STATE_MAX) {
-		snprintf(err, err_cap, "larger than %d bytes", TABLE_STATE_MAX);
+	table_empty(t); /* slots above the tops may hold old, unused records */
+	if (len > table_state_max(t)) {
+		snprintf(err, err_cap, "larger than %zu bytes", table_state_max(t));
 		return -1;
 	}
 	memset(&l, 0, sizeof(l));
+	l.slot_of = t->scratch;
 	if (read_all(&r, t, &l, now, boot, &c)) {
-		wipe(t);
+		table_empty(t);
 		return -1;
 	}
 	if (counts)

@@ -22,13 +22,18 @@
 #include "table.h"
 
 #define TABLE_STATE_VERSION 1
-/* Enough for a full table (4096 bindings of < 100 bytes, 1024 dialogs of < 500). */
+/* Enough for a full table of table_init's capacities (4096 bindings of < 100 bytes, 1024
+ * dialogs of < 500); table_state_max says it for any table. */
 #define TABLE_STATE_MAX (1024 * 1024)
 #define TABLE_STATE_BOOT_MAX 64
 
+/* The longest text of a full t (at least TABLE_STATE_MAX): table_save never needs more, and
+ * table_load refuses more. */
+size_t table_state_max(const struct alg_table *t);
+
 /* Writes what t holds at time now (what has expired by now is left out) into buf; boot
  * names this boot of the machine (NULL or "": unknown). Returns the length, or 0 when cap is
- * too small (never with TABLE_STATE_MAX). */
+ * too small (never with table_state_max(t)). */
 size_t table_save(const struct alg_table *t, char *buf, size_t cap, int64_t now, const char *boot);
 
 /* Counts of what table_load restored. */
@@ -43,7 +48,8 @@ struct table_state_counts {
 /* Fills the empty table t from buf, at time now, on the same boot (boot: as table_save;
  * either side unknown skips that check). Everything is checked first: the version, the boot
  * and the clock, every field's range, unique public ports, private endpoints and Call-IDs,
- * media bindings in existing calls a LAN phone is in, the table's capacities, the end line.
+ * media bindings in existing calls a LAN phone is in, the table's capacities (a file of more
+ * calls or bindings than t holds is refused, whole), the end line.
  * Bad text is refused whole: -1, t as it was (empty), and err says what and on which line.
  * Records that expired while nobody ran are left out (counted); a call not yet answered lives
  * at most TABLE_UNCONFIRMED_IDLE more (it may have ended unseen). t's inbound_calls applies: a

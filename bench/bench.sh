@@ -102,6 +102,39 @@ core_bench() {
 	SIZEOF_TABLE=$(kv "$B/core.out" sizeof_table)
 	MAX_BINDINGS=$(kv "$B/core.out" max_bindings)
 	MAX_DIALOGS=$(kv "$B/core.out" max_dialogs)
+	scale_bench
+}
+
+# fv FILE KEY: a value from the fill line of a core --fill run.
+fv() { sed -n "s/^\(.* \)\{0,1\}$2=\([^ ]*\).*/\2/p" "$1" | head -n 1; }
+
+# Scale, in the core alone, with a table sized as sipalgd sizes it (max_bindings REGS + 2
+# CALLS, max_calls CALLS) and filled through the core with real REGISTERs, INVITEs and their
+# 200s: capacity held and RSS (load-independent), and callgrind's instructions per golden
+# message at 10 registrations against the largest fill.
+scale_bench() {
+	say "core: capacity, memory and cost per message at 10,000 and 100,000 phones"
+	"$BUILD/bench/core-plain" "$TOP/tests/golden" --fill 10000 10000 >"$B/fill-10k.out" 2>&1 || die "core --fill 10000"
+	"$BUILD/bench/core-plain" "$TOP/tests/golden" --fill 100000 50000 >"$B/fill-100k.out" 2>&1 || die "core --fill 100000"
+	for f in "10 5" "100000 50000"; do
+		n=$(echo "$f" | tr ' ' _)
+		for r in 10 30; do
+			# shellcheck disable=SC2086 # two numbers
+			valgrind --tool=callgrind --toggle-collect=bench_round --callgrind-out-file="$B/cg.$n.$r" \
+				"$BUILD/bench/core-plain" "$TOP/tests/golden" --rounds $r --fill $f >/dev/null 2>&1 ||
+				die "callgrind run (fill $f)"
+		done
+		eval "IR_$n=\$(int \"(\$(sed -n 's/^totals: *//p' \"\$B/cg.$n.30\") - \$(sed -n 's/^totals: *//p' \"\$B/cg.$n.10\")) / (20 * \$core_msgs)\")"
+	done
+	SCALE_IR_10=$IR_10_5
+	SCALE_IR_100K=$IR_100000_50000
+	SCALE_IR_RATIO=$(ratio "$SCALE_IR_100K" "$SCALE_IR_10")
+	for k in 10k 100k; do
+		for v in fill_registrations fill_calls held_signaling held_pinholes held_calls rss_kib rss_kib_before_fill \
+			table_bytes capacity_bindings capacity_dialogs; do
+			eval "SCALE_${k}_$v=\$(fv \"\$B/fill-$k.out\" $v)"
+		done
+	done
 }
 
 # ---- router set-ups -------------------------------------------------------------------------
@@ -132,10 +165,12 @@ EOF
 		: >"$LAB_DIR/sipalgd.log"
 		# The default settings, but for the per-host limits: here one address (phone1) stands
 		# for up to 10,000 phones, which the defaults rightly refuse from a single host.
-		sed -e "s/option max_registrations_per_host '16'/option max_registrations_per_host '4096'/" \
-			-e "s/option max_calls '256'/option max_calls '1024'/" \
-			-e "s/option max_pinholes_per_host '64'/option max_pinholes_per_host '4096'/" \
-			-e "s/option max_pinholes '1024'/option max_pinholes '4096'/" \
+		# Sized for the 10,000 phones of the memory figures: each registered and in a call.
+		sed -e "s/option max_registrations_per_host '16'/option max_registrations_per_host '40000'/" \
+			-e "s/option max_bindings '4096'/option max_bindings '40000'/" \
+			-e "s/option max_calls '256'/option max_calls '10000'/" \
+			-e "s/option max_pinholes_per_host '64'/option max_pinholes_per_host '40000'/" \
+			-e "s/option max_pinholes '1024'/option max_pinholes '40000'/" \
 			-e "s/option max_new_pinholes_per_second '20'/option max_new_pinholes_per_second '100000'/" \
 			"$SIPALG_CONFIG" >"$LAB_DIR/bench.config"
 		alg_start --config "$LAB_DIR/bench.config" ||
@@ -417,6 +452,10 @@ dir_name() { case $1 in out) dn="LAN->WAN" ;; in) dn="WAN->LAN" ;; tcp) dn="SIP/
 	echo "sipalgd memory: RSS idle $RSS_IDLE KiB ($RSS_IDLE_ANON anonymous, $RSS_IDLE_FILE binary and libraries); 1,000 phones: $RSS_1K KiB ($REG_1K registrations, $DLG_1K dialogs held)"
 	echo "  10,000 phones: $RSS_10K KiB, held $REG_10K registrations and $DLG_10K dialogs (capacity $MAX_BINDINGS bindings, $MAX_DIALOGS dialogs)"
 	echo "  bytes per registration+dialog (RSS growth / 1,000): $BYTES_PER_DIALOG; in the table: dialog $SIZEOF_DIALOG + 2 bindings x $SIZEOF_BINDING"
+	echo "scale (core alone, table sized as sipalgd sizes it, filled through the core with REGISTER, INVITE and their 200s):"
+	echo "  10,000 phones registered and in a call: held $SCALE_10k_held_signaling signaling bindings, $SCALE_10k_held_pinholes pinholes, $SCALE_10k_held_calls calls; RSS $SCALE_10k_rss_kib KiB ($SCALE_10k_rss_kib_before_fill before the fill; table $SCALE_10k_table_bytes bytes allocated)"
+	echo "  configured for 100,000 registrations and 50,000 calls (capacity $SCALE_100k_capacity_bindings bindings, $SCALE_100k_capacity_dialogs dialogs, $SCALE_100k_table_bytes bytes): held $SCALE_100k_fill_registrations registrations and $SCALE_100k_fill_calls calls (one public address's ports); RSS $SCALE_100k_rss_kib KiB"
+	echo "  instructions/message (callgrind, golden corpus): $SCALE_IR_10 at 10 registrations, $SCALE_IR_100K at the fill above: ${SCALE_IR_RATIO}x"
 	echo "  stripped sipalgd: $STRIPPED bytes (dynamically linked: libosip2, libnetfilter_queue, libnftnl, libmnl, libnetfilter_conntrack)"
 	echo "  measured in ${ELAPSED}s"
 } | tee "$B/table.txt"
@@ -458,6 +497,10 @@ json_dir() { case $1 in out) echo lan_to_wan ;; in) echo wan_to_lan ;; tcp) echo
 	printf '  "memory": {"rss_idle_kib": %s, "rss_idle_anon_kib": %s, "rss_idle_file_kib": %s, "rss_1000_kib": %s, "rss_10000_kib": %s, "held_1000": {"registrations": %s, "dialogs": %s}, "held_10000": {"registrations": %s, "dialogs": %s, "calls_answered": %s, "fill_seconds": %s}, "capacity": {"bindings": %s, "dialogs": %s}, "bytes_per_registration_and_dialog": %s, "table_bytes": {"dialog": %s, "binding": %s, "whole_table": %s}, "stripped_sipalgd_bytes": %s}\n' \
 		"$RSS_IDLE" "$RSS_IDLE_ANON" "$RSS_IDLE_FILE" "$RSS_1K" "$RSS_10K" "$REG_1K" "$DLG_1K" "$REG_10K" "$DLG_10K" "$FILLOK_10K" "$FILL_SECONDS" \
 		"$MAX_BINDINGS" "$MAX_DIALOGS" "$BYTES_PER_DIALOG" "$SIZEOF_DIALOG" "$SIZEOF_BINDING" "$SIZEOF_TABLE" "$STRIPPED"
+	printf '  ,"scale": {"phones_10000": {"signaling": %s, "pinholes": %s, "calls": %s, "core_rss_kib": %s, "core_rss_before_kib": %s, "table_bytes": %s}, "configured_100000_50000": {"capacity": {"bindings": %s, "dialogs": %s}, "table_bytes": %s, "held": {"registrations": %s, "calls": %s, "signaling": %s, "pinholes": %s}, "core_rss_kib": %s}, "instructions_per_msg": {"at_10": %s, "at_fill": %s, "ratio": %s}}\n' \
+		"$SCALE_10k_held_signaling" "$SCALE_10k_held_pinholes" "$SCALE_10k_held_calls" "$SCALE_10k_rss_kib" "$SCALE_10k_rss_kib_before_fill" "$SCALE_10k_table_bytes" \
+		"$SCALE_100k_capacity_bindings" "$SCALE_100k_capacity_dialogs" "$SCALE_100k_table_bytes" "$SCALE_100k_fill_registrations" "$SCALE_100k_fill_calls" \
+		"$SCALE_100k_held_signaling" "$SCALE_100k_held_pinholes" "$SCALE_100k_rss_kib" "$SCALE_IR_10" "$SCALE_IR_100K" "$SCALE_IR_RATIO"
 	printf '}\n'
 } >"$JSON"
 python3 -m json.tool "$JSON" >/dev/null 2>&1 || die "$JSON is not valid JSON"

@@ -37,6 +37,7 @@ static struct bench_case cases[MAX_CASES];
 static size_t n_cases;
 static struct alg_net lan;
 static uint32_t public_ip;
+static char public_str[16]; /* public_ip, for the fill's answers */
 static struct alg_table table;
 static char out[65536 + 1024];
 /* sipalgd's defaults, but for the new-pinhole rate: the clock stands still here while the
@@ -47,6 +48,146 @@ static const struct table_config table_cfg = {
 	.max_registrations_per_host = 16, .max_calls = 256, .max_pinholes_per_call = 16,
 	.max_pinholes_per_host = 64, .max_pinholes = 1024,
 };
+
+/* --fill REGS CALLS: a table sized as sipalgd sizes it for max_bindings REGS + 2 CALLS and
+ * max_calls CALLS (config_capacity), filled through the core with real messages. */
+static struct table_capacity fill_capacity;
+#define FILL_REGISTRAR 0xc633640a /* 198.51.100.10 */
+#define FILL_FAR 0xc6336414       /* 198.51.100.20 */
+
+static long vm_rss_kib(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[128];
+	long kib = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib;
+}
+
+/* The next public port the fill may give a phone: its own port, outside 5000-19999 (the
+ * golden corpus's phones and the start of the media range stay free for it). */
+static uint16_t fill_port(uint32_t *next, int pair)
+{
+	while (*next >= 5000 && *next < 20000)
+		*next = 20000;
+	if (pair && (*next & 1))
+		(*next)++;
+	if (*next + (uint32_t)pair > 65535)
+		return 0;
+	*next += 1 + (uint32_t)pair;
+	return (uint16_t)(*next - 1 - (uint32_t)pair);
+}
+
+static enum alg_reason fill_step(enum alg_direction dir, const char *msg, struct alg_endpoint src,
+				 struct alg_endpoint dst)
+{
+	static const struct alg_net fill_lan = { 0x0a000000, 0xff000000 };
+	struct alg_config cfg = { .lan = &fill_lan, .n_lan = 1, .public_ip = public_ip,
+				  .max_message_size = 8192, .max_headers = 64 };
+	struct alg_packet pkt = { msg, strlen(msg), dir, src, dst };
+	static struct alg_result res;
+	struct table_txn txn;
+
+	table_translate(&txn, &table, &cfg, &pkt, 1000, out, sizeof(out), &res);
+	table_commit(&txn);
+	return res.reason;
+}
+
+/* Phone i (10.x.y.z) registers; the registrar's 200 lists its contact. */
+static int fill_register(uint32_t i, struct alg_endpoint phone)
+{
+	struct alg_endpoint reg = { FILL_REGISTRAR, 5060 };
+	const struct table_binding *b;
+	char msg[1024], ip[16];
+	uint16_t pub;
+
+	snprintf(ip, sizeof(ip), "%u.%u.%u.%u", phone.ip >> 24, (phone.ip >> 16) & 255, (phone.ip >> 8) & 255,
+		 phone.ip & 255);
+	snprintf(msg, sizeof(msg),
+		 "REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP %s:%u;branch=z9hG4bK-r%u\r\n"
+		 "Max-Forwards: 70\r\nFrom: <sip:u%u@example.com>;tag=f%u\r\nTo: <sip:u%u@example.com>\r\n"
+		 "Call-ID: reg%u@%s\r\nCSeq: 1 REGISTER\r\nContact: <sip:u%u@%s:%u>\r\nExpires: 3600\r\n"
+		 "Content-Length: 0\r\n\r\n",
+		 ip, phone.port, i, i, i, i, i, ip, i, ip, phone.port);
+	if (fill_step(ALG_OUT, msg, phone, reg) != ALG_OK || !(b = table_find_private(&table, phone))) {
+		fprintf(stderr, "fill: REGISTER %u: %s\n", i, alg_reason_str(fill_step(ALG_OUT, msg, phone, reg)));
+		return -1;
+	}
+	pub = b->pub_port;
+	snprintf(msg, sizeof(msg),
+		 "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP %s:%u;branch=z9hG4bK-r%u\r\n"
+		 "From: <sip:u%u@example.com>;tag=f%u\r\nTo: <sip:u%u@example.com>;tag=r%u\r\n"
+		 "Call-ID: reg%u@%s\r\nCSeq: 1 REGISTER\r\nContact: <sip:u%u@%s:%u>;expires=3600\r\n"
+		 "Content-Length: 0\r\n\r\n",
+		 public_str, pub, i, i, i, i, i, i, ip, i, public_str, pub);
+	if (fill_step(ALG_IN, msg, reg, (struct alg_endpoint){ public_ip, pub }) != ALG_OK || !b->registered) {
+		fprintf(stderr, "fill: 200 to REGISTER %u: %s\n%s", i,
+			alg_reason_str(fill_step(ALG_IN, msg, reg, (struct alg_endpoint){ public_ip, pub })), msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Phone i calls the far end from media port rtp; the far end answers. */
+static int fill_call(uint32_t i, struct alg_endpoint phone, uint16_t rtp)
+{
+	struct alg_endpoint far = { FILL_FAR, 5060 };
+	const struct table_binding *b = table_find_private(&table, phone);
+	char sdp[256], msg[2048], ip[16];
+	int n;
+
+	snprintf(ip, sizeof(ip), "%u.%u.%u.%u", phone.ip >> 24, (phone.ip >> 16) & 255, (phone.ip >> 8) & 255,
+		 phone.ip & 255);
+	n = snprintf(sdp, sizeof(sdp), "v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+		     "m=audio %u RTP/AVP 0\r\n", ip, ip, rtp);
+	snprintf(msg, sizeof(msg),
+		 "INVITE sip:far@198.51.100.20 SIP/2.0\r\nVia: SIP/2.0/UDP %s:%u;branch=z9hG4bK-i%u\r\n"
+		 "Max-Forwards: 70\r\nFrom: <sip:u%u@example.com>;tag=a%u\r\nTo: <sip:far@198.51.100.20>\r\n"
+		 "Call-ID: call%u@%s\r\nCSeq: 1 INVITE\r\nContact: <sip:u%u@%s:%u>\r\n"
+		 "Content-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s",
+		 ip, phone.port, i, i, i, i, ip, i, ip, phone.port, n, sdp);
+	if (!b || fill_step(ALG_OUT, msg, phone, far) != ALG_OK)
+		return -1;
+	n = snprintf(sdp, sizeof(sdp), "v=0\r\no=- 2 2 IN IP4 198.51.100.20\r\ns=-\r\nc=IN IP4 198.51.100.20\r\n"
+		     "t=0 0\r\nm=audio 40000 RTP/AVP 0\r\n");
+	snprintf(msg, sizeof(msg),
+		 "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP %s:%u;branch=z9hG4bK-i%u\r\n"
+		 "From: <sip:u%u@example.com>;tag=a%u\r\nTo: <sip:far@198.51.100.20>;tag=b%u\r\n"
+		 "Call-ID: call%u@%s\r\nCSeq: 1 INVITE\r\nContact: <sip:far@198.51.100.20>\r\n"
+		 "Content-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s",
+		 public_str, b->pub_port, i, i, i, i, i, ip, n, sdp);
+	return fill_step(ALG_IN, msg, far, (struct alg_endpoint){ public_ip, b->pub_port }) == ALG_OK ? 0 : -1;
+}
+
+/* regs phones register, the first calls of them are in a call: one public address's ports
+ * (a phone's own ports, each taken once) bound what it can hold. */
+static void fill(uint32_t regs, uint32_t calls)
+{
+	uint32_t next = 1024, held = 0, in_call = 0;
+
+	for (uint32_t i = 0; i < regs; i++) {
+		struct alg_endpoint phone = { 0x0a000000 + 256 + i, fill_port(&next, 0) };
+		uint16_t rtp;
+
+		if (!phone.port || fill_register(i, phone))
+			break;
+		held++;
+		if (i >= calls)
+			continue;
+		rtp = fill_port(&next, 1);
+		if (!rtp || fill_call(i, phone, rtp))
+			break;
+		in_call++;
+	}
+	printf("fill_registrations=%u fill_calls=%u ", held, in_call);
+	printf("held_signaling=%u held_pinholes=%u held_calls=%u ", table.n_bound[ALG_PORT_SIGNALING],
+	       table.n_bound[ALG_PORT_MEDIA], table.n_lan_calls);
+}
 
 static char *read_all(const char *path, size_t *len)
 {
@@ -150,7 +291,7 @@ int main(int argc, char **argv)
 	size_t zero_alloc_cases = 0;
 
 	if (argc < 2 || alg_init()) {
-		fprintf(stderr, "usage: core CORPUS_DIR [--rounds N]\n");
+		fprintf(stderr, "usage: core CORPUS_DIR [--rounds N] [--fill REGISTRATIONS CALLS]\n");
 		return 2;
 	}
 	d = opendir(argv[1]);
@@ -167,9 +308,36 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	qsort(cases, n_cases, sizeof(cases[0]), by_name);
-	table_init(&table, &table_cfg, NULL, NULL);
-	table_set_self_ip(&table, public_ip);
-	bench_round(1); /* the table holds the corpus's bindings and dialogs from here on */
+	if (argc >= 5 && !strcmp(argv[argc - 3], "--fill")) {
+		static const struct siphash_key key = { 0x5eed, 0xf111 };
+		uint32_t regs = (uint32_t)atoi(argv[argc - 2]), calls = (uint32_t)atoi(argv[argc - 1]);
+		size_t size;
+		void *mem;
+		long rss0 = vm_rss_kib();
+		struct table_config c = table_cfg;
+
+		fill_capacity.bindings = regs + 2 * calls + 64 > 4096 ? regs + 2 * calls + 64 : 4096; /* + the corpus's */
+		fill_capacity.dialogs = 2 * calls > 1024 ? 2 * calls : 1024;
+		size = table_memory_size(&fill_capacity);
+		mem = calloc(1, size);
+		/* no limits but the capacities: one "host" per phone here anyway */
+		c.max_registrations_per_host = c.max_calls = c.max_pinholes_per_call = 0;
+		c.max_pinholes_per_host = c.max_pinholes = c.max_new_pinholes_per_second = 0;
+		if (!mem || table_init_sized(&table, &c, &fill_capacity, mem, size, &key, NULL, NULL))
+			return 1;
+		table_set_self_ip(&table, public_ip);
+		snprintf(public_str, sizeof(public_str), "%u.%u.%u.%u", public_ip >> 24, (public_ip >> 16) & 255,
+			 (public_ip >> 8) & 255, public_ip & 255);
+		bench_round(1);
+		fill(regs, calls);
+		printf("table_bytes=%zu rss_kib_before_fill=%ld rss_kib=%ld capacity_bindings=%u capacity_dialogs=%u\n",
+		       size, rss0, vm_rss_kib(), fill_capacity.bindings, fill_capacity.dialogs);
+		argc -= 3;
+	} else {
+		table_init(&table, &table_cfg, NULL, NULL);
+		table_set_self_ip(&table, public_ip);
+		bench_round(1); /* the table holds the corpus's bindings and dialogs from here on */
+	}
 
 	if (argc == 4 && !strcmp(argv[2], "--rounds")) {
 		bench_round((unsigned)atoi(argv[3]));

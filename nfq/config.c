@@ -97,8 +97,9 @@ static const struct choice log_levels[] = {
 	{ .name = #n, .from = FROM_FILE, .kind = K_UINT, AT(table.n), .min = lo, .max = hi,        \
 	  .def = def_, .reload = RELOAD_IN_PLACE, .reason = r, .reason_str = "limit " #n }
 
-/* Every option. The upper ends of the limits are the sizes of the daemon's tables (see
- * alg/table.h and alg/sip_msg.h). wan and lan are two options each: OpenWrt networks in the
+/* Every option. The table's capacities (max_bindings; max_calls sizes the call table) are
+ * what memory is allocated for at start; the limits of bindings may not exceed max_bindings
+ * (config_parse checks), the message limits are alg/sip_msg.h's. wan and lan are two options each: OpenWrt networks in the
  * file (the init script resolves them to devices), devices on the command line. */
 static const struct opt opts[] = {
 	/* The command line's own. */
@@ -172,11 +173,13 @@ static const struct opt opts[] = {
 	  .reason_str = "message larger than max_message_size" },
 	{ .name = "max_headers", .from = FROM_FILE, .kind = K_UINT, AT(core.max_headers), .min = 16,
 	  .max = 128, .def = "64", .reload = RELOAD_IN_PLACE },
-	TABLE_LIMIT(max_registrations_per_host, 1, 4096, "16", ALG_LIMIT_REGISTRATIONS),
-	TABLE_LIMIT(max_calls, 1, 1024, "256", ALG_LIMIT_DIALOGS),
-	TABLE_LIMIT(max_pinholes_per_call, 2, 4096, "16", ALG_LIMIT_CALL_PINHOLES),
-	TABLE_LIMIT(max_pinholes_per_host, 2, 4096, "64", ALG_LIMIT_HOST_PINHOLES),
-	TABLE_LIMIT(max_pinholes, 2, 4096, "1024", ALG_LIMIT_PINHOLES),
+	{ .name = "max_bindings", .from = FROM_FILE, .kind = K_UINT, AT(max_bindings), .min = 64,
+	  .max = CONFIG_MAX_BINDINGS, .def = "4096", .reload = RELOAD_RESTART },
+	TABLE_LIMIT(max_registrations_per_host, 1, CONFIG_MAX_BINDINGS, "16", ALG_LIMIT_REGISTRATIONS),
+	TABLE_LIMIT(max_calls, 1, CONFIG_MAX_CALLS, "256", ALG_LIMIT_DIALOGS),
+	TABLE_LIMIT(max_pinholes_per_call, 2, CONFIG_MAX_BINDINGS, "16", ALG_LIMIT_CALL_PINHOLES),
+	TABLE_LIMIT(max_pinholes_per_host, 2, CONFIG_MAX_BINDINGS, "64", ALG_LIMIT_HOST_PINHOLES),
+	TABLE_LIMIT(max_pinholes, 2, CONFIG_MAX_BINDINGS, "1024", ALG_LIMIT_PINHOLES),
 	TABLE_LIMIT(max_new_pinholes_per_second, 1, 100000, "20", ALG_LIMIT_PINHOLE_RATE),
 
 	/* The command line's own, again (in this order in the usage). */
@@ -472,6 +475,33 @@ static int file_option(struct sipalg_config *c, const char *name, const char *v,
 	return set_option(c, o, FROM_FILE, v, ports_listed, err, cap);
 }
 
+/* A limit of bindings above max_bindings could never be reached: the table is full first. */
+static int check_capacity(const struct sipalg_config *c, char *err, size_t cap)
+{
+	static const char *const limits[] = { "max_registrations_per_host", "max_pinholes_per_call",
+					      "max_pinholes_per_host", "max_pinholes" };
+
+	for (size_t k = 0; k < sizeof(limits) / sizeof(limits[0]); k++)
+		for (size_t i = 0; i < N_OPTS; i++) {
+			uint32_t v;
+
+			if (strcmp(opts[i].name, limits[k]))
+				continue;
+			memcpy(&v, (const char *)c + opts[i].off, sizeof(v));
+			if (v > c->max_bindings)
+				return fail(err, cap, "option %s '%u': more than max_bindings (%u), what the table holds",
+					    limits[k], v, c->max_bindings);
+		}
+	return 0;
+}
+
+struct table_capacity config_capacity(const struct sipalg_config *c)
+{
+	uint32_t dialogs = 2 * c->table.max_calls;
+
+	return (struct table_capacity){ c->max_bindings, dialogs > 1024 ? dialogs : 1024 };
+}
+
 int config_parse(const char *buf, size_t len, struct sipalg_config *c, char *err, size_t err_cap)
 {
 	const char *p = buf, *end = buf + len;
@@ -510,7 +540,7 @@ int config_parse(const char *buf, size_t len, struct sipalg_config *c, char *err
 		    file_option(c, name, value, kw[0] == 'l', &ports_listed, err, err_cap))
 			return -1;
 	}
-	return 0;
+	return check_capacity(c, err, err_cap);
 }
 
 int config_load(const char *path, struct sipalg_config *c, char *err, size_t err_cap)

@@ -18,6 +18,10 @@
 #define CONFIG_MAX_PORTS 8
 #define CONFIG_MAX_LAN_SERVERS 8
 #define CONFIG_NAME_MAX 32
+/* The largest capacities: max_bindings, and max_calls (the call table holds twice as many
+ * dialogs, at least 1024: calls only the WAN side has spoken of yet take the rest). */
+#define CONFIG_MAX_BINDINGS 1048576
+#define CONFIG_MAX_CALLS 262144
 
 /* The command line's own settings (the file cannot set them). */
 struct sipalg_cmdline {
@@ -42,6 +46,7 @@ struct sipalg_config {
 	struct tcp_limits tcp_limits;    /* tcp_max_connections, ..., under the options' names */
 	uint32_t external_address;       /* 0: the WAN interface's own (--public on the command line) */
 	int log_level;                   /* syslog priority */
+	uint32_t max_bindings;           /* the table's capacity of bindings (signaling and media) */
 	struct table_config table;       /* media_ports, inbound_calls, media_timeout, the table's limits */
 	struct alg_config core;          /* max_message_size, max_headers; the rest is the daemon's */
 	struct sipalg_cmdline cmd;
@@ -89,6 +94,9 @@ int config_reload(struct sipalg_config *c, char *err, size_t err_cap);
  * calls it) and the first address outside them; else 0. */
 int config_check_lan(const struct sipalg_config *c, const struct alg_net *lan, size_t n_lan,
 		     const char *lan_dev, char *err, size_t err_cap);
+
+/* The table's capacities for these settings: max_bindings, and dialogs for max_calls. */
+struct table_capacity config_capacity(const struct sipalg_config *c);
 
 /* A reason in the daemon's words: a limit by the name of its option ("limit max_calls"),
  * anything else as the core says it (alg_reason_str). */

@@ -2,6 +2,7 @@
 /* mirror.c: the table's changes into nftables and conntrack (see mirror.h). */
 #include "mirror.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -20,7 +21,7 @@ static int64_t monotonic_ms(void)
 static int reopen(struct mirror *m)
 {
 	nft_free(m->nft);
-	m->nft = nft_open(m->wan, m->public_ip);
+	m->nft = nft_open(m->wan, m->public_ip, m->table->cap.bindings);
 	if (m->nft && nft_resync(m->nft, m->table, m->public_ip, m->now) == 0)
 		return 0;
 	log_err("nftables: could not restore the bindings");
@@ -32,7 +33,14 @@ int mirror_open(struct mirror *m, struct alg_table *t, const char *wan, uint32_t
 	m->table = t;
 	m->wan = wan;
 	m->public_ip = public_ip;
-	m->nft = nft_open(wan, public_ip);
+	m->keys = calloc(t->cap.bindings, sizeof(*m->keys));
+	m->seen = calloc(t->cap.bindings, sizeof(*m->seen));
+	m->dialog_of = calloc(t->cap.bindings, sizeof(*m->dialog_of));
+	if (!m->keys || !m->seen || !m->dialog_of) {
+		log_err("out of memory for %u bindings", t->cap.bindings);
+		return -1;
+	}
+	m->nft = nft_open(wan, public_ip, t->cap.bindings);
 	return m->nft ? 0 : -1;
 }
 
@@ -167,4 +175,10 @@ void mirror_close(struct mirror *m)
 		nft_sig_clear(m->nft); /* no relay listens any more */
 	nft_close(m->nft); /* the table, and every binding and pinhole in it, goes */
 	m->nft = NULL;
+	free(m->keys);
+	free(m->seen);
+	free(m->dialog_of);
+	m->keys = NULL;
+	m->seen = NULL;
+	m->dialog_of = NULL;
 }

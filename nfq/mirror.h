@@ -29,13 +29,14 @@ struct mirror {
 	size_t n_closed;
 	struct ct_flow_key closed[MIRROR_MAX_CLOSED];
 	int64_t next_forget_ms;
-	/* scratch of mirror_watch_media */
-	struct ct_flow_key keys[TABLE_MAX_BINDINGS];
-	uint8_t seen[TABLE_MAX_BINDINGS];
-	int dialog_of[TABLE_MAX_BINDINGS];
+	/* scratch of mirror_watch_media, a binding slot each: allocated with the table's capacity */
+	struct ct_flow_key *keys;
+	uint8_t *seen;
+	int *dialog_of;
 };
 
-/* Creates (or replaces) our nftables table, empty; 0 on success. */
+/* Creates (or replaces) our nftables table, empty, for t (initialized: its capacity); 0 on
+ * success. */
 int mirror_open(struct mirror *m, struct alg_table *t, const char *wan, uint32_t public_ip);
 /* The table's change callback (ctx: the mirror). */
 void mirror_change(void *ctx, size_t slot, const struct table_binding *b, enum table_change c);

@@ -61,17 +61,26 @@ struct nft {
 	int early_error; /* a batch sent early because it was full was refused */
 	char buf[1 << 17] __attribute__((aligned(8))); /* netlink messages need alignment */
 	char rx[1 << 16] __attribute__((aligned(8)));
-	struct installed inst[TABLE_MAX_BINDINGS];
+	size_t capacity; /* binding slots: the table's */
+	struct installed *inst;
 	/* The set tcp_sig_ports as written, per binding slot, and the slots changed since. */
 	struct sig_installed {
 		uint16_t port;
 		uint8_t in_use, dirty;
 		int64_t expires; /* as inst's */
-	} sig[TABLE_MAX_BINDINGS];
-	uint16_t sig_dirty[TABLE_MAX_BINDINGS];
+	} *sig;
+	uint32_t *sig_dirty;
 	size_t n_sig_dirty;
 	uint64_t sig_handle; /* the set's handle when it was last written whole; 0: not yet */
 };
+
+static void nft_free_arrays(struct nft *n)
+{
+	free(n->inst);
+	free(n->sig);
+	free(n->sig_dirty);
+	free(n);
+}
 
 static void batch_start(struct nft *n)
 {
@@ -287,19 +296,28 @@ static void queue_table(struct nft *n, uint16_t type)
 	mnl_nlmsg_batch_next(n->batch);
 }
 
-struct nft *nft_open(const char *wan, uint32_t public_ip)
+struct nft *nft_open(const char *wan, uint32_t public_ip, size_t capacity)
 {
 	struct nft *n = calloc(1, sizeof(*n));
 	struct nftnl_rule *r;
 
 	if (!n)
 		return NULL;
+	n->capacity = capacity;
+	n->inst = calloc(capacity, sizeof(*n->inst));
+	n->sig = calloc(capacity, sizeof(*n->sig));
+	n->sig_dirty = calloc(capacity, sizeof(*n->sig_dirty));
+	if (!n->inst || !n->sig || !n->sig_dirty) {
+		log_err("nftables: out of memory");
+		nft_free_arrays(n);
+		return NULL;
+	}
 	snprintf(n->wan, sizeof(n->wan), "%s", wan);
 	n->seq = (uint32_t)time(NULL);
 	n->nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!n->nl || mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		log_err("nftables: netlink socket: %s", strerror(errno));
-		free(n);
+		nft_free_arrays(n);
 		return NULL;
 	}
 	n->portid = mnl_socket_get_portid(n->nl);
@@ -352,7 +370,7 @@ void nft_free(struct nft *n)
 		return;
 	mnl_nlmsg_batch_stop(n->batch);
 	mnl_socket_close(n->nl);
-	free(n);
+	nft_free_arrays(n);
 }
 
 void nft_close(struct nft *n)
@@ -421,7 +439,7 @@ void nft_mirror(struct nft *n, size_t slot, const struct table_binding *b, enum 
 {
 	struct installed *in = &n->inst[slot];
 
-	if (slot >= TABLE_MAX_BINDINGS)
+	if (slot >= n->capacity)
 		return;
 	if (c == TABLE_EXTENDED && in->in_use && b->expires <= in->expires)
 		return; /* the installed elements outlive it already */
@@ -506,7 +524,7 @@ int nft_resync(struct nft *n, const struct alg_table *t, uint32_t public_ip, int
 	batch_start(n);
 	for (int map = 0; map < MAP_COUNT; map++)
 		queue_flush(n, map);
-	memset(n->inst, 0, sizeof(n->inst));
+	memset(n->inst, 0, n->capacity * sizeof(*n->inst));
 	table_for_each_binding(t, slot, b)
 		nft_mirror(n, slot, b, TABLE_ADDED, public_ip, now);
 	return nft_commit(n);
@@ -578,7 +596,7 @@ static int sig_send(struct nft *n)
 	n->early_error = 0;
 	batch_start(n);
 	if (r) {
-		memset(n->sig, 0, sizeof(n->sig));
+		memset(n->sig, 0, n->capacity * sizeof(*n->sig));
 		n->n_sig_dirty = 0;
 		n->sig_handle = 0; /* written whole at the next nft_sig_check */
 	}
@@ -706,10 +724,10 @@ static int sig_write_all(struct nft *n, const struct alg_table *t, int64_t now)
 		return -1;
 	batch_start(n);
 	queue_sig_msg(n, SIG_FLUSH, NULL);
-	memset(n->sig, 0, sizeof(n->sig));
+	memset(n->sig, 0, n->capacity * sizeof(*n->sig));
 	n->n_sig_dirty = 0;
 	table_for_each_binding(t, slot, b) {
-		if (b->kind != ALG_PORT_SIGNALING || slot >= TABLE_MAX_BINDINGS)
+		if (b->kind != ALG_PORT_SIGNALING || slot >= n->capacity)
 			continue;
 		n->sig[slot] = (struct sig_installed){ b->pub_port, 1, 0, b->expires + INSTALL_AHEAD };
 		sig_push(n, &add, b->pub_port, b->expires + INSTALL_AHEAD - now + ELEMENT_MARGIN);
@@ -722,7 +740,7 @@ void nft_sig_change(struct nft *n, size_t slot, const struct table_binding *b, e
 {
 	struct sig_installed *in;
 
-	if (slot >= TABLE_MAX_BINDINGS)
+	if (slot >= n->capacity)
 		return;
 	in = &n->sig[slot];
 	if (in->dirty || (b->kind != ALG_PORT_SIGNALING && !in->in_use))
@@ -731,7 +749,7 @@ void nft_sig_change(struct nft *n, size_t slot, const struct table_binding *b, e
 	    (c == TABLE_UPDATED || (c == TABLE_EXTENDED && b->expires <= in->expires)))
 		return; /* the element says it already */
 	in->dirty = 1;
-	n->sig_dirty[n->n_sig_dirty++] = (uint16_t)slot;
+	n->sig_dirty[n->n_sig_dirty++] = (uint32_t)slot;
 }
 
 int nft_sig_flush(struct nft *n, const struct alg_table *t, int64_t now)
@@ -798,5 +816,5 @@ void nft_sig_clear(struct nft *n)
 	batch_start(n);
 	queue_sig_msg(n, SIG_FLUSH, NULL);
 	sig_send(n);
-	memset(n->sig, 0, sizeof(n->sig));
+	memset(n->sig, 0, n->capacity * sizeof(*n->sig));
 }

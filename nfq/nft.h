@@ -18,8 +18,10 @@
 struct nft;
 
 /* Creates (or replaces) the table for this WAN interface and public address (open it again
- * when the address changes). NULL on error (logged). */
-struct nft *nft_open(const char *wan, uint32_t public_ip);
+ * when the address changes), for a binding table of `capacity` slots. NULL on error
+ * (logged). The maps and the diversion's set are declared without a size: they hold as many
+ * elements as the binding table. */
+struct nft *nft_open(const char *wan, uint32_t public_ip, size_t capacity);
 /* Deletes the table and closes. */
 void nft_close(struct nft *n);
 /* Closes, leaving the table as it is (it may be gone already). */

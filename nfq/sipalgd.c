@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +34,7 @@ struct daemon {
 	int control;
 	int wan_watch;
 	struct alg_table table;
+	void *table_memory;  /* the table's arrays, of its capacities (config_capacity) */
 	struct mirror mirror;
 	struct state state;  /* the table's file, for the next start */
 	struct counters count;
@@ -122,6 +124,9 @@ static void reload_config(struct daemon *d)
 		log_err("reload: %s: %s; keeping the running settings", d->cfg.cmd.config, err);
 		return;
 	}
+	if (config_capacity(&next).dialogs > d->table.cap.dialogs)
+		log_warn("reload: option max_calls %u: the call table of this start holds %u calls; "
+			 "more at the next restart", next.table.max_calls, d->table.cap.dialogs);
 	d->cfg = next;
 	log_level = d->cfg.log_level;
 	table_set_config(&d->table, &d->cfg.table);
@@ -130,6 +135,28 @@ static void reload_config(struct daemon *d)
 		log_warn("reload: %s", err);
 	log_notice("reloaded %s", d->cfg.cmd.config);
 	log_lan_servers(d);
+}
+
+/* The table, of the capacities the settings ask for, allocated once; its indexes keyed with
+ * random bytes, so that nobody can choose Call-IDs or ports that collide. */
+static int table_open(struct daemon *d)
+{
+	struct table_capacity cap = config_capacity(&d->cfg);
+	size_t size = table_memory_size(&cap);
+	struct siphash_key key;
+
+	if (getrandom(&key, sizeof(key), 0) != (ssize_t)sizeof(key)) {
+		log_err("getrandom: %s", strerror(errno));
+		return -1;
+	}
+	d->table_memory = calloc(1, size); /* pages are touched as the table fills */
+	if (!d->table_memory ||
+	    table_init_sized(&d->table, &d->cfg.table, &cap, d->table_memory, size, &key, mirror_change, &d->mirror)) {
+		log_err("max_bindings %u, max_calls %u: cannot allocate the table (%zu bytes)", cap.bindings,
+			d->cfg.table.max_calls, size);
+		return -1;
+	}
+	return 0;
 }
 
 /* The settings: -1 to run, else the status to exit with (after --help, --firewall-args or
@@ -327,12 +354,11 @@ int main(int argc, char **argv)
 	if (d.control < 0)
 		return 1;
 	d.queue = queue_open(d.cfg.queue);
-	if (!d.queue || mirror_open(&d.mirror, &d.table, d.cfg.cmd.wan, d.public_ip)) {
+	if (!d.queue || table_open(&d) || mirror_open(&d.mirror, &d.table, d.cfg.cmd.wan, d.public_ip)) {
 		queue_close(d.queue);
 		control_close(d.control, d.cfg.cmd.control);
 		return 1;
 	}
-	table_init(&d.table, t, mirror_change, &d.mirror);
 	table_set_self_ip(&d.table, d.public_ip);
 	d.wan_watch = wan_watch_open();
 	d.tcp.listen_fd = d.tcp.epoll_fd = -1;
@@ -363,9 +389,10 @@ int main(int argc, char **argv)
 		 d.ifs.n_lan_nets, d.ifs.n_lan_nets == 1 ? "" : "s", t->media_port_min, t->media_port_max,
 		 t->inbound_calls == INBOUND_REGISTRAR ? "the registrar" : "anyone", t->media_timeout,
 		 d.cfg.cmd.config ? ", config " : "", d.cfg.cmd.config ? d.cfg.cmd.config : "");
-	log_info("limits: message %zu bytes, %zu headers, %u registrations per host, %u calls, "
+	log_info("capacity: %u bindings, %u dialogs; limits: message %zu bytes, %zu headers, "
+		 "%u registrations per host, %u calls, "
 		 "pinholes %u per call, %u per host, %u in all, %u new per second per host; "
-		 "running as uid %u with CAP_NET_ADMIN only",
+		 "running as uid %u with CAP_NET_ADMIN only", d.table.cap.bindings, d.table.cap.dialogs,
 		 d.cfg.core.max_message_size, d.cfg.core.max_headers, t->max_registrations_per_host,
 		 t->max_calls, t->max_pinholes_per_call, t->max_pinholes_per_host, t->max_pinholes,
 		 t->max_new_pinholes_per_second, (unsigned)getuid());
@@ -437,5 +464,6 @@ int main(int argc, char **argv)
 	wan_watch_close(d.wan_watch);
 	control_close(d.control, d.cfg.cmd.control);
 	mirror_close(&d.mirror);
+	free(d.table_memory);
 	return 0;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* state.h: the binding table in a file (option state_file, default /var/run/sipalg/state),
  * so that a restart, procd's respawn or a package upgrade costs no call and no registration.
- * Written as the table changes, at most once a second, and at a clean stop; atomically (a
+ * Written as the table changes, at most once a second (once every few seconds for a table of
+ * more than 10,000 records, up to 30 s: see save_interval), and at a clean stop; atomically (a
  * temporary file renamed over it), so that a reader never sees half of one. Read once at
  * start, before the bindings are installed. The text is alg/table_state.c's. */
 #ifndef SIPALG_STATE_H
@@ -22,7 +23,7 @@ struct state {
 	int failing;        /* the last write failed (logged once until one works) */
 	uint64_t written;   /* hash of the text written last (0: none yet) */
 	size_t cap;
-	char *buf;          /* the text: grows with the table, up to TABLE_STATE_MAX */
+	char *buf;          /* the text: grows with the table, up to table_state_max() */
 };
 
 /* Reads this boot's id; 0, or -1 when out of memory (logged). */
@@ -31,7 +32,8 @@ int state_open(struct state *s, const char *path);
  * that is refused is renamed to PATH.bad (for a bug report) and the table stays empty.
  * Returns the number of bindings restored. */
 size_t state_restore(struct state *s, struct alg_table *t, int64_t now);
-/* Writes the table when it changed: at most once a second unless force (a clean stop).
+/* Writes the table when it changed: at most once a second (longer for large tables) unless
+ * force (a clean stop).
  * activity: any counter that moves when the table changes (the mirror's). */
 void state_save(struct state *s, const struct alg_table *t, int64_t now, unsigned long activity, int force);
 /* Whether a save is due soon: the table changed since the last look (the main loop then

@@ -49,11 +49,12 @@ static void limits_ok(const struct sipalg_config *c)
 	} limits[] = {
 		LIMIT(core.max_message_size, 1024, 65535),
 		LIMIT(core.max_headers, 16, 128),
-		LIMIT(table.max_registrations_per_host, 1, 4096),
-		LIMIT(table.max_calls, 1, 1024),
-		LIMIT(table.max_pinholes_per_call, 2, 4096),
-		LIMIT(table.max_pinholes_per_host, 2, 4096),
-		LIMIT(table.max_pinholes, 2, 4096),
+		LIMIT(max_bindings, 64, CONFIG_MAX_BINDINGS),
+		LIMIT(table.max_registrations_per_host, 1, c->max_bindings),
+		LIMIT(table.max_calls, 1, CONFIG_MAX_CALLS),
+		LIMIT(table.max_pinholes_per_call, 2, c->max_bindings),
+		LIMIT(table.max_pinholes_per_host, 2, c->max_bindings),
+		LIMIT(table.max_pinholes, 2, c->max_bindings),
 		LIMIT(table.max_new_pinholes_per_second, 1, 100000),
 	};
 

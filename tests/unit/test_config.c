@@ -130,12 +130,16 @@ static void every_bad_value_is_named(void **state)
 	expect_refused("option max_headers '64'", "option max_headers '500'", "option max_headers '500'");
 	expect_refused("option max_registrations_per_host '16'", "option max_registrations_per_host '0'",
 		       "option max_registrations_per_host '0'");
-	expect_refused("option max_calls '256'", "option max_calls '5000'", "option max_calls '5000'");
+	expect_refused("option max_calls '256'", "option max_calls '300000'", "option max_calls '300000'");
+	expect_refused("option max_bindings '4096'", "option max_bindings '10'", "option max_bindings '10'");
+	/* a limit the table could never reach */
+	expect_refused("option max_pinholes '1024'", "option max_pinholes '5000'",
+		       "option max_pinholes '5000': more than max_bindings (4096)");
 	expect_refused("option max_pinholes_per_call '16'", "option max_pinholes_per_call 'many'",
 		       "option max_pinholes_per_call 'many'");
 	expect_refused("option max_pinholes_per_host '64'", "option max_pinholes_per_host '-1'",
 		       "option max_pinholes_per_host '-1'");
-	expect_refused("option max_pinholes '1024'", "option max_pinholes '99999'", "option max_pinholes '99999'");
+	expect_refused("option max_pinholes '1024'", "option max_pinholes '9999999'", "option max_pinholes '9999999'");
 	expect_refused("option max_new_pinholes_per_second '20'", "option max_new_pinholes_per_second ''",
 		       "option max_new_pinholes_per_second ''");
 	expect_refused("option queue '0'", "option qeueu '0'", "option qeueu: unknown option");
@@ -255,7 +259,7 @@ static void a_bad_file_is_named_first(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, sizeof(text) - 1), sizeof(text) - 1);
 	close(fd);
-	snprintf(message, sizeof(message), "%s: option max_calls 'many': expected a number 1-1024", path);
+	snprintf(message, sizeof(message), "%s: option max_calls 'many': expected a number 1-262144", path);
 	expect_bad_args(message, "--queue", "x", "--config", path, NULL);
 	unlink(path);
 }

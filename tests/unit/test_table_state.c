@@ -416,6 +416,32 @@ static void bad_files_are_refused_whole(void **state)
 	assert_same(&table, &restored);
 }
 
+/* A file saved with a larger capacity than this start's (max_bindings lowered) is refused
+ * whole, saying so; a table of that capacity or more takes it. */
+static void a_file_larger_than_the_capacity_is_refused(void **state)
+{
+	static const struct siphash_key key = { 1, 2 };
+	const struct table_capacity small = { 64, 64 };
+	size_t mem_len = table_memory_size(&small), n;
+	void *mem = calloc(1, mem_len);
+	static struct alg_table sized;
+	struct table_state_counts c;
+
+	(void)state;
+	n = (size_t)snprintf(text, sizeof(text), "sipalg-state 1\nboot %s\nsaved 100\n", BOOT);
+	for (int i = 0; i < 70; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "binding sig 192.168.1.%d:5060 %d 0.0.0.0 1 300\n",
+				      i + 10, 30000 + i);
+	n += (size_t)snprintf(text + n, sizeof(text) - n, "end 0 70\n");
+	assert_int_equal(table_init_sized(&sized, &tcfg, &small, mem, mem_len, &key, NULL, NULL), 0);
+	assert_int_equal(table_load(&sized, text, n, 110, BOOT, &c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "more than 64 bindings, what the table holds"));
+	assert_int_equal(sized.n_bound[ALG_PORT_SIGNALING], 0);
+	assert_int_equal(table_load(&restored, text, n, 110, BOOT, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.signaling, 70);
+	free(mem);
+}
+
 /* Without a boot id on either side the clock alone guards; an empty table saves and loads. */
 static void unknown_boot_and_empty_table(void **state)
 {
@@ -444,6 +470,7 @@ int main(void)
 		cmocka_unit_test_setup(unanswered_call_lives_as_long_as_it_may_ring, reset),
 		cmocka_unit_test_setup(inbound_setting_of_the_new_start_decides, reset),
 		cmocka_unit_test_setup(bad_files_are_refused_whole, reset),
+		cmocka_unit_test_setup(a_file_larger_than_the_capacity_is_refused, reset),
 		cmocka_unit_test_setup(unknown_boot_and_empty_table, reset),
 	};
 	return cmocka_run_group_tests_name("table_state", tests, setup_osip, NULL);
