@@ -36,6 +36,9 @@ WARN := -Wall -Wextra -Werror
 ALL_CFLAGS := -std=gnu11 $(WARN) -Ialg -Infq -MMD -MP $(CPPFLAGS) $(CFLAGS)
 OSIP_LIBS := -losipparser2
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# The daemon's threads (option queues) under ThreadSanitizer: its own build, as TSan and ASan
+# do not mix.
+TSAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
 
 ALG_SRC := $(wildcard alg/*.c)
 ALG_OBJ := $(ALG_SRC:%.c=$(BUILD)/obj/%.o)
@@ -49,7 +52,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 	bench bench-bin deps-bench i386 s390x
 # The daemon is nfq/; the tools beside it (tools/) are one source file each.
 DAEMON_SRC := $(wildcard nfq/*.c)
-DAEMON_LIBS := -lnetfilter_queue -lnetfilter_conntrack -lnftnl -lmnl
+DAEMON_LIBS := -lnetfilter_queue -lnetfilter_conntrack -lnftnl -lmnl -pthread
 all: $(BUILD)/sipalg-rewrite $(BUILD)/sipalgd $(BUILD)/sipalgctl
 
 $(BUILD)/obj/%.o: %.c
@@ -61,6 +64,11 @@ $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(call msg,CC-SAN,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(BUILD)/tsan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call msg,CC-TSAN,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) $(TSAN_FLAGS) -c $< -o $@
 
 $(BUILD)/libalg.a: $(ALG_OBJ)
 	$(call msg,AR,$@)
@@ -81,6 +89,10 @@ $(BUILD)/sipalgctl: $(BUILD)/obj/tools/sipalgctl.o
 $(BUILD)/asan/sipalgd: $(DAEMON_SRC:%.c=$(BUILD)/asan/%.o) $(ALG_ASAN_OBJ)
 	$(call msg,LD-SAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS) $(DAEMON_LIBS)
+
+$(BUILD)/tsan/sipalgd: $(DAEMON_SRC:%.c=$(BUILD)/tsan/%.o) $(ALG_SRC:%.c=$(BUILD)/tsan/%.o)
+	$(call msg,LD-TSAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(TSAN_FLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS) $(DAEMON_LIBS)
 
 $(BUILD)/asan/sipalg-rewrite: $(BUILD)/asan/tools/sipalg-rewrite.o $(ALG_ASAN_OBJ)
 	$(call msg,LD-SAN,$@)
@@ -208,10 +220,13 @@ lint:
 
 # End-to-end: real kamailio, sipp, NFQUEUE, nftables and conntrack in network namespaces the
 # tests create and remove (root only).
-# The calls (UDP, and TCP through the relay) run twice: with the daemon as shipped, and with its
-# ASan+UBSan build; the faults
+# The calls (UDP, and TCP through the relay) run three times: with the daemon as shipped, with its
+# ASan+UBSan build, and with its ThreadSanitizer build on two queues (two packet threads besides
+# the main one: SIPALG_QUEUES=2); the faults
 # (valgrind, queue overflow, nftables errors, a hostile burst) with the daemon as shipped.
-e2e: all $(BUILD)/asan/sipalgd
+TSAN_RUN := TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" E2E_NAME=tsan SIPALG_QUEUES=2 \
+	SIPALGD=$(abspath $(BUILD)/tsan/sipalgd)
+e2e: all $(BUILD)/asan/sipalgd $(BUILD)/tsan/sipalgd
 	$(Q)if [ "$$(id -u)" -ne 0 ]; then echo "e2e: needs root (network namespaces)"; \
 		echo "e2e 0 1" >>$(RESULTS); exit 1; fi
 	$(Q)status=0; export RESULTS=$(abspath $(RESULTS)); \
@@ -231,6 +246,8 @@ e2e: all $(BUILD)/asan/sipalgd
 		SIPALGD=$(abspath $(BUILD)/asan/sipalgd) sh tests/e2e/test-calls.sh || status=1; \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 E2E_NAME=asan \
 		SIPALGD=$(abspath $(BUILD)/asan/sipalgd) sh tests/e2e/test-tcp.sh || status=1; \
+	$(TSAN_RUN) sh tests/e2e/test-calls.sh || status=1; \
+	$(TSAN_RUN) sh tests/e2e/test-tcp.sh || status=1; \
 	exit $$status
 
 fuzz: $(FUZZ_BIN)

@@ -113,8 +113,7 @@ static const struct opt opts[] = {
 	  .help = "settings in UCI syntax (OpenWrt's /etc/config/sipalg); the\n"
 		  "options below override it" },
 	{ .name = "firewall_args", .from = FROM_CMDLINE, .kind = K_FIREWALL_ARGS,
-	  .help = "print sipalg-firewall's --queue, --ports and --tcp-port (or --no-tcp)\n"
-		  "for --config, exit" },
+	  .help = "print sipalg-firewall's --queue, --queues, --ports and\n--tcp-port (or --no-tcp) for --config, exit" },
 
 	/* The file's, for the init script and the firewall. */
 	{ .name = "enabled", .from = FROM_FILE, .kind = K_BOOL, AT(enabled), .def = "0",
@@ -129,7 +128,11 @@ static const struct opt opts[] = {
 	/* The daemon's. */
 	{ .name = "queue", .from = FROM_BOTH, .kind = K_UINT, AT(queue), .min = 0, .max = 65535, .def = "0",
 	  .expect = "expected a queue number %u-%u", .reload = RELOAD_RESTART, .arg = "N",
-	  .help = "NFQUEUE number" },
+	  .help = "NFQUEUE number (the first, with queues)" },
+	{ .name = "queues", .from = FROM_BOTH, .kind = K_UINT, AT(queues), .min = 1, .max = CONFIG_MAX_QUEUES,
+	  .def = "1", .expect = "expected a number of queues %u-%u", .reload = RELOAD_RESTART, .arg = "N",
+	  .help = "NFQUEUEs queue .. queue+N-1, a thread each (sipalg-firewall\n"
+		  "balances flows over them): 1 for each core" },
 	{ .name = "tcp", .from = FROM_BOTH, .kind = K_BOOL, AT(tcp), .def = "1",
 	  .expect = "expected 0 or 1", .reload = RELOAD_RESTART, .arg = "0|1",
 	  .help = "relay SIP over TCP (1) or leave it alone (0)" },
@@ -475,6 +478,15 @@ static int file_option(struct sipalg_config *c, const char *name, const char *v,
 	return set_option(c, o, FROM_FILE, v, ports_listed, err, cap);
 }
 
+/* The queues are numbers queue .. queue + queues - 1. */
+static int check_queues(const struct sipalg_config *c, char *err, size_t cap)
+{
+	if ((uint32_t)c->queue + c->queues - 1 > 65535)
+		return fail(err, cap, "queue %u and queues %u: the last queue, %u, is past 65535", c->queue,
+			    c->queues, (unsigned)c->queue + c->queues - 1);
+	return 0;
+}
+
 /* A limit of bindings above max_bindings could never be reached: the table is full first. */
 static int check_capacity(const struct sipalg_config *c, char *err, size_t cap)
 {
@@ -540,7 +552,7 @@ int config_parse(const char *buf, size_t len, struct sipalg_config *c, char *err
 		    file_option(c, name, value, kw[0] == 'l', &ports_listed, err, err_cap))
 			return -1;
 	}
-	return check_capacity(c, err, err_cap);
+	return check_capacity(c, err, err_cap) || check_queues(c, err, err_cap) ? -1 : 0;
 }
 
 int config_load(const char *path, struct sipalg_config *c, char *err, size_t err_cap)
@@ -630,6 +642,8 @@ enum config_action config_args(int argc, char **argv, struct sipalg_config *c, c
 		fail(err, err_cap, "argument '%s': unexpected", argv[optind]);
 		return CONFIG_BAD;
 	}
+	if (check_queues(c, err, err_cap))
+		return CONFIG_BAD;
 	for (size_t i = 0; i < N_OPTS; i++) {
 		char name[CONFIG_NAME_MAX];
 		const char *v;
@@ -705,7 +719,7 @@ void config_usage(FILE *f)
 
 void config_firewall_args(const struct sipalg_config *c, FILE *f)
 {
-	fprintf(f, "--queue %u --ports ", c->queue);
+	fprintf(f, "--queue %u --queues %u --ports ", c->queue, c->queues);
 	for (size_t i = 0; i < c->n_sip_ports; i++)
 		fprintf(f, "%s%u", i ? "," : "", c->sip_ports[i]);
 	if (c->tcp)

@@ -17,6 +17,7 @@
 
 #define CONFIG_MAX_PORTS 8
 #define CONFIG_MAX_LAN_SERVERS 8
+#define CONFIG_MAX_QUEUES 16 /* threads: one per core */
 #define CONFIG_NAME_MAX 32
 /* The largest capacities: max_bindings, and max_calls (the call table holds twice as many
  * dialogs, at least 1024: calls only the WAN side has spoken of yet take the rest). */
@@ -41,6 +42,7 @@ struct sipalg_config {
 	size_t n_sip_ports;
 	/* The daemon's. */
 	uint16_t queue;
+	uint32_t queues;                 /* NFQUEUEs queue .. queue + queues - 1, a thread each */
 	int tcp;                         /* SIP over TCP diverted (tproxy) to the listener */
 	uint16_t tcp_port;               /* that listener's port, on 127.0.0.1 */
 	struct tcp_limits tcp_limits;    /* tcp_max_connections, ..., under the options' names */
@@ -81,7 +83,7 @@ enum config_action config_args(int argc, char **argv, struct sipalg_config *c, c
 
 void config_usage(FILE *f);
 
-/* sipalg-firewall's --queue and --ports for these settings, one line. */
+/* sipalg-firewall's --queue, --queues and --ports for these settings, one line. */
 void config_firewall_args(const struct sipalg_config *c, FILE *f);
 
 /* SIGHUP: reads c->cmd.config again over the defaults, as at start but without the command

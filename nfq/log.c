@@ -19,7 +19,7 @@ void log_msg(int prio, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (prio > log_level)
+	if (prio > __atomic_load_n(&log_level, __ATOMIC_RELAXED)) /* SIGHUP's reload sets it */
 		return;
 	va_start(ap, fmt);
 	if (to_stderr) {

@@ -1,17 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* packet.c: IPv4/UDP decode, and payload replacement through libnetfilter_queue's pktbuff
- * helpers, which keep the IP and UDP lengths and checksums right. */
+/* packet.c: IPv4/UDP decode, and payload replacement in place, with libnetfilter_queue's
+ * checksum helpers keeping the IP and UDP checksums right. */
 #include "packet.h"
 
 #include <arpa/inet.h>
 #include <netinet/ip.h>
 #include <netinet/udp.h>
-#include <stdbool.h>
 #include <string.h>
 
 #include <libnetfilter_queue/libnetfilter_queue_ipv4.h>
 #include <libnetfilter_queue/libnetfilter_queue_udp.h>
-#include <libnetfilter_queue/pktbuff.h>
 
 enum packet_kind packet_decode(const uint8_t *data, size_t len, struct udp_packet *u)
 {
@@ -45,34 +43,44 @@ enum packet_kind packet_decode(const uint8_t *data, size_t len, struct udp_packe
 	return PACKET_UDP;
 }
 
+size_t packet_rewritten_len(const uint8_t *data, size_t room, const struct udp_packet *u, size_t payload_len)
+{
+	size_t n = (size_t)((const uint8_t *)u->payload - data) + payload_len;
+
+	return n > room || n > 0xffff ? 0 : n;
+}
+
+size_t packet_rewrite_in_place(uint8_t *data, size_t room, const struct udp_packet *u,
+			       const char *payload, size_t payload_len)
+{
+	/* The datagram ends where the new payload does: bytes after the old datagram (inside the
+	 * IP total length, or after that) are left out, or they would be counted in the new IP
+	 * length and in the UDP checksum, which covers the whole IP payload. */
+	size_t off = (size_t)((const uint8_t *)u->payload - data), n = packet_rewritten_len(data, room, u, payload_len);
+	struct iphdr *ip = (struct iphdr *)data;
+	struct udphdr *udp = (struct udphdr *)(data + off - sizeof(*udp));
+
+	if (n == 0)
+		return 0;
+	memmove(data + off, payload, payload_len); /* memmove: payload may be the packet's own */
+	ip->tot_len = htons((uint16_t)n);
+	nfq_ip_set_checksum(ip);
+	udp->len = htons((uint16_t)(sizeof(*udp) + payload_len));
+	nfq_udp_compute_checksum_ipv4(udp, ip);
+	if (udp->check == 0) /* a computed 0 is sent as all ones: 0 means none (RFC 768) */
+		udp->check = 0xffff;
+	return n;
+}
+
 size_t packet_rewrite(const uint8_t *data, size_t len, const struct udp_packet *u,
 		      const char *payload, size_t payload_len, uint8_t *out, size_t cap)
 {
-	/* The datagram ends where its UDP length says. Bytes after it (inside the IP total length,
-	 * or after that) are left out: the helpers would count them in the new IP length and in the
-	 * UDP checksum, which they take over the whole IP payload. */
-	size_t end = (size_t)((const uint8_t *)u->payload - data) + u->payload_len;
-	struct pkt_buff *pb;
-	struct iphdr *ip;
-	size_t n = 0, grow;
+	size_t off = (size_t)((const uint8_t *)u->payload - data);
+	struct udp_packet v = *u;
 
-	if (end > len)
+	if (off + u->payload_len > len || off > cap)
 		return 0;
-	grow = payload_len > u->payload_len ? payload_len - u->payload_len : 0;
-	pb = pktb_alloc(AF_INET, (void *)data, end, grow);
-	if (!pb)
-		return 0;
-	ip = (struct iphdr *)pktb_network_header(pb); /* decoded already; the mangle sets tot_len */
-	if (nfq_ip_set_transport_header(pb, ip) == 0 &&
-	    nfq_udp_mangle_ipv4(pb, 0, (unsigned)u->payload_len, payload, (unsigned)payload_len) &&
-	    pktb_len(pb) <= cap && pktb_len(pb) <= 0xffff) {
-		struct udphdr *udp = (struct udphdr *)pktb_transport_header(pb);
-
-		if (udp->check == 0) /* a computed 0 is sent as all ones: 0 means none (RFC 768) */
-			udp->check = 0xffff;
-		n = pktb_len(pb);
-		memcpy(out, pktb_data(pb), n);
-	}
-	pktb_free(pb);
-	return n;
+	memcpy(out, data, off);
+	v.payload = (const char *)out + off;
+	return packet_rewrite_in_place(out, cap, &v, payload, payload_len);
 }

@@ -23,6 +23,16 @@ enum packet_kind {
 
 enum packet_kind packet_decode(const uint8_t *data, size_t len, struct udp_packet *u);
 
+/* The length the packet would have with a new payload of payload_len bytes, or 0 when that
+ * does not fit (room bytes at data, or 65535). */
+size_t packet_rewritten_len(const uint8_t *data, size_t room, const struct udp_packet *u, size_t payload_len);
+
+/* Replaces in place the UDP payload of the packet at data, decoded as u: room bytes are
+ * writable at data. Lengths and checksums follow, and bytes after the UDP datagram are
+ * dropped. Returns the new length, or 0 when it does not fit (room, or 65535 bytes). */
+size_t packet_rewrite_in_place(uint8_t *data, size_t room, const struct udp_packet *u,
+			       const char *payload, size_t payload_len);
+
 /* Writes into out (cap bytes) the packet, already decoded as u, with its UDP payload
  * replaced; lengths and checksums follow, and bytes after the UDP datagram are dropped.
  * Returns the new length, or 0 when it does not fit. */

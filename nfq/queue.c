@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* queue.c: NFQUEUE through libnetfilter_queue's netlink helpers and libmnl. */
+#define _GNU_SOURCE /* recvmmsg */
 #include "queue.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
@@ -14,13 +16,24 @@
 
 #include "log.h"
 
+/* Packets are read QUEUE_BATCH at a time (recvmmsg), and their verdicts go out together in
+ * one sendmsg, each rewritten packet straight from where it was read and rewritten. */
+#define QUEUE_SLOT (0xffff + 8192)       /* one packet and its headers */
+#define QUEUE_SEND_MAX 65536             /* a batch of verdicts longer than this goes in parts */
+#define VERDICT_HDR_MAX 64               /* nlmsghdr, nfgenmsg, verdict, the payload's header */
+
 struct queue {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint16_t num;
-	/* netlink messages are read in place: keep them aligned */
-	char buf[0xffff + 8192] __attribute__((aligned(8))); /* one packet and its headers */
-	char verdict_buf[0xffff + 1024] __attribute__((aligned(8)));
+	struct queue_stats stats;
+	/* the verdicts waiting for the end of the batch: a header each, then the packet */
+	size_t n_verdicts, n_iov, send_len;
+	struct iovec iov[3 * QUEUE_BATCH];
+	char verdict_hdr[QUEUE_BATCH][VERDICT_HDR_MAX] __attribute__((aligned(8)));
+	/* netlink messages are read in place: keep them aligned. Pages are touched only as
+	 * packets fill them. */
+	char slot[QUEUE_BATCH][QUEUE_SLOT] __attribute__((aligned(8)));
 };
 
 /* Sends a config message and reads the kernel's answer to it. */
@@ -30,8 +43,8 @@ static int send_cfg(struct queue *q, struct nlmsghdr *nlh)
 
 	nlh->nlmsg_flags |= NLM_F_ACK;
 	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0 ||
-	    (n = mnl_socket_recvfrom(q->nl, q->buf, sizeof(q->buf))) < 0 ||
-	    mnl_cb_run(q->buf, (size_t)n, 0, q->portid, NULL, NULL) < 0) {
+	    (n = mnl_socket_recvfrom(q->nl, q->slot[0], sizeof(q->slot[0]))) < 0 ||
+	    mnl_cb_run(q->slot[0], (size_t)n, 0, q->portid, NULL, NULL) < 0) {
 		if (errno == EPERM)
 			log_err("nfqueue %u is in use by another program (another sipalgd?)", q->num);
 		else
@@ -58,13 +71,13 @@ struct queue *queue_open(uint16_t num)
 	}
 	q->portid = mnl_socket_get_portid(q->nl);
 
-	nlh = nfq_nlmsg_put(q->buf, NFQNL_MSG_CONFIG, num);
+	nlh = nfq_nlmsg_put(q->slot[0], NFQNL_MSG_CONFIG, num);
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
 	if (send_cfg(q, nlh)) {
 		queue_close(q);
 		return NULL;
 	}
-	nlh = nfq_nlmsg_put(q->buf, NFQNL_MSG_CONFIG, num);
+	nlh = nfq_nlmsg_put(q->slot[0], NFQNL_MSG_CONFIG, num);
 	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
 	/* A full queue lets SIP through unmodified rather than dropping it. */
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_FAIL_OPEN));
@@ -94,8 +107,9 @@ int queue_fd(const struct queue *q)
 
 struct dispatch {
 	struct queue *q;
-	void (*fn)(void *ctx, struct queue *q, const struct queued_packet *p);
+	queue_packet_fn *fn;
 	void *ctx;
+	char *end; /* of the slot being read: a packet may grow in place up to it */
 };
 
 static int on_packet(const struct nlmsghdr *nlh, void *data)
@@ -114,32 +128,95 @@ static int on_packet(const struct nlmsghdr *nlh, void *data)
 	if (attr[NFQA_PAYLOAD]) {
 		p.data = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
 		p.len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+		p.room = (size_t)(d->end - (char *)p.data);
 	}
+	d->q->stats.packets++;
 	d->fn(d->ctx, d->q, &p);
 	return MNL_CB_OK;
 }
 
-int queue_receive(struct queue *q, void (*fn)(void *ctx, struct queue *q, const struct queued_packet *p),
-		  void *ctx)
+/* Sends the verdicts of the batch, in one system call. */
+static int send_verdicts(struct queue *q)
 {
-	struct dispatch d = { q, fn, ctx };
-	ssize_t n = mnl_socket_recvfrom(q->nl, q->buf, sizeof(q->buf));
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct msghdr msg = { .msg_name = &kernel, .msg_namelen = sizeof(kernel), .msg_iov = q->iov,
+			      .msg_iovlen = q->n_iov };
+	int rc = 0;
 
+	if (!q->n_verdicts)
+		return 0;
+	q->stats.sends++;
+	if (sendmsg(mnl_socket_get_fd(q->nl), &msg, 0) < 0) {
+		log_err("nfqueue %u: %zu verdicts: %s", q->num, q->n_verdicts, strerror(errno));
+		rc = -1;
+	}
+	q->n_verdicts = q->n_iov = q->send_len = 0;
+	return rc;
+}
+
+int queue_receive(struct queue *q, queue_packet_fn *fn, void *ctx)
+{
+	struct sockaddr_nl from[QUEUE_BATCH];
+	struct mmsghdr msgs[QUEUE_BATCH];
+	struct iovec iov[QUEUE_BATCH];
+	int n, rc = 0;
+
+	for (int i = 0; i < QUEUE_BATCH; i++) {
+		iov[i] = (struct iovec){ q->slot[i], QUEUE_SLOT };
+		msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = &from[i], .msg_namelen = sizeof(from[i]),
+							 .msg_iov = &iov[i], .msg_iovlen = 1 } };
+	}
+	n = recvmmsg(mnl_socket_get_fd(q->nl), msgs, QUEUE_BATCH, MSG_DONTWAIT, NULL);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR || errno == ENOBUFS ? 0 : -1;
-	return mnl_cb_run(q->buf, (size_t)n, 0, q->portid, on_packet, &d) < 0 ? -1 : 0;
+	q->stats.receives++;
+	for (int i = 0; i < n && rc == 0; i++) {
+		struct dispatch d = { q, fn, ctx, q->slot[i] + QUEUE_SLOT };
+
+		if (from[i].nl_pid != 0)
+			continue; /* only the kernel's messages (as mnl_socket_recvfrom) */
+		if (mnl_cb_run(q->slot[i], msgs[i].msg_len, 0, q->portid, on_packet, &d) < 0)
+			rc = -1;
+	}
+	if (send_verdicts(q) || rc)
+		return -1;
+	return n;
 }
 
 int queue_verdict(struct queue *q, uint32_t id, const void *data, size_t len)
 {
-	struct nlmsghdr *nlh = nfq_nlmsg_put(q->verdict_buf, NFQNL_MSG_VERDICT, q->num);
+	static const char pad[NLA_ALIGNTO];
+	size_t padded = data ? NLA_ALIGN(len) : 0;
+	struct nlmsghdr *nlh;
+	struct nlattr *payload;
 
-	nfq_nlmsg_verdict_put(nlh, (int)id, NF_ACCEPT);
-	if (data)
-		nfq_nlmsg_verdict_put_pkt(nlh, data, (uint32_t)len);
-	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0) {
-		log_err("nfqueue %u: verdict: %s", q->num, strerror(errno));
-		return -1;
+	if (q->n_verdicts == QUEUE_BATCH ||
+	    (q->n_verdicts && q->send_len + VERDICT_HDR_MAX + padded > QUEUE_SEND_MAX)) {
+		if (send_verdicts(q))
+			return -1;
 	}
+	nlh = nfq_nlmsg_put(q->verdict_hdr[q->n_verdicts], NFQNL_MSG_VERDICT, q->num);
+	nfq_nlmsg_verdict_put(nlh, (int)id, NF_ACCEPT);
+	q->iov[q->n_iov++] = (struct iovec){ nlh, nlh->nlmsg_len };
+	if (data) {
+		/* the attribute's header here, the packet where it is (nfq_nlmsg_verdict_put_pkt
+		 * would copy it) */
+		payload = (struct nlattr *)((char *)nlh + nlh->nlmsg_len);
+		payload->nla_type = NFQA_PAYLOAD;
+		payload->nla_len = (uint16_t)(NLA_HDRLEN + len);
+		q->iov[q->n_iov - 1].iov_len += NLA_HDRLEN;
+		q->iov[q->n_iov++] = (struct iovec){ (void *)data, len };
+		if (padded > len)
+			q->iov[q->n_iov++] = (struct iovec){ (void *)pad, padded - len };
+		nlh->nlmsg_len += NLA_HDRLEN + (uint32_t)padded;
+	}
+	q->send_len += nlh->nlmsg_len;
+	q->n_verdicts++;
+	q->stats.verdicts++;
 	return 0;
+}
+
+struct queue_stats queue_stats(const struct queue *q)
+{
+	return q->stats;
 }

@@ -3,6 +3,7 @@
  * core, and gives them back rewritten; SIP it cannot understand passes unchanged. */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,17 +21,23 @@
 #include "packet.h"
 #include "privdrop.h"
 #include "queue.h"
+#include "queue_threads.h"
 #include "state.h"
 #include "status.h"
 #include "table.h"
 #include "tcp_relay.h"
 #include "wan_watch.h"
 
+/* The queue threads (option queues) and the main thread share the table, the mirror (and
+ * through it nftables and conntrack), the counters and the settings: each holds the lock
+ * while it uses them, and reads and answers its packets outside it (README: Threads). */
 struct daemon {
+	pthread_mutex_t lock;
 	struct sipalg_config cfg; /* the settings: defaults, file, command line (config.c) */
 	struct router_ifaces ifs;
 	uint32_t public_ip;
-	struct queue *queue;
+	struct queue_threads *queues;
+	struct queue_worker *workers;
 	int control;
 	int wan_watch;
 	struct alg_table table;
@@ -39,8 +46,13 @@ struct daemon {
 	struct state state;  /* the table's file, for the next start */
 	struct counters count;
 	struct tcp_relay tcp; /* listener fd -1 when tcp is off */
-	char msg_out[0xffff + 1024];
-	uint8_t pkt_out[0xffff];
+	char tcp_out[0xffff + 1024]; /* the relay's translated message (the main thread's) */
+};
+
+/* A queue thread's own. */
+struct queue_worker {
+	struct daemon *d;
+	char msg_out[0xffff + 1024]; /* the translated message, before it goes into the packet */
 };
 
 static volatile sig_atomic_t stop, reload;
@@ -128,7 +140,7 @@ static void reload_config(struct daemon *d)
 		log_warn("reload: option max_calls %u: the call table of this start holds %u calls; "
 			 "more at the next restart", next.table.max_calls, d->table.cap.dialogs);
 	d->cfg = next;
-	log_level = d->cfg.log_level;
+	__atomic_store_n(&log_level, d->cfg.log_level, __ATOMIC_RELAXED);
 	table_set_config(&d->table, &d->cfg.table);
 	follow_wan_address(d);
 	if (rc > 0)
@@ -185,9 +197,10 @@ static int read_settings(struct sipalg_config *c, int argc, char **argv)
 	return 2;
 }
 
-static size_t answer_control(void *ctx, const char *cmd, char *buf, size_t cap)
+/* The status view: nftables' TLS counter and the table, the counters and the relay as they
+ * are between two packets (the caller holds d->lock). */
+static size_t answer_locked(struct daemon *d, const char *cmd, char *buf, size_t cap)
 {
-	struct daemon *d = ctx;
 	struct status_view v = { &d->count, d->mirror.refusals, &d->table, d->public_ip, d->cfg.cmd.wan,
 				 d->cfg.cmd.lan, monotonic_seconds(), d->cfg.tcp ? &d->tcp : NULL,
 				 d->mirror.nft ? nft_divert_counter(d->mirror.nft, "tls_connections") : -1,
@@ -197,6 +210,17 @@ static size_t answer_control(void *ctx, const char *cmd, char *buf, size_t cap)
 		return status_format(&v, strcmp(cmd, CONTROL_CMD_STATUS_JSON) == 0, buf, cap);
 	return (size_t)snprintf(buf, cap, "unknown command '%.32s' (try: " CONTROL_CMD_STATUS ", "
 				CONTROL_CMD_STATUS_JSON ")\n", cmd);
+}
+
+static size_t answer_control(void *ctx, const char *cmd, char *buf, size_t cap)
+{
+	struct daemon *d = ctx;
+	size_t n;
+
+	pthread_mutex_lock(&d->lock);
+	n = answer_locked(d, cmd, buf, cap);
+	pthread_mutex_unlock(&d->lock);
+	return n;
 }
 
 /* Logs the actions of a message: registrations and calls at info, the rest at debug; those
@@ -219,11 +243,13 @@ static void log_actions(const struct alg_result *res, const char *msg, uint32_t 
 /* One SIP message through the table, over either transport: translate, admit, apply; new
  * bindings and pinholes are in place before the message moves on, and if the kernel refused
  * them the message must not announce them: it passes untranslated. Other changes
- * (refreshes, narrowing, closing) go in the next batch. Returns 1 when d->msg_out holds the
+ * (refreshes, narrowing, closing) go in the next batch. Returns 1 when out holds the
  * translated message (*out_len bytes), 0 when the message passes as it came: reasons[] counts
- * why (the first of each logged); an understood message with nothing to change returns 0. */
+ * why (the first of each logged); an understood message with nothing to change returns 0.
+ * The caller holds d->lock. */
 static int translate_message(struct daemon *d, const struct alg_packet *pkt, size_t max_message,
-			     unsigned long *reasons, const char *transport, size_t *out_len)
+			     unsigned long *reasons, const char *transport, char *out, size_t out_cap,
+			     size_t *out_len)
 {
 	struct alg_config core = d->cfg.core; /* the limits; the networks and address are the daemon's */
 	struct table_txn txn;
@@ -239,7 +265,7 @@ static int translate_message(struct daemon *d, const struct alg_packet *pkt, siz
 	core.server_ports = d->cfg.sip_ports; /* what the owner forwards to the servers */
 	core.n_server_ports = d->cfg.n_sip_ports;
 	d->mirror.now = monotonic_seconds();
-	table_translate(&txn, &d->table, &core, pkt, d->mirror.now, d->msg_out, sizeof(d->msg_out), &res);
+	table_translate(&txn, &d->table, &core, pkt, d->mirror.now, out, out_cap, &res);
 	if (res.reason != ALG_OK) {
 		if (reasons[res.reason]++ == 0)
 			log_notice("passing SIP%s unchanged: %s (first time; see counters)", transport,
@@ -254,26 +280,27 @@ static int translate_message(struct daemon *d, const struct alg_packet *pkt, siz
 	return res.changed;
 }
 
-/* One SIP/UDP message. Returns the length of the rewritten packet in d->pkt_out, or 0 when
- * the packet passes as it came. */
-static size_t translate_udp(struct daemon *d, const struct queued_packet *p, const struct udp_packet *u)
+/* One SIP/UDP message. Returns the length of the translated message in w->msg_out, to be
+ * written into the packet (it fits: checked here), or 0 when the packet passes as it came.
+ * The caller holds d->lock. */
+static size_t translate_udp(struct queue_worker *w, const struct queued_packet *p, const struct udp_packet *u)
 {
+	struct daemon *d = w->d;
 	const struct alg_packet pkt = { u->payload, u->payload_len,
 					p->indev == d->ifs.lan_index ? ALG_OUT : ALG_IN, u->src, u->dst };
-	size_t n, len;
+	size_t len;
 
-	if (!translate_message(d, &pkt, 0, d->count.reasons, "", &len)) {
+	if (!translate_message(d, &pkt, 0, d->count.reasons, "", w->msg_out, sizeof(w->msg_out), &len)) {
 		d->count.unchanged++;
 		return 0;
 	}
-	n = packet_rewrite(p->data, p->len, u, d->msg_out, len, d->pkt_out, sizeof(d->pkt_out));
-	if (n == 0) {
+	if (!packet_rewritten_len(p->data, p->room, u, len)) {
 		d->count.errors++;
 		log_warn("could not rewrite a %zu-byte packet; passing it unchanged", p->len);
 		return 0;
 	}
 	d->count.translated++;
-	return n;
+	return len;
 }
 
 /* One SIP/TCP message, for the relay (tcp_relay.h): the same path as UDP's. */
@@ -281,25 +308,31 @@ static int translate_tcp(void *ctx, const struct alg_packet *pkt, size_t max_mes
 			 unsigned long *reasons, const char **out, size_t *out_len)
 {
 	struct daemon *d = ctx;
+	int changed;
 
-	if (!translate_message(d, pkt, max_message, reasons, "/TCP", out_len))
-		return 0;
-	*out = d->msg_out;
-	return 1;
+	pthread_mutex_lock(&d->lock);
+	changed = translate_message(d, pkt, max_message, reasons, "/TCP", d->tcp_out, sizeof(d->tcp_out), out_len);
+	pthread_mutex_unlock(&d->lock);
+	*out = d->tcp_out;
+	return changed;
 }
 
-/* Every queued packet gets exactly one verdict, here: accepted as it came, or rewritten. */
+/* Every queued packet gets exactly one verdict, here: accepted as it came, or rewritten (in
+ * place). Runs in the queue's thread: decoding and the verdict outside the lock. */
 static void on_packet(void *ctx, struct queue *q, const struct queued_packet *p)
 {
-	struct daemon *d = ctx;
+	struct queue_worker *w = ctx;
+	struct daemon *d = w->d;
 	struct udp_packet u;
-	size_t n = 0;
+	enum packet_kind kind = packet_decode(p->data, p->len, &u);
+	size_t len = 0, n = 0;
 
+	pthread_mutex_lock(&d->lock);
 	d->count.seen++;
-	switch (packet_decode(p->data, p->len, &u)) {
+	switch (kind) {
 	case PACKET_UDP:
 		if (p->indev == d->ifs.lan_index || p->indev == d->ifs.wan_index)
-			n = translate_udp(d, p, &u);
+			len = translate_udp(w, p, &u);
 		else
 			d->count.not_sip_udp++;
 		break;
@@ -313,7 +346,28 @@ static void on_packet(void *ctx, struct queue *q, const struct queued_packet *p)
 		d->count.not_sip_udp++;
 		break;
 	}
-	queue_verdict(q, p->id, n ? d->pkt_out : NULL, n);
+	pthread_mutex_unlock(&d->lock);
+	if (len)
+		n = packet_rewrite_in_place(p->data, p->room, &u, w->msg_out, len);
+	queue_verdict(q, p->id, n ? p->data : NULL, n);
+}
+
+/* The queue threads, each with its buffers; 0, or -1 (logged). */
+static int queues_open(struct daemon *d)
+{
+	void *ctx[CONFIG_MAX_QUEUES];
+
+	d->workers = calloc(d->cfg.queues, sizeof(*d->workers));
+	if (!d->workers) {
+		log_err("queues: out of memory");
+		return -1;
+	}
+	for (unsigned i = 0; i < d->cfg.queues; i++) {
+		d->workers[i].d = d;
+		ctx[i] = &d->workers[i];
+	}
+	d->queues = queue_threads_open(d->cfg.queue, d->cfg.queues, on_packet, ctx);
+	return d->queues ? 0 : -1;
 }
 
 int main(int argc, char **argv)
@@ -353,9 +407,9 @@ int main(int argc, char **argv)
 	d.control = control_open(d.cfg.cmd.control);
 	if (d.control < 0)
 		return 1;
-	d.queue = queue_open(d.cfg.queue);
-	if (!d.queue || table_open(&d) || mirror_open(&d.mirror, &d.table, d.cfg.cmd.wan, d.public_ip)) {
-		queue_close(d.queue);
+	pthread_mutex_init(&d.lock, NULL);
+	if (queues_open(&d) || table_open(&d) || mirror_open(&d.mirror, &d.table, d.cfg.cmd.wan, d.public_ip)) {
+		queue_threads_close(d.queues);
 		control_close(d.control, d.cfg.cmd.control);
 		return 1;
 	}
@@ -368,10 +422,11 @@ int main(int argc, char **argv)
 	    privdrop(d.cfg.cmd.user)) {
 		tcp_relay_close(&d.tcp);
 		mirror_close(&d.mirror);
-		queue_close(d.queue);
+		queue_threads_close(d.queues);
 		control_close(d.control, d.cfg.cmd.control);
 		return 1;
 	}
+	d.tcp.table_lock = &d.lock;
 	/* What the last instance held (procd's respawn, a restart, an upgrade): its bindings are
 	 * installed before the first packet, so that the phones stay reachable. Read as the
 	 * user that wrote it, not as root: the file is that user's to write. */
@@ -404,16 +459,26 @@ int main(int argc, char **argv)
 	else
 		log_info("SIP over TCP: off (tcp 0)");
 	log_lan_servers(&d);
+	if (d.cfg.queues > 1)
+		log_info("queues %u-%u: a thread each", d.cfg.queue, d.cfg.queue + d.cfg.queues - 1);
+	if (queue_threads_start(d.queues))
+		stop = 1;
+	/* The main thread: timers, the nftables and conntrack upkeep, the state file, the control
+	 * socket, the WAN address, the TCP relay. Packets are the queue threads'. */
 	while (!stop) {
+		struct pollfd pfd[3] = { { d.control, POLLIN, 0 }, { d.wan_watch, POLLIN, 0 },
+					 { tcp_relay_fd(&d.tcp), POLLIN, 0 } };
+		uint32_t media_timeout;
+		int64_t next, now;
+		int r, timeout, wan_changed;
+
+		pthread_mutex_lock(&d.lock);
 		if (reload) {
 			reload = 0;
 			reload_config(&d);
 		}
-		struct pollfd pfd[4] = { { queue_fd(d.queue), POLLIN, 0 }, { d.control, POLLIN, 0 },
-					 { d.wan_watch, POLLIN, 0 }, { tcp_relay_fd(&d.tcp), POLLIN, 0 } };
-		uint32_t media_timeout = table_get_config(&d.table)->media_timeout;
-		int64_t next, now = d.mirror.now = monotonic_seconds();
-		int r, timeout;
+		media_timeout = table_get_config(&d.table)->media_timeout;
+		now = d.mirror.now = monotonic_seconds();
 
 		if (media_timeout && now >= next_media_check) {
 			mirror_watch_media(&d.mirror);
@@ -435,35 +500,37 @@ int main(int argc, char **argv)
 			timeout = 500; /* flows to forget: see mirror_forget_flows */
 		if (state_pending(&d.state, d.mirror.changes) && timeout > 1000)
 			timeout = 1000; /* the table changed: the state file follows within a second */
+		pthread_mutex_unlock(&d.lock);
 		tcp_relay_expire(&d.tcp, now);
-		r = poll(pfd, 4, timeout);
+		r = poll(pfd, 3, timeout);
 
 		if (r < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			break;
 		}
-		if (r > 0 && (pfd[0].revents & POLLIN) && queue_receive(d.queue, on_packet, &d) < 0) {
-			log_err("nfqueue: %s", strerror(errno));
-			break;
-		}
-		if (r > 0 && (pfd[3].revents & POLLIN))
-			tcp_relay_run(&d.tcp, monotonic_seconds());
+		if (r > 0 && (pfd[2].revents & POLLIN))
+			tcp_relay_run(&d.tcp, monotonic_seconds()); /* locks around the table itself */
+		if (r > 0 && (pfd[0].revents & POLLIN))
+			control_serve(d.control, answer_control, &d); /* locks while it reads the table */
+		wan_changed = r > 0 && (pfd[1].revents & POLLIN) && wan_watch_read(d.wan_watch);
+		pthread_mutex_lock(&d.lock);
 		mirror_commit(&d.mirror, NULL);
 		mirror_forget_flows(&d.mirror, 0);
-		if (r > 0 && (pfd[1].revents & POLLIN))
-			control_serve(d.control, answer_control, &d);
-		if (r > 0 && (pfd[2].revents & POLLIN) && wan_watch_read(d.wan_watch))
+		if (wan_changed)
 			follow_wan_address(&d);
+		pthread_mutex_unlock(&d.lock);
 	}
+	queue_threads_close(d.queues); /* no packet is in the table's hands from here on */
 	log_info("stopping: %lu packets, %lu translated, %lu unchanged", d.count.seen,
 		 d.count.translated, d.count.unchanged);
 	tcp_relay_close(&d.tcp);
 	state_save(&d.state, &d.table, monotonic_seconds(), d.mirror.changes, 1);
 	state_close(&d.state);
-	queue_close(d.queue);
 	wan_watch_close(d.wan_watch);
 	control_close(d.control, d.cfg.cmd.control);
 	mirror_close(&d.mirror);
 	free(d.table_memory);
+	free(d.workers);
+	pthread_mutex_destroy(&d.lock);
 	return 0;
 }

@@ -461,7 +461,11 @@ static void start_conn(struct tcp_relay *r, int fd, struct alg_endpoint peer, st
 	if (inbound) {
 		/* a server's new connection to a phone's public signaling port */
 		server = peer;
-		int found = table_find_public(r->table, local.port, peer.ip, &phone);
+		int found;
+
+		pthread_mutex_lock(r->table_lock);
+		found = table_find_public(r->table, local.port, peer.ip, &phone);
+		pthread_mutex_unlock(r->table_lock);
 
 		if (found) {
 			refuse(r, fd, found == -2 ? TCP_NOT_ALLOWED : TCP_NO_BINDING, peer);

@@ -17,6 +17,7 @@
 #ifndef SIPALG_TCP_RELAY_H
 #define SIPALG_TCP_RELAY_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,6 +72,7 @@ struct tcp_relay {
 	const struct alg_net *lan;
 	size_t n_lan;
 	const struct alg_table *table;
+	pthread_mutex_t *table_lock; /* held while the relay reads the table (the queue threads write it) */
 	tcp_translate_fn *translate;
 	void *ctx;
 	struct tcp_conn **conns;

@@ -11,14 +11,21 @@ alg_socket() { echo "$LAB_DIR/sipalgd.sock"; }
 # the user it runs as, as /var/run/sipalg on a router; never the host's own.
 alg_state() { echo "$LAB_DIR/run/state"; }
 
-# alg_start [sipalgd options]: divert SIP to queue 0 and start the daemon.
+# alg_divert: sipalg-firewall start, to the queues the daemon reads.
+alg_divert() {
+	in_ns router "$SIPALG_TOP/router-scripts/sipalg-firewall" start --wan wan0 --lan lan0 \
+		--queues "${SIPALG_QUEUES:-1}" >/dev/null
+}
+
+# alg_start [sipalgd options]: divert SIP to queue 0 (SIPALG_QUEUES: to that many queues from
+# 0, balanced, a thread each in the daemon) and start the daemon.
 alg_start() {
-	in_ns router "$SIPALG_TOP/router-scripts/sipalg-firewall" start --wan wan0 --lan lan0 >/dev/null ||
-		return 1
+	alg_divert || return 1
 	mkdir -p "$LAB_DIR/run" && chown nobody "$LAB_DIR/run" || return 1
 	# exec all the way down, so that $! is the daemon itself
 	(exec ip netns exec "$(lab_ns router)" "$SIPALGD" --wan wan0 --lan lan0 --foreground \
-		--control "$(alg_socket)" --state-file "$(alg_state)" "$@" >>"$LAB_DIR/sipalgd.log" 2>&1) &
+		--queues "${SIPALG_QUEUES:-1}" --control "$(alg_socket)" --state-file "$(alg_state)" "$@" \
+		>>"$LAB_DIR/sipalgd.log" 2>&1) &
 	ALG_PID=$!
 	# ready when the status socket answers
 	_as_i=0

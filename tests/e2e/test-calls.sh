@@ -223,7 +223,7 @@ scenario_firewall_flushed() {
 		lab_until 15 binding_to "$LAB_PHONE2_IP . 5060"
 	# what fw4 does when it starts again: its own rules, then the included diversion
 	in_ns router nft -f "$LAB_E2E/router-fw.nft"
-	in_ns router "$SIPALG_TOP/router-scripts/sipalg-firewall" start --wan wan0 --lan lan0 >/dev/null
+	alg_divert
 	check "the conntrack forgets phone2's signaling flow" lab_conntrack_forgets "$LAB_PHONE2_IP" 20
 	call far 2001 phone2 1002 20000 16000 flushed
 	check "an incoming call to phone2 works again" call_done flushed

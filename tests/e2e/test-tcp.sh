@@ -90,7 +90,7 @@ scenario_hold_and_cancel() {
 scenario_set_refilled() {
 	echo "--- the diversion re-created empty (as after 'service firewall stop; start')"
 	in_ns router nft delete table inet sipalg_divert
-	in_ns router "$SIPALG_TOP/router-scripts/sipalg-firewall" start --wan wan0 --lan lan0 >/dev/null
+	alg_divert
 	check "sipalgd refills tcp_sig_ports with phone1's public port (it looks every 5 s)" lab_until 12 sig_port 5060
 	call far 2001 phone1 1001 20000 16000 refill 2500 u1 tn
 	check "and far's call reaches phone1 over a new TCP connection again" call_done refill

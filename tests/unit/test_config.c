@@ -58,6 +58,7 @@ static void full_config_sets_every_option(void **state)
 	assert_int_equal(c.table.media_timeout, 300);
 	assert_int_equal(c.external_address, 0xc6336407);
 	assert_int_equal(c.queue, 3);
+	assert_int_equal(c.queues, 4);
 	assert_false(c.tcp);
 	assert_int_equal(c.tcp_port, 25060);
 	assert_int_equal(c.log_level, LOG_DEBUG);
@@ -121,6 +122,10 @@ static void every_bad_value_is_named(void **state)
 	expect_refused("option external_address ''", "option external_address '203.0.113'",
 		       "option external_address '203.0.113'");
 	expect_refused("option queue '0'", "option queue '65536'", "option queue '65536'");
+	expect_refused("option queues '1'", "option queues '0'", "option queues '0': expected a number of queues 1-16");
+	expect_refused("option queues '1'", "option queues '17'", "option queues '17'");
+	expect_refused("option queues '1'", "option queues '2'\n\toption queue '65535'",
+		       "queue 65535 and queues 2: the last queue, 65536, is past 65535");
 	expect_refused("option tcp '1'", "option tcp 'on'", "option tcp 'on'");
 	expect_refused("option tcp_port '15060'", "option tcp_port '80'", "option tcp_port '80'");
 	expect_refused("option tcp_port '15060'", "option tcp_port '65536'", "option tcp_port '65536'");
@@ -232,6 +237,10 @@ static void every_bad_argument_is_named(void **state)
 	(void)state;
 	expect_bad_args("--queue '70000': expected a queue number 0-65535", "--wan", "x", "--lan", "y", "--queue",
 			"70000", NULL);
+	expect_bad_args("--queues 'all': expected a number of queues 1-16", "--wan", "x", "--lan", "y", "--queues",
+			"all", NULL);
+	expect_bad_args("queue 65530 and queues 8: the last queue, 65537, is past 65535", "--wan", "x", "--lan", "y",
+			"--queue", "65530", "--queues", "8", NULL);
 	expect_bad_args("--media-timeout '1m': expected seconds, 0 (never) to 86400", "--wan", "x", "--lan", "y",
 			"--media-timeout", "1m", NULL);
 	expect_bad_args("--public '203.0.113': expected an IPv4 address", "--public", "203.0.113", NULL);
