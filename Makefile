@@ -226,7 +226,7 @@ lint:
 # (valgrind, queue overflow, nftables errors, a hostile burst) with the daemon as shipped.
 TSAN_RUN := TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" E2E_NAME=tsan SIPALG_QUEUES=2 \
 	SIPALGD=$(abspath $(BUILD)/tsan/sipalgd)
-e2e: all $(BUILD)/asan/sipalgd $(BUILD)/tsan/sipalgd
+e2e: all $(BUILD)/asan/sipalgd $(BUILD)/tsan/sipalgd $(BUILD)/bench/sipload
 	$(Q)if [ "$$(id -u)" -ne 0 ]; then echo "e2e: needs root (network namespaces)"; \
 		echo "e2e 0 1" >>$(RESULTS); exit 1; fi
 	$(Q)status=0; export RESULTS=$(abspath $(RESULTS)); \

@@ -8,6 +8,8 @@
 #   BENCH_JSON=path   where the JSON goes (default bench/results.json)
 #   BENCH_SECONDS=S   length of each throughput run (default 2)
 #   BENCH_CPS_WINDOW=S  the window of each calls-per-second step (default 3)
+#   BENCH_ONLY=threads  only the figures of sipalgd's threads and system calls (a quick look);
+#   BENCH_ONLY=syscalls only the system calls (also of an older build: BUILD_DIR its build)
 #
 # Set-ups (the router of tests/e2e/lab.sh: fw4-like forward policy, masquerade on wan0):
 #   plain   nothing more
@@ -26,6 +28,9 @@
 #     (unpaced: written back to back, so messages straddle segments; paced: one segment
 #     each), framed by Content-Length at far; the kernel helper is assigned on TCP 5060 too.
 #   The INVITEs cycle through 64 Call-IDs (64 live dialogs, each its own RTP port).
+#   Threads: sipalgd alone with queues 1 and with queues 2 (option queues), LAN->WAN from 4
+#     LAN addresses at once (NFQUEUE balances flows by address: one sender would be one
+#     queue's); and the system calls sipalgd makes per message (strace -c), paced and unpaced.
 # Each figure is measured for the three set-ups one after the other, then the next figure;
 # throughput and latency in three such rounds (best and median round kept).
 set -u
@@ -298,6 +303,80 @@ latency() { # DIR
 	fi
 }
 
+# ---- threads: queues 1 against queues 2 -------------------------------------------------------
+THREAD_HOSTS="$LAB_PHONE1_IP 192.168.1.21 192.168.1.22 192.168.1.23"
+
+# flow_hosts NAME [sipload send options]: an unpaced run from every address of THREAD_HOSTS at
+# once to far, counted at far.
+flow_hosts() {
+	fh_name=$1
+	shift
+	in_ns far "$SIPLOAD" recv --at "$LAB_FAR_IP:5060" --seconds $((SECONDS_RUN + 15)) --quiet-ms 700 \
+		--forbid 192.168. >"$B/$fh_name.recv" 2>&1 &
+	fh_rx=$!
+	lab_until_ready "$B/$fh_name.recv" || die "$fh_name: receiver did not start: $(cat "$B/$fh_name.recv")"
+	fh_pids=
+	for h in $THREAD_HOSTS; do
+		in_ns phone1 "$SIPLOAD" send --from "$h:5060" --to "$LAB_FAR_IP:5060" --calls $CALLS \
+			--seconds "$SECONDS_RUN" "$@" >"$B/$fh_name.send.$h" 2>&1 &
+		fh_pids="$fh_pids $!"
+	done
+	for p in $fh_pids; do wait "$p" || die "$fh_name: a sender failed"; done
+	wait $fh_rx || die "$fh_name: receiver failed: $(cat "$B/$fh_name.recv")"
+}
+
+# The queue threads' own count of their system calls, from the log of a stopped sipalgd:
+# packets, recvmmsg, sendmsg and poll summed over the queues.
+queue_syscalls() {
+	sed -n 's/^queue [0-9]*: \([0-9]*\) packets; system calls: \([0-9]*\) recvmmsg, \([0-9]*\) sendmsg, \([0-9]*\) poll$/\1 \2 \3 \4/p' \
+		"$LAB_DIR/sipalgd.log" | awk '{ p += $1; r += $2; s += $3; q += $4 } END { printf "%d %d %d %d", p, r, s, q }'
+}
+
+threads() {
+	for h in $THREAD_HOSTS; do
+		[ "$h" = "$LAB_PHONE1_IP" ] || ip -n "$(lab_ns phone1)" addr add "$h/24" dev eth0 2>/dev/null
+	done
+	for rep in 1 2; do
+		for q in 1 2; do
+			SIPALG_QUEUES=$q setup sipalg
+			say "threads (queues $q, round $rep): 4 LAN hosts as fast as they go for ${SECONDS_RUN}s"
+			n=thr-$q-$rep
+			flow_hosts "$n"
+			teardown sipalg
+			got=$(kv "$B/$n.recv" translated)
+			span=$(kv "$B/$n.recv" span)
+			rate=$(awk -v g="${got:-0}" -v t="${span:-0}" 'BEGIN { printf "%.0f", (t > 0 ? g / t : 0) }')
+			# shellcheck disable=SC2046 # four numbers
+			set -- $(queue_syscalls)
+			eval "best=\${THR_$q:-0}"
+			[ "$rate" -gt "$best" ] || continue
+			eval "THR_$q=$rate THR_UNXL_$q=$(($(kv "$B/$n.recv" received) - ${got:-0}))"
+			eval "THR_PER_READ_$q=$(calc "$1 / ($2 > 0 ? $2 : 1)") THR_PER_SEND_$q=$(calc "$1 / ($3 > 0 ? $3 : 1)")"
+		done
+	done
+	THR_RATIO=$(ratio "$THR_2" "$THR_1")
+}
+
+# System calls of sipalgd per packet it was given, all of them (strace -c -f on the running
+# daemon, which slows it: the batches are then fuller than without): paced at 2,000/s, and
+# unpaced, from one LAN host (queues 1).
+syscalls() {
+	for pace in 2000 0; do
+		setup sipalg
+		say "system calls per message (strace -c, $([ $pace = 0 ] && echo unpaced || echo "$pace/s"))"
+		strace -c -f -o "$B/strace-$pace.txt" -p "$ALG_PID" 2>/dev/null &
+		st=$!
+		sleep 1
+		flow out "$pace" "sys-$pace"
+		kill -INT "$st" 2>/dev/null
+		wait "$st" 2>/dev/null
+		teardown sipalg
+		calls=$(awk '$NF == "total" { print $4 }' "$B/strace-$pace.txt")
+		msgs=$(sed -n 's/^stopping: \([0-9]*\) packets.*/\1/p' "$LAB_DIR/sipalgd.log")
+		eval "SYS_$pace=$(calc "${calls:-0} / (${msgs:-0} > 0 ? ${msgs:-1} : 1)")"
+	done
+}
+
 # ---- calls per second: sipp caller -> kamailio -> sipp callee -------------------------------
 cps() {
 	say "calls per second: registering far as 2001 and starting the callee"
@@ -391,6 +470,22 @@ for p in ports sip_direct_media sip_direct_signalling sip_external_media sip_tim
 	HELPER_PARAMS="${HELPER_PARAMS:+$HELPER_PARAMS, }\"$p\": \"$v\""
 done
 
+if [ "${BENCH_ONLY:-}" = syscalls ]; then
+	syscalls
+	echo "system calls per message (strace -c -f, every call of $SIPALGD): $SYS_2000 at 2000/s, $SYS_0 unpaced"
+	exit 0
+fi
+if [ "${BENCH_ONLY:-}" = threads ]; then
+	threads
+	syscalls
+	row() { printf '%-44s %12s %12s %9s\n' "$@"; }
+	row "sipalgd alone, LAN->WAN from 4 hosts" "queues 1" "queues 2" "2/1"
+	row "INVITE+SDP translated/s, saturation" "$THR_1" "$THR_2" "$THR_RATIO"
+	row "  passed untranslated (queue full, bypass)" "$THR_UNXL_1" "$THR_UNXL_2" ""
+	row "  packets per recvmmsg, per sendmsg" "$THR_PER_READ_1, $THR_PER_SEND_1" "$THR_PER_READ_2, $THR_PER_SEND_2" ""
+	echo "system calls per message (strace -c -f, every call of sipalgd): $SYS_2000 at 2000/s, $SYS_0 unpaced"
+	exit 0
+fi
 core_bench
 throughput out
 throughput in
@@ -400,6 +495,8 @@ latency in
 latency tcp
 cps
 memory
+threads
+syscalls
 ELAPSED=$(($(date +%s) - T0))
 
 # ---- report ---------------------------------------------------------------------------------
@@ -445,6 +542,11 @@ dir_name() { case $1 in out) dn="LAN->WAN" ;; in) dn="WAN->LAN" ;; tcp) dn="SIP/
 	done
 	row "calls/s end to end, 0 failed in ${CPS_WINDOW}s" "$CPS_plain" "$CPS_kernel" "$CPS_sipalg" \
 		"$(ratio "$CPS_sipalg" "$CPS_kernel")" "$(ratio "$CPS_sipalg" "$CPS_plain")"
+	echo
+	echo "sipalgd's threads (option queues), LAN->WAN from 4 LAN hosts at once, saturation:"
+	echo "  queues 1: $THR_1 translated/s ($THR_UNXL_1 passed untranslated; $THR_PER_READ_1 packets per recvmmsg, $THR_PER_SEND_1 per sendmsg)"
+	echo "  queues 2: $THR_2 translated/s ($THR_UNXL_2 passed untranslated; $THR_PER_READ_2 packets per recvmmsg, $THR_PER_SEND_2 per sendmsg): ${THR_RATIO}x"
+	echo "  system calls per message, all of sipalgd's (strace -c -f): $SYS_2000 at 2000/s, $SYS_0 unpaced"
 	echo
 	echo "core (alg/ alone, $(kv "$B/core.out" messages) golden messages, translate + table):"
 	echo "  ns/message mean $CORE_NS (INVITE with SDP: $CORE_INVITE_NS); instructions/message $CORE_IR (callgrind)"
@@ -501,6 +603,9 @@ json_dir() { case $1 in out) echo lan_to_wan ;; in) echo wan_to_lan ;; tcp) echo
 		"$SCALE_10k_held_signaling" "$SCALE_10k_held_pinholes" "$SCALE_10k_held_calls" "$SCALE_10k_rss_kib" "$SCALE_10k_rss_kib_before_fill" "$SCALE_10k_table_bytes" \
 		"$SCALE_100k_capacity_bindings" "$SCALE_100k_capacity_dialogs" "$SCALE_100k_table_bytes" "$SCALE_100k_fill_registrations" "$SCALE_100k_fill_calls" \
 		"$SCALE_100k_held_signaling" "$SCALE_100k_held_pinholes" "$SCALE_100k_rss_kib" "$SCALE_IR_10" "$SCALE_IR_100K" "$SCALE_IR_RATIO"
+	printf '  ,"threads": {"lan_to_wan_4_hosts": {"queues_1": {"translated_per_s": %s, "passed_untranslated": %s, "packets_per_recvmmsg": %s, "packets_per_sendmsg": %s}, "queues_2": {"translated_per_s": %s, "passed_untranslated": %s, "packets_per_recvmmsg": %s, "packets_per_sendmsg": %s}, "ratio_2_1": %s}, "syscalls_per_message": {"paced_2000_per_s": %s, "unpaced": %s}}\n' \
+		"$(j "$THR_1")" "$(j "$THR_UNXL_1")" "$(j "$THR_PER_READ_1")" "$(j "$THR_PER_SEND_1")" "$(j "$THR_2")" "$(j "$THR_UNXL_2")" \
+		"$(j "$THR_PER_READ_2")" "$(j "$THR_PER_SEND_2")" "$THR_RATIO" "$(j "$SYS_2000")" "$(j "$SYS_0")"
 	printf '}\n'
 } >"$JSON"
 python3 -m json.tool "$JSON" >/dev/null 2>&1 || die "$JSON is not valid JSON"

@@ -22,6 +22,7 @@ struct queue_thread {
 	int started;
 	int stop_fd;  /* the pipe's read end: POLLHUP when it is time to stop */
 	int *stopping; /* set before the pipe closes: a busy thread sees it between batches */
+	unsigned long polls; /* the thread's own: read after the join */
 };
 
 struct queue_threads {
@@ -39,6 +40,7 @@ static void *run(void *arg)
 
 	while (!__atomic_load_n(t->stopping, __ATOMIC_RELAXED)) {
 		if (n < QUEUE_BATCH) { /* else a full batch: more may wait, read at once */
+			t->polls++;
 			if (poll(pfd, 2, -1) < 0) {
 				if (errno == EINTR)
 					continue;
@@ -101,6 +103,11 @@ int queue_threads_start(struct queue_threads *ts)
 	return rc ? -1 : 0;
 }
 
+struct queue *queue_threads_queue(struct queue_threads *ts, uint16_t i)
+{
+	return ts->t[i].queue;
+}
+
 void queue_threads_close(struct queue_threads *ts)
 {
 	if (!ts)
@@ -109,14 +116,14 @@ void queue_threads_close(struct queue_threads *ts)
 	close(ts->stop_pipe[1]);
 	for (uint16_t i = 0; i < ts->n; i++) {
 		struct queue_thread *t = &ts->t[i];
+		struct queue_stats s;
 
-		if (t->started) {
-			struct queue_stats s;
-
+		if (t->started)
 			pthread_join(t->id, NULL);
+		if (t->queue) {
 			s = queue_stats(t->queue);
-			log_info("queue %u: %lu packets in %lu reads, %lu verdicts in %lu sends", t->num,
-				 s.packets, s.receives, s.verdicts, s.sends);
+			log_info("queue %u: %lu packets; system calls: %lu recvmmsg, %lu sendmsg, %lu poll", t->num,
+				 s.packets, s.receives, s.sends, t->polls);
 		}
 		queue_close(t->queue);
 	}

@@ -18,6 +18,8 @@ struct queue_threads *queue_threads_open(uint16_t first, uint16_t n, queue_packe
 /* Starts the threads (signals are left to the calling thread). A fatal socket error in one
  * is logged and ends the daemon as SIGTERM does. 0, or -1 (logged: none runs). */
 int queue_threads_start(struct queue_threads *t);
+/* Queue first + i, for a caller that reads it itself (then it starts no thread). */
+struct queue *queue_threads_queue(struct queue_threads *t, uint16_t i);
 /* Stops and joins the threads (each finishes its batch), logs what each queue's system calls
  * carried, closes the queues. */
 void queue_threads_close(struct queue_threads *t);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sipalgd: the SIP ALG daemon. Reads SIP packets from an NFQUEUE, translates them with the
  * core, and gives them back rewritten; SIP it cannot understand passes unchanged. */
+#define _GNU_SOURCE /* ppoll */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -374,6 +375,8 @@ int main(int argc, char **argv)
 {
 	static struct daemon d;
 	struct sigaction sa;
+	sigset_t wake, unblocked;
+	struct queue *single;
 	int64_t next_media_check = 0, next_table_check = 0;
 	const struct table_config *t = &d.cfg.table;
 	char pub[ADDR_STR_MAX], err[256];
@@ -461,13 +464,27 @@ int main(int argc, char **argv)
 	log_lan_servers(&d);
 	if (d.cfg.queues > 1)
 		log_info("queues %u-%u: a thread each", d.cfg.queue, d.cfg.queue + d.cfg.queues - 1);
-	if (queue_threads_start(d.queues))
+	/* One queue is read by the main thread, as before there were threads; more, a thread
+	 * each. */
+	single = d.cfg.queues == 1 ? queue_threads_queue(d.queues, 0) : NULL;
+	if (!single && queue_threads_start(d.queues))
 		stop = 1;
+	/* The signals wake the main thread only in its ppoll: one that comes while it works is
+	 * seen at the next ppoll at once, not after its timeout (the queue threads' packets no
+	 * longer wake it). */
+	sigemptyset(&wake);
+	sigaddset(&wake, SIGTERM);
+	sigaddset(&wake, SIGINT);
+	sigaddset(&wake, SIGHUP);
+	sigprocmask(SIG_BLOCK, &wake, &unblocked);
+	sigdelset(&unblocked, SIGTERM);
+	sigdelset(&unblocked, SIGINT);
+	sigdelset(&unblocked, SIGHUP);
 	/* The main thread: timers, the nftables and conntrack upkeep, the state file, the control
 	 * socket, the WAN address, the TCP relay. Packets are the queue threads'. */
 	while (!stop) {
-		struct pollfd pfd[3] = { { d.control, POLLIN, 0 }, { d.wan_watch, POLLIN, 0 },
-					 { tcp_relay_fd(&d.tcp), POLLIN, 0 } };
+		struct pollfd pfd[4] = { { d.control, POLLIN, 0 }, { d.wan_watch, POLLIN, 0 },
+					 { tcp_relay_fd(&d.tcp), POLLIN, 0 }, { single ? queue_fd(single) : -1, POLLIN, 0 } };
 		uint32_t media_timeout;
 		int64_t next, now;
 		int r, timeout, wan_changed;
@@ -502,10 +519,16 @@ int main(int argc, char **argv)
 			timeout = 1000; /* the table changed: the state file follows within a second */
 		pthread_mutex_unlock(&d.lock);
 		tcp_relay_expire(&d.tcp, now);
-		r = poll(pfd, 3, timeout);
+		struct timespec ts = { timeout / 1000, (long)(timeout % 1000) * 1000000 };
+
+		r = ppoll(pfd, 4, &ts, &unblocked);
 
 		if (r < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
+			break;
+		}
+		if (r > 0 && (pfd[3].revents & POLLIN) && queue_receive(single, on_packet, &d.workers[0]) < 0) {
+			log_err("nfqueue: %s", strerror(errno));
 			break;
 		}
 		if (r > 0 && (pfd[2].revents & POLLIN))

@@ -9,8 +9,8 @@ build="gcc make pkg-config libc6-dev libosip2-dev libnetfilter-queue-dev libnfne
 # the end-to-end lab: see the PACKAGES line of tests/e2e/lab.sh
 lab="$(sed -n 's/^# PACKAGES: //p' "$(dirname "$0")/e2e/lab.sh") iptables"
 test="$build libcmocka-dev clang libclang-rt-dev diffutils shellcheck valgrind $lab"
-# make bench: the lab, callgrind, strip
-bench="$build $lab valgrind binutils"
+# make bench: the lab, callgrind, strip, strace (system calls per message)
+bench="$build $lab valgrind binutils strace"
 
 # make test's router-CPU stages (the Makefile's i386 and s390x): gcc -m32 with Debian's i386
 # multiarch libraries (the kernel's <asm/*.h> from the i686 cross headers, which have no

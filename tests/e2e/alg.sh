@@ -14,7 +14,7 @@ alg_state() { echo "$LAB_DIR/run/state"; }
 # alg_divert: sipalg-firewall start, to the queues the daemon reads.
 alg_divert() {
 	in_ns router "$SIPALG_TOP/router-scripts/sipalg-firewall" start --wan wan0 --lan lan0 \
-		--queues "${SIPALG_QUEUES:-1}" >/dev/null
+		${SIPALG_QUEUES:+--queues "$SIPALG_QUEUES"} >/dev/null
 }
 
 # alg_start [sipalgd options]: divert SIP to queue 0 (SIPALG_QUEUES: to that many queues from
@@ -24,7 +24,7 @@ alg_start() {
 	mkdir -p "$LAB_DIR/run" && chown nobody "$LAB_DIR/run" || return 1
 	# exec all the way down, so that $! is the daemon itself
 	(exec ip netns exec "$(lab_ns router)" "$SIPALGD" --wan wan0 --lan lan0 --foreground \
-		--queues "${SIPALG_QUEUES:-1}" --control "$(alg_socket)" --state-file "$(alg_state)" "$@" \
+		${SIPALG_QUEUES:+--queues "$SIPALG_QUEUES"} --control "$(alg_socket)" --state-file "$(alg_state)" "$@" \
 		>>"$LAB_DIR/sipalgd.log" 2>&1) &
 	ALG_PID=$!
 	# ready when the status socket answers

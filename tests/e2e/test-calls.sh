@@ -252,6 +252,25 @@ scenario_wan_renumbered() {
 	rtp_both renum phone1 16000 far 20000
 }
 
+# With queues 2 (SIPALG_QUEUES: the ThreadSanitizer run), both queue threads must take
+# packets at once: NFQUEUE balances flows by addresses, so INVITEs from 16 LAN addresses at
+# once (bench/sipload, paced) spread over both queues (all on one: a chance of 2^-15).
+scenario_both_queues() {
+	echo "--- 16 LAN hosts at once, over ${SIPALG_QUEUES} queues"
+	pids=
+	for i in $(seq 40 55); do
+		ip -n "$(lab_ns phone1)" addr add "192.168.1.$i/24" dev eth0
+		in_ns phone1 "$SIPALG_TOP/build/bench/sipload" send --from "192.168.1.$i:5060" --to "$LAB_FAR_IP:5060" \
+			--calls 2 --seconds 2 --rate 100 >/dev/null 2>&1 &
+		pids="$pids $!"
+	done
+	for p in $pids; do wait "$p"; done
+	check "sipalgd still runs" kill -0 "$ALG_PID"
+}
+
+# queue_packets N: the packets queue N took, from the daemon's last stop line for it.
+queue_packets() { sed -n "s/^queue $1: \([0-9]*\) packets;.*/\1/p" "$LAB_DIR/sipalgd.log" | tail -n 1; }
+
 start=$(date +%s)
 lab_up || { not_ok "lab_up"; finish e2e-calls; exit 1; }
 scenario_bad_config
@@ -271,6 +290,7 @@ scenario_media_stops
 scenario_inbound_policy
 scenario_firewall_flushed
 scenario_wan_renumbered
+if [ "${SIPALG_QUEUES:-1}" -gt 1 ]; then scenario_both_queues; fi
 
 alg_stop
 echo "--- the log: one line per notable event"
@@ -280,6 +300,11 @@ check "it starts with the effective settings" \
 check "it notes registrations" grep -q '^registered 192.168.1.10:5060 -> 203.0.113.1:5060 expires=300' "$LAB_DIR/sipalgd.log"
 check "calls set up and torn down" sh -c 'grep -q "^answered call=" "$1" && grep -q "^media-close call=.* reason=BYE" "$1" && grep -q "^media-close call=.* reason=486" "$1"' _ "$LAB_DIR/sipalgd.log"
 check "and the WAN address change" grep -q '^public address changed: 203.0.113.1 -> 203.0.113.2' "$LAB_DIR/sipalgd.log"
+if [ "${SIPALG_QUEUES:-1}" -gt 1 ]; then
+	grep '^queue [0-9]*:' "$LAB_DIR/sipalgd.log" | tail -n 2 | sed 's/^/     /'
+	check "both queue threads took packets (queue 0: $(queue_packets 0), queue 1: $(queue_packets 1))" \
+		sh -c '[ "$1" -gt 0 ] && [ "$2" -gt 0 ]' _ "$(queue_packets 0)" "$(queue_packets 1)"
+fi
 if grep -q 'Sanitizer\|runtime error' "$LAB_DIR/sipalgd.log"; then
 	not_ok "sipalgd ($SIPALGD) ran clean: see $LAB_DIR/sipalgd.log"
 	grep -m 20 'ERROR\|runtime error\|#[0-9]' "$LAB_DIR/sipalgd.log"
