@@ -525,6 +525,35 @@ static int translate_out(struct xlate *x, const struct hostport *top_via)
 	return for_each_sdp(x, sdp_translate_out);
 }
 
+/* What the phone would see without NAT: where the top Via's received= and rport= name the
+ * router (RFC 3581: the source the server saw), they are given back as the phone's own
+ * address and the port it sent from, which is where this response reaches it. A phone that
+ * saw the public address there would decide it is behind NAT and start its own traversal
+ * next to the ALG's. They name the router when received= is the public address, or, with no
+ * received= (a server that adds it only when it differs from sent-by), when the sent-by as
+ * it came is the public address. */
+static int restore_via_params(struct xlate *x, const struct hostport *via)
+{
+	struct alg_endpoint phone = x->pkt->dst;
+	uint32_t received;
+	uint16_t rport = 0;
+
+	if (via->received.len ? addr_parse(x->buf + via->received.off, via->received.len, &received) ||
+					received != x->cfg->public_ip
+			      : !via->ipv4 || via->ip != x->cfg->public_ip)
+		return 0;
+	if (via->rport.len && port_parse(x->buf + via->rport.off, via->rport.len, &rport))
+		rport = 0;
+	/* The packet's destination is the phone after the NAT; unknown, the binding of rport's. */
+	if ((!phone.ip || !xlate_is_lan(x, phone.ip)) && (!rport || xlate_private(x, rport, &phone)))
+		return 0;
+	if (via->received.len && xlate_edit_addr(x, via->received, phone.ip))
+		return -1;
+	if (rport && phone.port && rport != phone.port && xlate_edit_port(x, via->rport, phone.port))
+		return -1;
+	return 0;
+}
+
 static int translate_in(struct xlate *x, const struct hostport *top_via, struct alg_span cseq)
 {
 	const struct sip_msg *m = &x->msg;
@@ -538,7 +567,8 @@ static int translate_in(struct xlate *x, const struct hostport *top_via, struct 
 		if (walk(x, HDR_BIT(HDR_ROUTE) | HDR_BIT(HDR_REFER_TO) | HDR_BIT(HDR_REFERRED_BY), restore))
 			return -1;
 	} else {
-		if (restore(x, top_via, UINT32_MAX) || walk(x, HDR_BIT(HDR_RECORD_ROUTE), restore))
+		if (restore(x, top_via, UINT32_MAX) || restore_via_params(x, top_via) ||
+		    walk(x, HDR_BIT(HDR_RECORD_ROUTE), restore))
 			return -1;
 		if (m->status >= 200 && m->status < 300 && span_is(x->buf, cseq, "REGISTER")) {
 			if (walk(x, HDR_BIT(HDR_CONTACT), restore_registered))

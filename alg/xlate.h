@@ -16,6 +16,9 @@ struct hostport {
 	int ipv4;            /* host is an IPv4 literal ... */
 	uint32_t ip;         /* ... with this value */
 	int ipv6;            /* host is an IPv6 reference */
+	/* Via only: the values of its received= and rport= parameters (len 0: absent, or a
+	 * bare rport) */
+	struct alg_span received, rport;
 };
 
 struct xlate {
