@@ -170,6 +170,8 @@ struct alg_action {
 	uint16_t rtcp_pub_port;
 	uint8_t stream;             /* index of the m= line in its SDP body */
 	char media[12];             /* m= media type, e.g. "audio" */
+	uint8_t no_rtcp;            /* media: not RTP (m=image udptl: T.38 fax), so no RTCP */
+	uint8_t offer;              /* MEDIA_OPEN: in an INVITE, an offer its answer may refuse */
 	uint32_t expires;           /* REGISTER(ED) ... */
 	uint32_t from;              /* ... the registrar that accepted it ... */
 	uint32_t cseq;              /* ... the REGISTER's CSeq number (call_id: its Call-ID) ... */

@@ -30,6 +30,7 @@ struct sdp_stream {
 	uint16_t rtcp_val;
 	struct sdp_addr rtcp_addr;
 	int rtcp_mux;
+	int not_rtp; /* its transport is not RTP (udptl, T.38 fax): it has no RTCP */
 };
 
 struct sdp_scan {
@@ -86,6 +87,16 @@ static int read_port(const char *buf, struct alg_span f, struct alg_span *port, 
 	return port_parse(buf + f.off, n, val);
 }
 
+/* An m= transport that carries RTP (RTP/AVP, RTP/SAVPF, UDP/TLS/RTP/SAVPF ...), with RTCP
+ * beside it; udptl (T.38 fax, RFC 3362) has none. */
+static int names_rtp(const char *buf, struct alg_span proto)
+{
+	for (uint32_t k = 0; k + 3 <= proto.len; k++)
+		if (strncasecmp(buf + proto.off + k, "RTP", 3) == 0)
+			return 1;
+	return 0;
+}
+
 /* o=, c= and m= are ASCII fields separated by single spaces (RFC 4566 9). libosip2 finds
  * its tokens with strchr across line ends, so only lines of this shape reach it. */
 static int well_formed_fields(const char *buf, uint32_t p, uint32_t end)
@@ -133,6 +144,7 @@ static int scan_line(struct xlate *x, struct sdp_scan *sc, char type, uint32_t p
 		if (n < 3 || read_port(buf, f[1], &s->port, &s->port_val))
 			return xlate_fail(x, ALG_BAD_SDP);
 		s->media = f[0];
+		s->not_rtp = !names_rtp(buf, f[2]);
 		break;
 	case 'a':
 		if (!s)
@@ -249,7 +261,8 @@ static struct alg_action *stream_action(struct xlate *x, const struct sdp_scan *
 	a->stream = (uint8_t)i;
 	media_name(a, x->buf, s->media);
 	a->priv = (struct alg_endpoint){ c->ip, s->port_val };
-	if (s->rtcp_mux)
+	a->no_rtcp = (uint8_t)s->not_rtp;
+	if (s->rtcp_mux || s->not_rtp)
 		return a;
 	if (s->rtcp_val)
 		a->rtcp = (struct alg_endpoint){
@@ -272,6 +285,7 @@ static int open_stream(struct xlate *x, const struct sdp_scan *sc, size_t i)
 	a = stream_action(x, sc, i, ALG_ACT_MEDIA_OPEN);
 	if (!a)
 		return -1;
+	a->offer = x->msg.is_request && span_is(x->buf, x->msg.method, "INVITE");
 	a->pub_port = xlate_public_port(x, a->priv, ALG_PORT_MEDIA);
 	if (a->pub_port != s->port_val && xlate_edit_port(x, s->port, a->pub_port))
 		return -1;
