@@ -276,16 +276,32 @@ static int open_stream(struct xlate *x, const struct sdp_scan *sc, size_t i)
 {
 	const struct sdp_stream *s = &sc->s[i];
 	const struct sdp_addr *c = stream_addr(sc, s);
+	struct alg_endpoint own_rtp, own_rtcp = { 0, 0 };
 	struct alg_action *a;
+	int own;
 
-	if (s->port_val == 0 || !c->present || !c->ipv4 || !xlate_is_lan(x, c->ip))
-		return 0; /* declined, or a public (STUN, SBC) address the phone handles itself */
-	if (xlate_check_own(x, c->ip))
+	if (s->port_val == 0 || !c->present || !c->ipv4)
+		return 0; /* declined */
+	/* The router's address written by the phone itself: its streams are the ALG's to open. */
+	own = xlate_own_public(x, c->ip, s->port_val, &own_rtp);
+	if (own < 0)
+		return -1;
+	if (!own && !xlate_is_lan(x, c->ip))
+		return 0; /* a public (STUN, SBC) address the phone handles itself */
+	if (!own && xlate_check_own(x, c->ip))
 		return -1;
 	a = stream_action(x, sc, i, ALG_ACT_MEDIA_OPEN);
 	if (!a)
 		return -1;
 	a->offer = x->msg.is_request && span_is(x->buf, x->msg.method, "INVITE");
+	if (own) {
+		a->priv = own_rtp;
+		if (a->rtcp.port && a->rtcp.ip == x->cfg->public_ip) {
+			if (xlate_own_public(x, a->rtcp.ip, a->rtcp.port, &own_rtcp) <= 0)
+				return -1;
+			a->rtcp = own_rtcp;
+		}
+	}
 	a->pub_port = xlate_public_port(x, a->priv, ALG_PORT_MEDIA);
 	if (a->pub_port != s->port_val && xlate_edit_port(x, s->port, a->pub_port))
 		return -1;

@@ -195,7 +195,7 @@ static struct table_pending *find_pending(struct alg_table *t, uint64_t key, int
 }
 
 static int nat_request_contact(void *ctx, const char *msg, struct alg_span call_id, uint32_t cseq,
-			       uint16_t pub, struct alg_endpoint *priv)
+			       uint16_t pub, struct alg_endpoint *priv, uint16_t *written)
 {
 	struct table_txn *x = ctx;
 	struct table_pending *p = find_pending(x->t, request_key(msg, call_id, cseq), x->now);
@@ -203,6 +203,7 @@ static int nat_request_contact(void *ctx, const char *msg, struct alg_span call_
 	for (size_t i = 0; p && i < p->n; i++)
 		if (p->contact[i].pub_port == pub) {
 			*priv = p->contact[i].priv;
+			*written = p->written[i];
 			return 0;
 		}
 	return -1;
@@ -622,6 +623,7 @@ static void note_register(struct table_txn *x, const struct alg_action *a, const
 		return;
 	if (a->expires == 0)
 		p->remove |= (uint8_t)(1u << p->n);
+	p->written[p->n] = a->written_port;
 	p->contact[p->n++] = (struct alg_binding){ a->priv, a->pub_port };
 }
 

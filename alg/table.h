@@ -118,6 +118,7 @@ struct table_pending {
 	uint8_t n;
 	uint8_t remove;    /* bit i: contact i asked for expires 0 */
 	struct alg_binding contact[TABLE_PENDING_CONTACTS];
+	uint16_t written[TABLE_PENDING_CONTACTS]; /* the public port the phone wrote; 0: private */
 };
 
 /* A public port left cooling by an unregistered phone (TABLE_PORT_COOLDOWN). */

@@ -45,6 +45,24 @@ int xlate_check_own(struct xlate *x, uint32_t ip)
 	return 0;
 }
 
+int xlate_own_public(struct xlate *x, uint32_t ip, uint16_t port, struct alg_endpoint *priv)
+{
+	const struct alg_nat *nat = &x->cfg->nat;
+	uint32_t phone = x->pkt->src.ip;
+
+	if (x->pkt->dir != ALG_OUT || ip != x->cfg->public_ip || !phone || !xlate_is_lan(x, phone) ||
+	    !nat->private_endpoint || !port)
+		return 0;
+	/* The port of one of its own bindings is that binding (what it learned is the ALG's
+	 * mapping); another host's is not its to claim. */
+	if (nat->private_endpoint(nat->ctx, port, priv) == 0)
+		return priv->ip == phone ? 1 : xlate_fail(x, ALG_FOREIGN_ADDRESS);
+	/* Else the phone wrote its own port with the router's address: bound as if it had
+	 * written its private address (the public port is the same one when free). */
+	*priv = (struct alg_endpoint){ phone, port };
+	return 1;
+}
+
 uint16_t xlate_public_port(const struct xlate *x, struct alg_endpoint priv, enum alg_port_kind kind)
 {
 	const struct alg_nat *nat = &x->cfg->nat;
@@ -122,29 +140,49 @@ static uint16_t hostport_port(const struct hostport *hp)
 	return hp->port_val ? hp->port_val : hp->dflt_port;
 }
 
+/* One signaling action per endpoint and message. */
+static int add_signaling(struct xlate *x, struct alg_endpoint priv, uint16_t pub)
+{
+	struct alg_action *a;
+
+	for (size_t i = 0; i < x->res->n_actions; i++) {
+		a = &x->res->actions[i];
+		if (a->kind == ALG_ACT_SIGNALING && endpoint_eq(a->priv, priv))
+			return 0;
+	}
+	a = xlate_action(x, ALG_ACT_SIGNALING);
+	if (!a)
+		return -1;
+	a->priv = priv;
+	a->pub_port = pub;
+	return 0;
+}
+
 /* Going out: a LAN ip:port becomes the router's public address and its bound port. Returns
  * 1 when it did, with the endpoint and its public port. */
 static int to_public_ep(struct xlate *x, const struct hostport *hp, struct alg_endpoint *priv,
 			uint16_t *pub)
 {
-	struct alg_action *a;
+	int own;
 
-	if (!hp->ipv4 || !xlate_is_lan(x, hp->ip))
+	if (!hp->ipv4)
 		return 0;
-	if (xlate_check_own(x, hp->ip))
+	/* The router's address in a phone's own Via or Contact is the ALG's to keep true. */
+	own = (x->hdr == HDR_VIA || x->hdr == HDR_CONTACT) ? xlate_own_public(x, hp->ip, hostport_port(hp), priv) : 0;
+	if (own < 0)
 		return -1;
-	*priv = (struct alg_endpoint){ hp->ip, hostport_port(hp) };
-	*pub = xlate_public_port(x, *priv, ALG_PORT_SIGNALING);
-	for (size_t i = 0; i < x->res->n_actions; i++) {
-		a = &x->res->actions[i];
-		if (a->kind == ALG_ACT_SIGNALING && endpoint_eq(a->priv, *priv))
-			return put_hostport(x, hp, x->cfg->public_ip, *pub) ? -1 : 1;
+	if (!own) {
+		if (!xlate_is_lan(x, hp->ip))
+			return 0;
+		if (xlate_check_own(x, hp->ip))
+			return -1;
+		*priv = (struct alg_endpoint){ hp->ip, hostport_port(hp) };
 	}
-	a = xlate_action(x, ALG_ACT_SIGNALING);
-	if (!a)
+	*pub = xlate_public_port(x, *priv, ALG_PORT_SIGNALING);
+	if (add_signaling(x, *priv, *pub))
 		return -1;
-	a->priv = *priv;
-	a->pub_port = *pub;
+	if (own && *pub == hostport_port(hp)) /* true as written: nothing to edit */
+		return 1;
 	return put_hostport(x, hp, x->cfg->public_ip, *pub) ? -1 : 1;
 }
 
@@ -205,6 +243,8 @@ static int register_contact(struct xlate *x, const struct hostport *hp, uint32_t
 	a->cseq = x->cseq;
 	a->aor = x->aor;
 	a->expires = expires != UINT32_MAX ? expires : expires_header(x);
+	if (hp->ip == x->cfg->public_ip)
+		a->written_port = hostport_port(hp);
 	return 0;
 }
 
@@ -216,6 +256,7 @@ static int restore_registered(struct xlate *x, const struct hostport *hp, uint32
 	const struct alg_nat *nat = &x->cfg->nat;
 	struct alg_endpoint priv;
 	struct alg_action *a;
+	uint16_t written = 0;
 	int r;
 
 	if (x->n_contacts < UINT16_MAX)
@@ -226,9 +267,12 @@ static int restore_registered(struct xlate *x, const struct hostport *hp, uint32
 			return r;
 	} else {
 		if (!hp->ipv4 || hp->ip != x->cfg->public_ip ||
-		    nat->request_contact(nat->ctx, x->buf, x->call_id, x->cseq, hostport_port(hp), &priv))
+		    nat->request_contact(nat->ctx, x->buf, x->call_id, x->cseq, hostport_port(hp), &priv,
+					 &written))
 			return 0;
-		if (put_hostport(x, hp, priv.ip, priv.port))
+		/* the phone gets its Contact back as it wrote it: private, or public */
+		if (written ? written != hostport_port(hp) && put_hostport(x, hp, x->cfg->public_ip, written)
+			    : put_hostport(x, hp, priv.ip, priv.port))
 			return -1;
 	}
 	a = xlate_action(x, ALG_ACT_REGISTERED);
@@ -278,6 +322,7 @@ static int walk(struct xlate *x, unsigned ids, hostport_fn fn)
 
 		if (!(HDR_BIT(h->id) & ids))
 			continue;
+		x->hdr = h->id;
 		while (sip_value_next(x->buf, h->value, &pos, &elem) == 0) {
 			struct hostport hp;
 			uint32_t expires = UINT32_MAX;
@@ -512,6 +557,7 @@ static int translate_out(struct xlate *x, const struct hostport *top_via)
 
 	/* The top Via is the phone's only in its own requests; in its responses the Vias are
 	 * the requester's and stay as they are. */
+	x->hdr = HDR_VIA;
 	if (m->is_request && to_public(x, top_via, UINT32_MAX))
 		return -1;
 	if (m->is_request && span_is(x->buf, m->method, "REGISTER")) {
@@ -695,6 +741,7 @@ void alg_translate(const struct alg_config *cfg, const struct alg_packet *pkt, c
 	x.cseq = 0;
 	x.aor = (struct alg_span){ 0, 0 };
 	x.n_contacts = 0;
+	x.hdr = HDR_VIA;
 
 	if (cfg->max_message_size && pkt->len > cfg->max_message_size) {
 		res->reason = ALG_TOO_LARGE;

@@ -1265,6 +1265,101 @@ static void t38_answer_from_the_phone_moves_at_once(void **state)
 	assert_int_equal(binding_of(0xc0a80166, 11900)->peer, 0xc6336416);
 }
 
+/* A phone that writes the router's public address itself (issue 12, item 3): a port of its
+ * own binding is that binding, registered by the 2xx, which gives the Contact back as the
+ * phone wrote it. */
+static void own_public_contact_is_the_phones_binding(void **state)
+{
+	size_t len;
+	char *reg = fixture_with("register-out", &len, "Contact: <sip:1002@192.168.1.102:5060>",
+				 "Contact: <sip:1002@203.0.113.5:5060>", NULL);
+	struct run r;
+
+	(void)state;
+	assert_int_equal(try_step(&r, ALG_OUT, reg, strlen(reg), 1000, phone2, provider), ALG_OK);
+	assert_line(&r, "Contact: <sip:1002@203.0.113.5:5060>;expires=3600");
+	run_free(&r);
+	free(reg);
+	step_fixture(&r, ALG_IN, "register-200-in", 1001, phone2);
+	assert_line(&r, "Contact: <sip:1002@203.0.113.5:5060>;expires=3600");
+	run_free(&r);
+	assert_true(binding_of(0xc0a80166, 5060)->registered);
+	assert_true(binding_of(0xc0a80166, 5060)->expires >= 1001 + 3600);
+}
+
+/* The public address with a port no binding holds: the phone's own port, bound as if it had
+ * written its private address; the 2xx names it as the phone wrote it. */
+static void own_public_contact_on_a_free_port_is_bound(void **state)
+{
+	size_t len;
+	char *reg = fixture_with("register-out", &len, "Contact: <sip:1002@192.168.1.102:5060>",
+				 "Contact: <sip:1002@203.0.113.5:5070>", NULL);
+	char *ok = fixture_with("register-200-in", &len, "Contact: <sip:1002@203.0.113.5:5060>",
+				"Contact: <sip:1002@203.0.113.5:5070>", NULL);
+	struct run r;
+
+	(void)state;
+	assert_int_equal(try_step(&r, ALG_OUT, reg, strlen(reg), 1000, phone2, provider), ALG_OK);
+	assert_line(&r, "Contact: <sip:1002@203.0.113.5:5070>;expires=3600");
+	run_free(&r);
+	assert_int_equal(binding_of(0xc0a80166, 5070)->pub_port, 5070);
+	step_fixture_with_free(&r, ALG_IN, ok, strlen(ok), 1001, phone2);
+	assert_line(&r, "Contact: <sip:1002@203.0.113.5:5070>;expires=3600");
+	run_free(&r);
+	free(reg);
+	assert_true(binding_of(0xc0a80166, 5070)->registered);
+}
+
+/* A LAN host cannot claim another's binding by writing its public port; a WAN message that
+ * names the public address creates nothing. */
+static void own_public_address_claims_only_own_bindings(void **state)
+{
+	size_t len;
+	char *reg = fixture_with("register-out", &len, "192.168.1.102", "192.168.1.101",
+				 "Contact: <sip:1002@192.168.1.101:5060>", "Contact: <sip:1002@203.0.113.5:5060>",
+				 "0_2367854301", "0_77", NULL);
+	char *wan = fixture_with("invite-in-to-phone", &len, "Contact: <sip:2001@198.51.100.20:5060>",
+				 "Contact: <sip:2001@203.0.113.5:7777>", NULL);
+	struct run r;
+
+	(void)state;
+	register_phone2(1000);
+	assert_int_equal(try_step(&r, ALG_OUT, reg, strlen(reg), 1002, host(0xc0a80165), provider),
+			 ALG_FOREIGN_ADDRESS);
+	assert_int_equal(r.res.changed, 0);
+	run_free(&r);
+	assert_null(binding_of(0xc0a80165, 5060));
+	assert_int_equal(binding_of(0xc0a80166, 5060)->pub_port, 5060);
+	assert_int_equal(try_step(&r, ALG_IN, wan, strlen(wan), 1003, provider, phone2), ALG_OK);
+	run_free(&r);
+	assert_null(binding_of(0xc0a80166, 7777));
+	assert_null(binding_of(0xc0a80165, 7777));
+	free(reg);
+	free(wan);
+}
+
+/* SDP written with the public address: its streams get pinholes to the phone's ports, and
+ * the body stays as written (the ports are free). */
+static void own_public_sdp_opens_the_phones_streams(void **state)
+{
+	size_t len;
+	static const char sdp[] = "v=0\r\no=Z 1 1 IN IP4 203.0.113.5\r\ns=Z\r\nc=IN IP4 203.0.113.5\r\n"
+				  "t=0 0\r\nm=audio 8000 RTP/AVP 0\r\n";
+	char *msg = fixture_sdp("zoiper-invite-stun-off", sdp, &len);
+	struct run r;
+
+	(void)state;
+	assert_int_equal(try_step(&r, ALG_OUT, msg, len, 100, phone1, provider), ALG_OK);
+	assert_line(&r, "c=IN IP4 203.0.113.5");
+	assert_line(&r, "m=audio 8000 RTP/AVP 0");
+	assert_consistent(&r);
+	run_free(&r);
+	assert_int_equal(binding_of(0xc0a80165, 8000)->pub_port, 8000);
+	assert_int_equal(binding_of(0xc0a80165, 8001)->pub_port, 8001);
+	assert_int_equal(media_bindings(), 2);
+	free(msg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1310,6 +1405,10 @@ int main(void)
 		cmocka_unit_test_setup(refused_t38_reinvite_keeps_the_audio, reset),
 		cmocka_unit_test_setup(t38_on_the_same_port_drops_rtcp, reset),
 		cmocka_unit_test_setup(t38_answer_from_the_phone_moves_at_once, reset),
+		cmocka_unit_test_setup(own_public_contact_is_the_phones_binding, reset),
+		cmocka_unit_test_setup(own_public_contact_on_a_free_port_is_bound, reset),
+		cmocka_unit_test_setup(own_public_address_claims_only_own_bindings, reset),
+		cmocka_unit_test_setup(own_public_sdp_opens_the_phones_streams, reset),
 	};
 	return cmocka_run_group_tests_name("table", tests, setup_osip, NULL);
 }
