@@ -283,7 +283,7 @@ static int open_stream(struct xlate *x, const struct sdp_scan *sc, size_t i)
 	if (s->port_val == 0 || !c->present || !c->ipv4)
 		return 0; /* declined */
 	/* The router's address written by the phone itself: its streams are the ALG's to open. */
-	own = xlate_own_public(x, c->ip, s->port_val, &own_rtp);
+	own = xlate_own_public(x, c->ip, s->port_val, ALG_PORT_MEDIA, &own_rtp);
 	if (own < 0)
 		return -1;
 	if (!own && !xlate_is_lan(x, c->ip))
@@ -297,9 +297,10 @@ static int open_stream(struct xlate *x, const struct sdp_scan *sc, size_t i)
 	if (own) {
 		a->priv = own_rtp;
 		if (a->rtcp.port && a->rtcp.ip == x->cfg->public_ip) {
-			if (xlate_own_public(x, a->rtcp.ip, a->rtcp.port, &own_rtcp) <= 0)
+			own = xlate_own_public(x, a->rtcp.ip, a->rtcp.port, ALG_PORT_MEDIA, &own_rtcp);
+			if (own < 0)
 				return -1;
-			a->rtcp = own_rtcp;
+			a->rtcp = own ? own_rtcp : (struct alg_endpoint){ 0, 0 };
 		}
 	}
 	a->pub_port = xlate_public_port(x, a->priv, ALG_PORT_MEDIA);

@@ -45,7 +45,8 @@ int xlate_check_own(struct xlate *x, uint32_t ip)
 	return 0;
 }
 
-int xlate_own_public(struct xlate *x, uint32_t ip, uint16_t port, struct alg_endpoint *priv)
+int xlate_own_public(struct xlate *x, uint32_t ip, uint16_t port, enum alg_port_kind kind,
+		     struct alg_endpoint *priv)
 {
 	const struct alg_nat *nat = &x->cfg->nat;
 	uint32_t phone = x->pkt->src.ip;
@@ -56,11 +57,13 @@ int xlate_own_public(struct xlate *x, uint32_t ip, uint16_t port, struct alg_end
 	/* The port of one of its own bindings is that binding (what it learned is the ALG's
 	 * mapping); another host's is not its to claim. */
 	if (nat->private_endpoint(nat->ctx, port, priv) == 0)
-		return priv->ip == phone ? 1 : xlate_fail(x, ALG_FOREIGN_ADDRESS);
+		return priv->ip == phone || alg_is_lan_server(x->cfg, phone) ? 1 :
+		       xlate_fail(x, ALG_FOREIGN_ADDRESS);
 	/* Else the phone wrote its own port with the router's address: bound as if it had
-	 * written its private address (the public port is the same one when free). */
+	 * written its private address, when that gives the same public port (what it wrote is
+	 * then true); else it stays as written and binds nothing. */
 	*priv = (struct alg_endpoint){ phone, port };
-	return 1;
+	return xlate_public_port(x, *priv, kind) == port;
 }
 
 uint16_t xlate_public_port(const struct xlate *x, struct alg_endpoint priv, enum alg_port_kind kind)
@@ -168,7 +171,7 @@ static int to_public_ep(struct xlate *x, const struct hostport *hp, struct alg_e
 	if (!hp->ipv4)
 		return 0;
 	/* The router's address in a phone's own Via or Contact is the ALG's to keep true. */
-	own = (x->hdr == HDR_VIA || x->hdr == HDR_CONTACT) ? xlate_own_public(x, hp->ip, hostport_port(hp), priv) : 0;
+	own = (x->hdr == HDR_VIA || x->hdr == HDR_CONTACT) ? xlate_own_public(x, hp->ip, hostport_port(hp), ALG_PORT_SIGNALING, priv) : 0;
 	if (own < 0)
 		return -1;
 	if (!own) {
