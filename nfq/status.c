@@ -240,15 +240,19 @@ size_t status_format(const struct status_view *v, int json, char *buf, size_t ca
 			    d->answered ? "answered" : d->from_lan ? "ringing" : "offered from the WAN, no pinhole",
 			    (long long)(d->expires - v->now));
 		table_for_each_binding(t, slot, b) {
+			unsigned stream = b->stream & ~TABLE_STREAM_REPLACED;
+			int replaced = (b->stream & TABLE_STREAM_REPLACED) != 0;
+
 			if (b->kind != ALG_PORT_MEDIA || b->dialog != (int)di)
 				continue;
 			binding_text(b, priv, peer);
 			if (json)
-				put(&o, "%s{\"stream\":%u,\"rtcp\":%s,\"private\":\"%s\",\"public_port\":%u,\"from\":\"%s\"}",
-				    psep, b->stream, b->rtcp ? "true" : "false", priv, b->pub_port, peer);
+				put(&o, "%s{\"stream\":%u,\"rtcp\":%s,\"private\":\"%s\",\"public_port\":%u,\"from\":\"%s\"%s}",
+				    psep, stream, b->rtcp ? "true" : "false", priv, b->pub_port, peer,
+				    replaced ? ",\"replaced\":true" : "");
 			else
-				put(&o, "    %s %u: %s:%u -> %s from %s\n", b->rtcp ? "rtcp" : "rtp ", b->stream, pub,
-				    b->pub_port, priv, peer);
+				put(&o, "    %s %u: %s:%u -> %s from %s%s\n", b->rtcp ? "rtcp" : "rtp ", stream, pub,
+				    b->pub_port, priv, peer, replaced ? " (replaced once the re-offer is answered)" : "");
 			psep = ",";
 		}
 		if (json)
