@@ -78,7 +78,8 @@ struct table_binding {
 	int dialog;        /* media: its dialog (the id table_for_each_dialog gives) */
 	uint8_t stream;    /* media: m= index */
 	uint8_t rtcp;      /* media: the RTCP half of the stream */
-	int registered;    /* signaling: a registrar accepted it */
+	int registered;    /* signaling: a registrar accepted it ... */
+	struct alg_endpoint registrar; /* ... from there (keep-alives go to it); 0: unknown */
 	int64_t expires;   /* absolute, in the caller's seconds */
 	/* The indexes' chains (slot + 1; 0 ends one): the private endpoint's bucket, and the
 	 * media bindings of its dialog. */
