@@ -425,7 +425,10 @@ int main(int argc, char **argv)
 	}
 
 
-	addr_format(d.public_ip, pub);
+	if (d.outer.source == PUBLIC_UNKNOWN)
+		strcpy(pub, "unknown"); /* behind another NAT: said below */
+	else
+		addr_format(d.public_ip, pub);
 	log_info("started: queue %u, wan %s (public %s%s), lan %s (%zu network%s), media ports %u-%u, "
 		 "inbound calls from %s, media timeout %us%s%s",
 		 d.cfg.queue, d.cfg.cmd.wan, pub, d.cfg.external_address ? ", set" : "", d.cfg.cmd.lan,

@@ -234,7 +234,8 @@ size_t status_format(const struct status_view *v, int json, char *buf, size_t ca
 		outer_nat_json(v, &o);
 		put(&o, "\"counters\":{");
 	} else {
-		put(&o, "sipalgd: wan %s (public %s), lan %s\n", v->wan, pub, v->lan);
+		put(&o, "sipalgd: wan %s (public %s), lan %s\n", v->wan,
+		    v->outer->source == PUBLIC_UNKNOWN ? "unknown" : pub, v->lan);
 		outer_nat_text(v, &o);
 		put(&o, "counters:\n");
 	}
