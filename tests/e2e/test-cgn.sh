@@ -24,9 +24,14 @@ RTP_COUNT=200 # a latching relay loses the first packets before the phone's open
 PUB=$LAB_WAN_IP   # the CGN's public address
 IDLE=16           # longer than the CGN's UDP timeout (10 s)
 
-# The CGN holds a UDP flow of the router's port 5060 toward the provider.
-cgn_maps_signaling() {
-	in_ns cgn conntrack -L -p udp -s "$LAB_CGN_WAN_IP" 2>/dev/null | grep -q 'sport=5060 dport=5060'
+# The router's public port of a phone's signaling binding (status JSON).
+public_port_of() {
+	alg_status --json | sed -n "s/.*\"private\":\"$1:5060\",\"public_port\":\([0-9]*\).*/\1/p"
+}
+
+# cgn_maps PORT: the CGN holds a UDP flow from the router's public port PORT to the provider.
+cgn_maps() {
+	in_ns cgn conntrack -L -p udp -s "$LAB_CGN_WAN_IP" 2>/dev/null | grep -q "sport=$1 dport=5060"
 }
 
 # status_has [--json] PATTERN: the status view (or its JSON) matches the grep pattern.
@@ -87,7 +92,8 @@ incoming_after_idle() {
 scenario_incoming_keepalive() {
 	echo "--- incoming call after idle, keep-alives every 3 s"
 	incoming_after_idle inka
-	check "the CGN still maps phone2's signaling flow" cgn_maps_signaling
+	p2=$(public_port_of "$LAB_PHONE2_IP")
+	check "the CGN still maps phone2's public port ($p2, kept by the keep-alives alone)" cgn_maps "${p2:-none}"
 	check "far's call reaches phone2 and completes" call_done inka
 	rtp_both inka far 20000 phone2 16000
 	sent=$(alg_status --json | sed -n 's/.*"keepalives":\([0-9]*\).*/\1/p')
@@ -99,7 +105,9 @@ scenario_incoming_no_keepalive() {
 	restart_alg --keepalive 0 || return
 	lab_until 20 sh -c '! in_ns cgn conntrack -L -p udp -s "$1" 2>/dev/null | grep -q "sport=5060"' _ "$LAB_CGN_WAN_IP"
 	incoming_after_idle inno
-	check "the CGN no longer maps phone2's signaling flow" not cgn_maps_signaling
+	p2=$(public_port_of "$LAB_PHONE2_IP")
+	check "phone2 has a public port ($p2)" [ -n "$p2" ]
+	check "the CGN no longer maps it" not cgn_maps "${p2:-none}"
 	check "far's call does not reach phone2" not call_done inno
 	check "phone2 heard nothing" [ "$(arrived phone2 16000)" -eq 0 ]
 }
