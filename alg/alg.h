@@ -84,6 +84,13 @@ struct alg_config {
 	 * the media stays inside the LAN (when both are in the same LAN network). The option
 	 * direct_lan_media; 0: the media hairpins through the router. */
 	int direct_lan_media;
+	/* The public address is unknown (the router is behind another NAT that STUN did not
+	 * reveal): no address is written, since none known would be true; messages pass as the
+	 * phone wrote them, and the bindings and pinholes they call for are made all the same, so
+	 * that a provider's own NAT handling (rport and received, nathelper, a media relay that
+	 * latches on the source) finds this router's NAT open. public_ip is then the router's
+	 * WAN address, where those bindings are. */
+	int keep_addresses;
 };
 
 static inline int alg_is_lan_server(const struct alg_config *cfg, uint32_t ip)
@@ -174,7 +181,8 @@ struct alg_action {
 	uint8_t no_rtcp;            /* media: not RTP (m=image udptl: T.38 fax), so no RTCP */
 	uint8_t offer;              /* MEDIA_OPEN: in an INVITE, an offer its answer may refuse */
 	uint32_t expires;           /* REGISTER(ED) ... */
-	uint32_t from;              /* ... the registrar that accepted it ... */
+	uint32_t from;              /* ... the registrar that accepted it (and its port, ... */
+	uint16_t from_port;         /* ... where keep-alives go) ... */
 	uint32_t cseq;              /* ... the REGISTER's CSeq number (call_id: its Call-ID) ... */
 	struct alg_span aor;        /* ... and its To URI (REGISTER) */
 	uint16_t written_port;      /* REGISTER: the phone wrote the public address itself, with

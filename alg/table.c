@@ -1227,6 +1227,8 @@ void table_apply(struct table_txn *x, const struct alg_result *res, const char *
 				set_reg(t, p->aor, a->priv, now + a->expires + t->cfg.register_grace, now);
 			extend(t, b, now + a->expires + t->cfg.register_grace);
 			b->registered = 1;
+			if (a->from_port)
+				b->registrar = (struct alg_endpoint){ a->from, a->from_port };
 			/* inbound_calls is about phones: a LAN server's own registration (a PBX's
 			 * trunk) leaves it open to whom the owner forwards to it. */
 			if (t->cfg.inbound_calls == INBOUND_REGISTRAR && b->peer != a->from &&

@@ -84,7 +84,8 @@ struct table_binding {
 			    * before a re-offer (re-INVITE) not answered yet moved it */
 	uint8_t rtcp;      /* media: the RTCP half of the stream */
 	uint8_t offered;   /* media: added by that re-offer; a refusal (failed answer) removes it */
-	int registered;    /* signaling: a registrar accepted it */
+	int registered;    /* signaling: a registrar accepted it ... */
+	struct alg_endpoint registrar; /* ... from there (keep-alives go to it); 0: unknown */
 	int64_t expires;   /* absolute, in the caller's seconds */
 	/* The indexes' chains (slot + 1; 0 ends one): the private endpoint's bucket, and the
 	 * media bindings of its dialog. */

@@ -89,6 +89,8 @@ int xlate_private(const struct xlate *x, uint16_t pub, struct alg_endpoint *priv
 
 int xlate_edit(struct xlate *x, struct alg_span where, const char *text, size_t len)
 {
+	if (x->cfg->keep_addresses)
+		return 0; /* the bindings are made, the bytes stay */
 	if (splice_add(&x->edits, where.off, where.len, text, len))
 		return xlate_fail(x, ALG_TOO_MANY_EDITS);
 	return 0;
@@ -271,7 +273,7 @@ static int restore_registered(struct xlate *x, const struct hostport *hp, uint32
 	const struct alg_nat *nat = &x->cfg->nat;
 	struct alg_endpoint priv;
 	struct alg_action *a;
-	uint16_t written = 0;
+	uint16_t pub = hostport_port(hp), written = 0;
 	int r;
 
 	if (x->n_contacts < UINT16_MAX)
@@ -281,9 +283,18 @@ static int restore_registered(struct xlate *x, const struct hostport *hp, uint32
 		if (r <= 0)
 			return r;
 	} else {
-		if (!hp->ipv4 || hp->ip != x->cfg->public_ip ||
-		    nat->request_contact(nat->ctx, x->buf, x->call_id, x->cseq, hostport_port(hp), &priv,
-					 &written))
+		if (!hp->ipv4)
+			return 0;
+		/* With addresses kept, the registrar lists the phone's contact as the phone
+		 * wrote it: the binding of that endpoint is the one confirmed. */
+		if (x->cfg->keep_addresses && xlate_is_lan(x, hp->ip))
+			pub = xlate_public_port(x, (struct alg_endpoint){ hp->ip, hostport_port(hp) },
+						ALG_PORT_SIGNALING);
+		else if (hp->ip == x->cfg->public_ip)
+			pub = hostport_port(hp);
+		else
+			return 0;
+		if (nat->request_contact(nat->ctx, x->buf, x->call_id, x->cseq, pub, &priv, &written))
 			return 0;
 		/* the phone gets its Contact back as it wrote it: private, or public */
 		if (written ? written != hostport_port(hp) && put_hostport(x, hp, x->cfg->public_ip, written)
@@ -294,9 +305,10 @@ static int restore_registered(struct xlate *x, const struct hostport *hp, uint32
 	if (!a)
 		return -1;
 	a->priv = priv;
-	a->pub_port = hostport_port(hp);
+	a->pub_port = pub;
 	a->expires = expires != UINT32_MAX ? expires : expires_header(x);
 	a->from = x->pkt->src.ip;
+	a->from_port = x->pkt->src.port;
 	a->call_id = x->call_id;
 	a->cseq = x->cseq;
 	return 0;

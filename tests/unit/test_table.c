@@ -1375,6 +1375,63 @@ static void own_public_sdp_opens_the_phones_streams(void **state)
 	free(msg);
 }
 
+/* Behind another NAT with the public address unknown (issue 12, item 6): nothing is written,
+ * every message passes byte-identical, and the bindings and pinholes are made as always: the
+ * registrar confirms the contact as the phone wrote it, and is remembered for keep-alives. */
+static void unknown_public_address_keeps_bytes_and_bindings(void **state)
+{
+	struct alg_config cfg = lab_config(NULL, 0);
+	const struct alg_endpoint phone2 = { 0xc0a80166, 5060 };
+	const char *names[] = { "register-out", "zoiper-invite-stun-off" };
+	const struct table_binding *b;
+	size_t len;
+	struct run r;
+
+	(void)state;
+	cfg.keep_addresses = 1;
+	for (size_t i = 0; i < 2; i++) {
+		char *msg = fixture(names[i], &len);
+
+		run_through(&r, &cfg, &table, 1000, ALG_OUT, msg, len, (struct alg_endpoint){ 0, 0 }, provider);
+		assert_int_equal(r.res.reason, ALG_OK);
+		assert_false(r.res.changed);
+		assert_memory_equal(r.out, msg, len);
+		assert_true(r.res.n_actions > 0);
+		run_free(&r);
+		free(msg);
+	}
+	assert_non_null(binding_of(0xc0a80165, 8000)); /* the call's RTP pinhole */
+	assert_non_null(binding_of(0xc0a80165, 8001));
+	b = binding_of(phone2.ip, phone2.port);
+	assert_non_null(b);
+	assert_false(b->registered);
+
+	/* The registrar lists the contact the phone wrote (with nathelper's received): that
+	 * confirms its binding. */
+	{
+		static const char reply[] =
+			"SIP/2.0 200 OK\r\n"
+			"Via: SIP/2.0/UDP 192.168.1.102:5060;rport=40001;received=192.0.2.77;branch=z9hG4bK2058303479\r\n"
+			"From: \"1002\" <sip:1002@sip.example.net>;tag=1217532693\r\n"
+			"To: \"1002\" <sip:1002@sip.example.net>;tag=2a6d3c1f\r\n"
+			"Call-ID: 0_2367854301@192.168.1.102\r\n"
+			"CSeq: 2 REGISTER\r\n"
+			"Contact: <sip:1002@192.168.1.102:5060>;expires=600;received=\"sip:192.0.2.77:40001\"\r\n"
+			"Content-Length: 0\r\n\r\n";
+
+		run_through(&r, &cfg, &table, 1001, ALG_IN, reply, sizeof(reply) - 1, provider, phone2);
+		assert_int_equal(r.res.reason, ALG_OK);
+		assert_false(r.res.changed);
+		run_free(&r);
+	}
+	b = binding_of(phone2.ip, phone2.port);
+	assert_non_null(b);
+	assert_true(b->registered);
+	assert_int_equal(b->expires, 1001 + 600 + 30);
+	assert_int_equal(b->registrar.ip, provider.ip);
+	assert_int_equal(b->registrar.port, provider.port);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1425,6 +1482,7 @@ int main(void)
 		cmocka_unit_test_setup(own_public_contact_on_a_free_port_is_bound, reset),
 		cmocka_unit_test_setup(own_public_address_claims_only_own_bindings, reset),
 		cmocka_unit_test_setup(own_public_sdp_opens_the_phones_streams, reset),
+		cmocka_unit_test_setup(unknown_public_address_keeps_bytes_and_bindings, reset),
 	};
 	return cmocka_run_group_tests_name("table", tests, setup_osip, NULL);
 }
