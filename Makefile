@@ -235,12 +235,14 @@ e2e: all $(BUILD)/asan/sipalgd $(BUILD)/tsan/sipalgd $(BUILD)/bench/sipload
 	sh tests/e2e/test-openwrt-init.sh || status=1; \
 	sh tests/e2e/test-tcp-divert.sh || status=1; \
 	sh tests/e2e/test-calls.sh || status=1; \
+	sh tests/e2e/test-streams.sh || status=1; \
 	sh tests/e2e/test-register.sh || status=1; \
 	sh tests/e2e/test-restart.sh || status=1; \
 	sh tests/e2e/test-tcp.sh || status=1; \
 	sh tests/e2e/test-security.sh || status=1; \
 	sh tests/e2e/test-lan-server.sh || status=1; \
 	sh tests/e2e/test-ice.sh || status=1; \
+	sh tests/e2e/test-cgn.sh || status=1; \
 	sh tests/e2e/test-faults.sh || status=1; \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 E2E_NAME=asan \
 		SIPALGD=$(abspath $(BUILD)/asan/sipalgd) sh tests/e2e/test-calls.sh || status=1; \

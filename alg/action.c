@@ -41,7 +41,10 @@ size_t alg_action_format(const struct alg_action *a, const char *msg, uint32_t p
 		n = snprintf(buf, cap, "registered %s -> %s expires=%u", priv, pub, a->expires);
 		break;
 	case ALG_ACT_MEDIA_OPEN:
-		if (a->rtcp.port)
+		if (a->no_rtcp)
+			n = snprintf(buf, cap, "media-open call=%s stream=%u %s %s -> %s no rtcp",
+				     call, a->stream, a->media, priv, pub);
+		else if (a->rtcp.port)
 			n = snprintf(buf, cap, "media-open call=%s stream=%u %s rtp %s -> %s rtcp %s -> %s",
 				     call, a->stream, a->media, priv, pub, rtcp, rtcp_pub);
 		else
@@ -49,7 +52,10 @@ size_t alg_action_format(const struct alg_action *a, const char *msg, uint32_t p
 				     call, a->stream, a->media, priv, pub);
 		break;
 	case ALG_ACT_MEDIA_PEER:
-		if (a->rtcp.port)
+		if (a->no_rtcp)
+			n = snprintf(buf, cap, "media-peer call=%s stream=%u %s %s no rtcp", call,
+				     a->stream, a->media, priv);
+		else if (a->rtcp.port)
 			n = snprintf(buf, cap, "media-peer call=%s stream=%u %s rtp %s rtcp %s", call,
 				     a->stream, a->media, priv, rtcp);
 		else

@@ -75,6 +75,18 @@ int net_contains(const struct alg_net *nets, size_t n, uint32_t ip)
 	return 0;
 }
 
+int addr_behind_nat(uint32_t ip)
+{
+	static const struct alg_net shared[] = {
+		{ 0x0a000000, 0xff000000 }, /* 10/8: RFC 1918 */
+		{ 0xac100000, 0xfff00000 }, /* 172.16/12 */
+		{ 0xc0a80000, 0xffff0000 }, /* 192.168/16 */
+		{ 0x64400000, 0xffc00000 }, /* 100.64/10: RFC 6598, a carrier's NAT */
+	};
+
+	return net_contains(shared, sizeof(shared) / sizeof(shared[0]), ip);
+}
+
 static size_t uint_format(unsigned v, char *buf)
 {
 	char tmp[10];

@@ -55,6 +55,9 @@ int net_parse(const char *s, struct alg_net *net);
 int endpoint_parse(const char *s, struct alg_endpoint *ep);
 
 int net_contains(const struct alg_net *nets, size_t n, uint32_t ip);
+/* 1 when ip is private (RFC 1918) or a carrier NAT's shared space (RFC 6598): a WAN address
+ * there is behind another NAT and reachable from nowhere else. */
+int addr_behind_nat(uint32_t ip);
 
 /* Both return the length written, without the NUL. */
 size_t addr_format(uint32_t ip, char *buf);

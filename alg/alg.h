@@ -45,11 +45,12 @@ struct alg_nat {
 	/* The private endpoint behind public port pub; -1 when none is known. */
 	int (*private_endpoint)(void *ctx, uint16_t pub, struct alg_endpoint *priv);
 	/* In a 2xx to REGISTER: 0 and the phone's endpoint when the REGISTER (Call-ID, CSeq
-	 * number) had a Contact translated to public port pub; else -1, and the Contact is left
-	 * as it is (the phone wrote it). NULL: whoever holds pub gets it back (no memory of
-	 * requests, as in sipalg-rewrite). */
+	 * number) had a Contact on public port pub that the ALG took, with *written the port the
+	 * phone wrote with the router's public address itself (0: it wrote its private address);
+	 * else -1, and the Contact is left as it is. NULL: whoever holds pub gets it back (no
+	 * memory of requests, as in sipalg-rewrite). */
 	int (*request_contact)(void *ctx, const char *msg, struct alg_span call_id, uint32_t cseq,
-			       uint16_t pub, struct alg_endpoint *priv);
+			       uint16_t pub, struct alg_endpoint *priv, uint16_t *written);
 	/* The LAN phone's media endpoint behind public port pub (a stream it announced); -1 when
 	 * pub is no media binding. NULL: no media shortcut inside the LAN. */
 	int (*media_private)(void *ctx, uint16_t pub, struct alg_endpoint *priv);
@@ -83,6 +84,13 @@ struct alg_config {
 	 * the media stays inside the LAN (when both are in the same LAN network). The option
 	 * direct_lan_media; 0: the media hairpins through the router. */
 	int direct_lan_media;
+	/* The public address is unknown (the router is behind another NAT that STUN did not
+	 * reveal): no address is written, since none known would be true; messages pass as the
+	 * phone wrote them, and the bindings and pinholes they call for are made all the same, so
+	 * that a provider's own NAT handling (rport and received, nathelper, a media relay that
+	 * latches on the source) finds this router's NAT open. public_ip is then the router's
+	 * WAN address, where those bindings are. */
+	int keep_addresses;
 };
 
 static inline int alg_is_lan_server(const struct alg_config *cfg, uint32_t ip)
@@ -170,10 +178,15 @@ struct alg_action {
 	uint16_t rtcp_pub_port;
 	uint8_t stream;             /* index of the m= line in its SDP body */
 	char media[12];             /* m= media type, e.g. "audio" */
+	uint8_t no_rtcp;            /* media: not RTP (m=image udptl: T.38 fax), so no RTCP */
+	uint8_t offer;              /* MEDIA_OPEN: in an INVITE, an offer its answer may refuse */
 	uint32_t expires;           /* REGISTER(ED) ... */
-	uint32_t from;              /* ... the registrar that accepted it ... */
+	uint32_t from;              /* ... the registrar that accepted it (and its port, ... */
+	uint16_t from_port;         /* ... where keep-alives go) ... */
 	uint32_t cseq;              /* ... the REGISTER's CSeq number (call_id: its Call-ID) ... */
 	struct alg_span aor;        /* ... and its To URI (REGISTER) */
+	uint16_t written_port;      /* REGISTER: the phone wrote the public address itself, with
+				     * this port; its 2xx gives the Contact back so (0: private) */
 	uint16_t n_contacts;        /* REGISTER_END: how many contacts the 2xx lists */
 	uint16_t status;            /* MEDIA_CLOSE: the failed final response, or 0 ... */
 	struct alg_span method;     /* ... and the request that ended it (BYE, CANCEL) */

@@ -36,6 +36,7 @@ struct sdp_stream {
 	int ice_crlf;           /* that line ends with CRLF */
 	unsigned ice_components; /* bit c: a candidate of component c (1 RTP, 2 RTCP) */
 	struct alg_span remote_candidates; /* the a=remote-candidates value */
+	int not_rtp; /* its transport is not RTP (udptl, T.38 fax): it has no RTCP */
 };
 
 struct sdp_scan {
@@ -92,6 +93,16 @@ static int read_port(const char *buf, struct alg_span f, struct alg_span *port, 
 	if (n == 1 && buf[f.off] == '0')
 		return 0;
 	return port_parse(buf + f.off, n, val);
+}
+
+/* An m= transport that carries RTP (RTP/AVP, RTP/SAVPF, UDP/TLS/RTP/SAVPF ...), with RTCP
+ * beside it; udptl (T.38 fax, RFC 3362) has none. */
+static int names_rtp(const char *buf, struct alg_span proto)
+{
+	for (uint32_t k = 0; k + 3 <= proto.len; k++)
+		if (strncasecmp(buf + proto.off + k, "RTP", 3) == 0)
+			return 1;
+	return 0;
 }
 
 /* o=, c= and m= are ASCII fields separated by single spaces (RFC 4566 9). libosip2 finds
@@ -181,6 +192,7 @@ static int scan_line(struct xlate *x, struct sdp_scan *sc, char type, uint32_t p
 		if (n < 3 || read_port(buf, f[1], &s->port, &s->port_val))
 			return xlate_fail(x, ALG_BAD_SDP);
 		s->media = f[0];
+		s->not_rtp = !names_rtp(buf, f[2]);
 		break;
 	case 'a':
 		if (!s)
@@ -302,7 +314,8 @@ static struct alg_action *stream_action(struct xlate *x, const struct sdp_scan *
 	a->stream = (uint8_t)i;
 	media_name(a, x->buf, s->media);
 	a->priv = (struct alg_endpoint){ c->ip, s->port_val };
-	if (s->rtcp_mux)
+	a->no_rtcp = (uint8_t)s->not_rtp;
+	if (s->rtcp_mux || s->not_rtp)
 		return a;
 	if (s->rtcp_val)
 		a->rtcp = (struct alg_endpoint){
@@ -316,15 +329,34 @@ static int open_stream(struct xlate *x, const struct sdp_scan *sc, size_t i)
 {
 	const struct sdp_stream *s = &sc->s[i];
 	const struct sdp_addr *c = stream_addr(sc, s);
+	struct alg_endpoint own_rtp, own_rtcp = { 0, 0 };
 	struct alg_action *a;
+	int own;
 
-	if (s->port_val == 0 || !c->present || !c->ipv4 || !xlate_is_lan(x, c->ip))
-		return 0; /* declined, or a public (STUN, SBC) address the phone handles itself */
-	if (xlate_check_own(x, c->ip))
+	if (s->port_val == 0 || !c->present || !c->ipv4)
+		return 0; /* declined */
+	/* The router's address written by the phone itself: its streams are the ALG's to open. */
+	own = xlate_own_public(x, c->ip, s->port_val, ALG_PORT_MEDIA, &own_rtp);
+	if (own < 0)
+		return -1;
+	if (!own && !xlate_is_lan(x, c->ip))
+		return 0; /* a public (STUN, SBC) address the phone handles itself */
+	if (!own && xlate_check_own(x, c->ip))
 		return -1;
 	a = stream_action(x, sc, i, ALG_ACT_MEDIA_OPEN);
 	if (!a)
 		return -1;
+	a->offer = x->msg.is_request && span_is(x->buf, x->msg.method, "INVITE");
+	if (own) {
+		a->priv = own_rtp;
+		/* RTCP on the public address: a binding of the phone's that holds its port, else the
+		 * phone's own port (one up, or a=rtcp's; the pair's public ports go together) */
+		if (a->rtcp.port && a->rtcp.ip == x->cfg->public_ip &&
+		    xlate_own_public(x, a->rtcp.ip, a->rtcp.port, ALG_PORT_MEDIA, &own_rtcp) < 0)
+			return -1;
+		if (a->rtcp.port && a->rtcp.ip == x->cfg->public_ip)
+			a->rtcp = own_rtcp;
+	}
 	a->pub_port = xlate_public_port(x, a->priv, ALG_PORT_MEDIA);
 	if (a->pub_port != s->port_val && xlate_edit_port(x, s->port, a->pub_port))
 		return -1;

@@ -85,6 +85,59 @@ static int agrees(const char *buf, const struct hostport *hp, const char *host, 
 	return span_is(buf, hp->port, port);
 }
 
+/* The value of Via parameter `name` in [p, end) (the parameters after sent-by), as a span of
+ * the raw bytes; len 0 when it is absent or has no value. */
+static struct alg_span via_param(const char *buf, uint32_t p, uint32_t end, const char *name)
+{
+	size_t n = strlen(name);
+
+	while (p < end) {
+		uint32_t k, v;
+
+		while (p < end && buf[p] != ';')
+			p++;
+		if (p == end)
+			break;
+		p++;
+		while (p < end && is_lws(buf[p]))
+			p++;
+		k = p;
+		while (p < end && buf[p] != '=' && buf[p] != ';' && !is_lws(buf[p]))
+			p++;
+		if (!span_eq(buf, (struct alg_span){ k, p - k }, name, n))
+			continue;
+		while (p < end && is_lws(buf[p]))
+			p++;
+		if (p == end || buf[p] != '=')
+			break;
+		p++;
+		while (p < end && is_lws(buf[p]))
+			p++;
+		v = p;
+		while (p < end && buf[p] != ';' && !is_lws(buf[p]))
+			p++;
+		return (struct alg_span){ v, p - v };
+	}
+	return (struct alg_span){ 0, 0 };
+}
+
+/* The scanner's received= and rport= values are libosip2's (else the Via is malformed). */
+static int via_params_agree(const char *buf, const struct hostport *hp, osip_via_t *via)
+{
+	static const char *const names[] = { "received", "rport" };
+	const struct alg_span *spans[] = { &hp->received, &hp->rport };
+
+	for (size_t i = 0; i < 2; i++) {
+		osip_generic_param_t *param = NULL;
+		int found = osip_via_param_get_byname(via, (char *)names[i], &param) == 0 && param &&
+			    param->gvalue && param->gvalue[0];
+
+		if (found ? !span_is(buf, *spans[i], param->gvalue) : spans[i]->len != 0)
+			return 0;
+	}
+	return 1;
+}
+
 int via_locate(const char *buf, struct alg_span elem, struct hostport *hp)
 {
 	uint32_t p = elem.off, end = elem.off + elem.len, t;
@@ -116,10 +169,12 @@ int via_locate(const char *buf, struct alg_span elem, struct hostport *hp)
 		p++;
 	if (read_hostport(buf, p, end, hp))
 		return -1;
+	hp->received = via_param(buf, hp->host.off + hp->host.len, end, "received");
+	hp->rport = via_param(buf, hp->host.off + hp->host.len, end, "rport");
 
 	z = span_dup(buf, elem);
 	if (z && osip_via_init(&via) == 0 && osip_via_parse(via, z) == 0 &&
-	    agrees(buf, hp, via->host, via->port))
+	    agrees(buf, hp, via->host, via->port) && via_params_agree(buf, hp, via))
 		ret = 0;
 	osip_via_free(via);
 	free(z);

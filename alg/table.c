@@ -607,7 +607,7 @@ static struct table_pending *find_pending(struct alg_table *t, uint64_t key, int
 }
 
 static int nat_request_contact(void *ctx, const char *msg, struct alg_span call_id, uint32_t cseq,
-			       uint16_t pub, struct alg_endpoint *priv)
+			       uint16_t pub, struct alg_endpoint *priv, uint16_t *written)
 {
 	struct table_txn *x = ctx;
 	struct table_pending *p = find_pending(x->t, request_key(msg, call_id, cseq), x->now);
@@ -615,6 +615,7 @@ static int nat_request_contact(void *ctx, const char *msg, struct alg_span call_
 	for (size_t i = 0; p && i < p->n; i++)
 		if (p->contact[i].pub_port == pub) {
 			*priv = p->contact[i].priv;
+			*written = p->written[i];
 			return 0;
 		}
 	return -1;
@@ -812,24 +813,68 @@ static struct table_binding *stream_binding(struct alg_table *t, int di, uint8_t
 	return NULL;
 }
 
+/* The binding old of a stream gives way to a new one: at once, or, while a re-offer waits for
+ * its answer, at the answer (TABLE_STREAM_REPLACED). */
+static void replace_media(struct alg_table *t, struct table_binding *old, int deferred)
+{
+	if (deferred && !old->offered)
+		old->stream |= TABLE_STREAM_REPLACED;
+	else
+		remove_binding(t, old);
+}
+
+/* deferred: the message is a re-offer in an answered call (see TABLE_STREAM_REPLACED). */
 static void open_media(struct table_txn *x, struct table_dialog *d, uint8_t stream, uint8_t rtcp,
-		       struct alg_endpoint priv, uint16_t pub)
+		       struct alg_endpoint priv, uint16_t pub, int deferred)
 {
 	struct alg_table *t = x->t;
 	int di = dialog_index(t, d);
 	struct table_binding *old = stream_binding(t, di, stream, rtcp, priv.ip), *b;
+	int existed;
 
 	if (old && old->priv.port != priv.port)
-		remove_binding(t, old); /* a re-offer moved the stream */
+		replace_media(t, old, deferred); /* a re-offer moved the stream */
+	existed = find_priv(t, priv) != NULL;
 	b = bind(x, priv, pub, ALG_PORT_MEDIA, d->expires);
 	if (!b)
 		return;
+	if (b->stream & TABLE_STREAM_REPLACED) /* offered back where it was */
+		b->offered = 0;
+	else if (!existed)
+		b->offered = (uint8_t)deferred;
 	set_binding_dialog(t, b, di);
 	b->stream = stream;
 	b->rtcp = rtcp;
 	if (stream < TABLE_MAX_STREAMS && b->peer != d->peer[stream]) {
 		b->peer = d->peer[stream];
 		report(t, b, TABLE_UPDATED);
+	}
+}
+
+/* A stream offered without RTCP now (muxed, or T.38's udptl): its RTCP binding goes. */
+static void drop_rtcp(struct alg_table *t, struct table_dialog *d, uint8_t stream, uint32_t ip, int deferred)
+{
+	struct table_binding *old = stream_binding(t, dialog_index(t, d), stream, 1, ip);
+
+	if (old)
+		replace_media(t, old, deferred);
+}
+
+/* The answer to a re-offer: a 2xx removes what it replaced; a failure removes what it
+ * offered and gives the replaced bindings their streams back. */
+static void settle_offer(struct alg_table *t, struct table_dialog *d, int accepted)
+{
+	struct table_binding *b;
+
+	for_each_dialog_binding(t, d, s, next, b) {
+		if (b->kind != ALG_PORT_MEDIA)
+			continue;
+		if (accepted ? (b->stream & TABLE_STREAM_REPLACED) != 0 : b->offered) {
+			remove_binding(t, b);
+			continue;
+		}
+		b->offered = 0;
+		b->stream &= (uint8_t)~TABLE_STREAM_REPLACED;
 	}
 }
 
@@ -1007,6 +1052,7 @@ static void note_register(struct table_txn *x, const struct alg_action *a, const
 		return;
 	if (a->expires == 0)
 		p->remove |= (uint8_t)(1u << p->n);
+	p->written[p->n] = a->written_port;
 	p->contact[p->n++] = (struct alg_binding){ a->priv, a->pub_port };
 }
 
@@ -1181,6 +1227,8 @@ void table_apply(struct table_txn *x, const struct alg_result *res, const char *
 				set_reg(t, p->aor, a->priv, now + a->expires + t->cfg.register_grace, now);
 			extend(t, b, now + a->expires + t->cfg.register_grace);
 			b->registered = 1;
+			if (a->from_port)
+				b->registrar = (struct alg_endpoint){ a->from, a->from_port };
 			/* inbound_calls is about phones: a LAN server's own registration (a PBX's
 			 * trunk) leaves it open to whom the owner forwards to it. */
 			if (t->cfg.inbound_calls == INBOUND_REGISTRAR && b->peer != a->from &&
@@ -1190,9 +1238,11 @@ void table_apply(struct table_txn *x, const struct alg_result *res, const char *
 			}
 			break;
 		case ALG_ACT_MEDIA_OPEN:
-			open_media(x, d, a->stream, 0, a->priv, a->pub_port);
+			open_media(x, d, a->stream, 0, a->priv, a->pub_port, a->offer && d->answered);
 			if (a->rtcp.port)
-				open_media(x, d, a->stream, 1, a->rtcp, a->rtcp_pub_port);
+				open_media(x, d, a->stream, 1, a->rtcp, a->rtcp_pub_port, a->offer && d->answered);
+			else
+				drop_rtcp(t, d, a->stream, a->priv.ip, a->offer && d->answered);
 			break;
 		case ALG_ACT_MEDIA_PEER:
 			note_peer(t, d, a->stream, a->priv.ip);
@@ -1209,6 +1259,7 @@ void table_apply(struct table_txn *x, const struct alg_result *res, const char *
 			if (!d->answered)
 				d->media_seen = now; /* media is due from now on */
 			d->answered = 1;
+			settle_offer(t, d, 1);
 			dialog_end_moved(t, was, dialog_end(t, d));
 			break;
 		}
@@ -1216,6 +1267,8 @@ void table_apply(struct table_txn *x, const struct alg_result *res, const char *
 			/* A failed re-INVITE leaves an answered call as it was (RFC 3261 14.1). */
 			if (a->status == 0 || !d->answered)
 				end_dialog(t, d);
+			else
+				settle_offer(t, d, 0);
 			break;
 		}
 	}

@@ -20,6 +20,10 @@
 #define TABLE_MAX_STREAMS 8
 #define TABLE_CALL_ID_MAX 128
 #define TABLE_MAX_PROPOSED 32
+/* A stream's binding that a re-offer replaces: it lives on until the answer (a 2xx removes
+ * it; a failed answer gives it its stream back), so a refused re-INVITE (a T.38 fax offer
+ * refused with 488) keeps the call's media where it was. */
+#define TABLE_STREAM_REPLACED 0x80
 /* A message adds at most two bindings per action (RTP and RTCP). */
 #define TABLE_MAX_ADDED (2 * ALG_MAX_ACTIONS)
 #define TABLE_RATE_SLOTS 64
@@ -76,9 +80,12 @@ struct table_binding {
 			    * registrar, when inbound_calls is INBOUND_REGISTRAR;
 			    * 0: anyone */
 	int dialog;        /* media: its dialog (the id table_for_each_dialog gives) */
-	uint8_t stream;    /* media: m= index */
+	uint8_t stream;    /* media: m= index; with TABLE_STREAM_REPLACED, the stream as it was
+			    * before a re-offer (re-INVITE) not answered yet moved it */
 	uint8_t rtcp;      /* media: the RTCP half of the stream */
-	int registered;    /* signaling: a registrar accepted it */
+	uint8_t offered;   /* media: added by that re-offer; a refusal (failed answer) removes it */
+	int registered;    /* signaling: a registrar accepted it ... */
+	struct alg_endpoint registrar; /* ... from there (keep-alives go to it); 0: unknown */
 	int64_t expires;   /* absolute, in the caller's seconds */
 	/* The indexes' chains (slot + 1; 0 ends one): the private endpoint's bucket, and the
 	 * media bindings of its dialog. */
@@ -127,6 +134,7 @@ struct table_pending {
 	uint8_t remove;    /* bit i: contact i asked for expires 0 */
 	struct alg_binding contact[TABLE_PENDING_CONTACTS];
 	uint32_t next;     /* the index's chain */
+	uint16_t written[TABLE_PENDING_CONTACTS]; /* the public port the phone wrote; 0: private */
 };
 
 /* A public port left cooling by an unregistered phone (TABLE_PORT_COOLDOWN). */

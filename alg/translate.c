@@ -45,6 +45,27 @@ int xlate_check_own(struct xlate *x, uint32_t ip)
 	return 0;
 }
 
+int xlate_own_public(struct xlate *x, uint32_t ip, uint16_t port, enum alg_port_kind kind,
+		     struct alg_endpoint *priv)
+{
+	const struct alg_nat *nat = &x->cfg->nat;
+	uint32_t phone = x->pkt->src.ip;
+
+	if (x->pkt->dir != ALG_OUT || ip != x->cfg->public_ip || !phone || !xlate_is_lan(x, phone) ||
+	    !nat->private_endpoint || !port)
+		return 0;
+	/* The port of one of its own bindings is that binding (what it learned is the ALG's
+	 * mapping); another host's is not its to claim. */
+	if (nat->private_endpoint(nat->ctx, port, priv) == 0)
+		return priv->ip == phone || alg_is_lan_server(x->cfg, phone) ? 1 :
+		       xlate_fail(x, ALG_FOREIGN_ADDRESS);
+	/* Else the phone wrote its own port with the router's address: bound as if it had
+	 * written its private address, when that gives the same public port (what it wrote is
+	 * then true); else it stays as written and binds nothing. */
+	*priv = (struct alg_endpoint){ phone, port };
+	return xlate_public_port(x, *priv, kind) == port;
+}
+
 uint16_t xlate_public_port(const struct xlate *x, struct alg_endpoint priv, enum alg_port_kind kind)
 {
 	const struct alg_nat *nat = &x->cfg->nat;
@@ -68,6 +89,8 @@ int xlate_private(const struct xlate *x, uint16_t pub, struct alg_endpoint *priv
 
 int xlate_edit(struct xlate *x, struct alg_span where, const char *text, size_t len)
 {
+	if (x->cfg->keep_addresses)
+		return 0; /* the bindings are made, the bytes stay */
 	if (splice_add(&x->edits, where.off, where.len, text, len))
 		return xlate_fail(x, ALG_TOO_MANY_EDITS);
 	return 0;
@@ -134,29 +157,49 @@ static uint16_t hostport_port(const struct hostport *hp)
 	return hp->port_val ? hp->port_val : hp->dflt_port;
 }
 
+/* One signaling action per endpoint and message. */
+static int add_signaling(struct xlate *x, struct alg_endpoint priv, uint16_t pub)
+{
+	struct alg_action *a;
+
+	for (size_t i = 0; i < x->res->n_actions; i++) {
+		a = &x->res->actions[i];
+		if (a->kind == ALG_ACT_SIGNALING && endpoint_eq(a->priv, priv))
+			return 0;
+	}
+	a = xlate_action(x, ALG_ACT_SIGNALING);
+	if (!a)
+		return -1;
+	a->priv = priv;
+	a->pub_port = pub;
+	return 0;
+}
+
 /* Going out: a LAN ip:port becomes the router's public address and its bound port. Returns
  * 1 when it did, with the endpoint and its public port. */
 static int to_public_ep(struct xlate *x, const struct hostport *hp, struct alg_endpoint *priv,
 			uint16_t *pub)
 {
-	struct alg_action *a;
+	int own;
 
-	if (!hp->ipv4 || !xlate_is_lan(x, hp->ip))
+	if (!hp->ipv4)
 		return 0;
-	if (xlate_check_own(x, hp->ip))
+	/* The router's address in a phone's own Via or Contact is the ALG's to keep true. */
+	own = (x->hdr == HDR_VIA || x->hdr == HDR_CONTACT) ? xlate_own_public(x, hp->ip, hostport_port(hp), ALG_PORT_SIGNALING, priv) : 0;
+	if (own < 0)
 		return -1;
-	*priv = (struct alg_endpoint){ hp->ip, hostport_port(hp) };
-	*pub = xlate_public_port(x, *priv, ALG_PORT_SIGNALING);
-	for (size_t i = 0; i < x->res->n_actions; i++) {
-		a = &x->res->actions[i];
-		if (a->kind == ALG_ACT_SIGNALING && endpoint_eq(a->priv, *priv))
-			return put_hostport(x, hp, x->cfg->public_ip, *pub) ? -1 : 1;
+	if (!own) {
+		if (!xlate_is_lan(x, hp->ip))
+			return 0;
+		if (xlate_check_own(x, hp->ip))
+			return -1;
+		*priv = (struct alg_endpoint){ hp->ip, hostport_port(hp) };
 	}
-	a = xlate_action(x, ALG_ACT_SIGNALING);
-	if (!a)
+	*pub = xlate_public_port(x, *priv, ALG_PORT_SIGNALING);
+	if (add_signaling(x, *priv, *pub))
 		return -1;
-	a->priv = *priv;
-	a->pub_port = *pub;
+	if (own && *pub == hostport_port(hp)) /* true as written: nothing to edit */
+		return 1;
 	return put_hostport(x, hp, x->cfg->public_ip, *pub) ? -1 : 1;
 }
 
@@ -217,6 +260,8 @@ static int register_contact(struct xlate *x, const struct hostport *hp, uint32_t
 	a->cseq = x->cseq;
 	a->aor = x->aor;
 	a->expires = expires != UINT32_MAX ? expires : expires_header(x);
+	if (hp->ip == x->cfg->public_ip)
+		a->written_port = hostport_port(hp);
 	return 0;
 }
 
@@ -228,6 +273,7 @@ static int restore_registered(struct xlate *x, const struct hostport *hp, uint32
 	const struct alg_nat *nat = &x->cfg->nat;
 	struct alg_endpoint priv;
 	struct alg_action *a;
+	uint16_t pub = hostport_port(hp), written = 0;
 	int r;
 
 	if (x->n_contacts < UINT16_MAX)
@@ -237,19 +283,32 @@ static int restore_registered(struct xlate *x, const struct hostport *hp, uint32
 		if (r <= 0)
 			return r;
 	} else {
-		if (!hp->ipv4 || hp->ip != x->cfg->public_ip ||
-		    nat->request_contact(nat->ctx, x->buf, x->call_id, x->cseq, hostport_port(hp), &priv))
+		if (!hp->ipv4)
 			return 0;
-		if (put_hostport(x, hp, priv.ip, priv.port))
+		/* With addresses kept, the registrar lists the phone's contact as the phone
+		 * wrote it: the binding of that endpoint is the one confirmed. */
+		if (x->cfg->keep_addresses && xlate_is_lan(x, hp->ip))
+			pub = xlate_public_port(x, (struct alg_endpoint){ hp->ip, hostport_port(hp) },
+						ALG_PORT_SIGNALING);
+		else if (hp->ip == x->cfg->public_ip)
+			pub = hostport_port(hp);
+		else
+			return 0;
+		if (nat->request_contact(nat->ctx, x->buf, x->call_id, x->cseq, pub, &priv, &written))
+			return 0;
+		/* the phone gets its Contact back as it wrote it: private, or public */
+		if (written ? written != hostport_port(hp) && put_hostport(x, hp, x->cfg->public_ip, written)
+			    : put_hostport(x, hp, priv.ip, priv.port))
 			return -1;
 	}
 	a = xlate_action(x, ALG_ACT_REGISTERED);
 	if (!a)
 		return -1;
 	a->priv = priv;
-	a->pub_port = hostport_port(hp);
+	a->pub_port = pub;
 	a->expires = expires != UINT32_MAX ? expires : expires_header(x);
 	a->from = x->pkt->src.ip;
+	a->from_port = x->pkt->src.port;
 	a->call_id = x->call_id;
 	a->cseq = x->cseq;
 	return 0;
@@ -290,6 +349,7 @@ static int walk(struct xlate *x, unsigned ids, hostport_fn fn)
 
 		if (!(HDR_BIT(h->id) & ids))
 			continue;
+		x->hdr = h->id;
 		while (sip_value_next(x->buf, h->value, &pos, &elem) == 0) {
 			struct hostport hp;
 			uint32_t expires = UINT32_MAX;
@@ -524,6 +584,7 @@ static int translate_out(struct xlate *x, const struct hostport *top_via)
 
 	/* The top Via is the phone's only in its own requests; in its responses the Vias are
 	 * the requester's and stay as they are. */
+	x->hdr = HDR_VIA;
 	if (m->is_request && to_public(x, top_via, UINT32_MAX))
 		return -1;
 	if (m->is_request && span_is(x->buf, m->method, "REGISTER")) {
@@ -535,6 +596,35 @@ static int translate_out(struct xlate *x, const struct hostport *top_via)
 		return -1;
 	}
 	return for_each_sdp(x, sdp_translate_out);
+}
+
+/* What the phone would see without NAT: where the top Via's received= and rport= name the
+ * router (RFC 3581: the source the server saw), they are given back as the phone's own
+ * address and the port it sent from, which is where this response reaches it. A phone that
+ * saw the public address there would decide it is behind NAT and start its own traversal
+ * next to the ALG's. They name the router when received= is the public address, or, with no
+ * received= (a server that adds it only when it differs from sent-by), when the sent-by as
+ * it came is the public address. */
+static int restore_via_params(struct xlate *x, const struct hostport *via)
+{
+	struct alg_endpoint phone = x->pkt->dst;
+	uint32_t received;
+	uint16_t rport = 0;
+
+	if (via->received.len ? addr_parse(x->buf + via->received.off, via->received.len, &received) ||
+					received != x->cfg->public_ip
+			      : !via->ipv4 || via->ip != x->cfg->public_ip)
+		return 0;
+	if (via->rport.len && port_parse(x->buf + via->rport.off, via->rport.len, &rport))
+		rport = 0;
+	/* The packet's destination is the phone after the NAT; unknown, the binding of rport's. */
+	if ((!phone.ip || !xlate_is_lan(x, phone.ip)) && (!rport || xlate_private(x, rport, &phone)))
+		return 0;
+	if (via->received.len && xlate_edit_addr(x, via->received, phone.ip))
+		return -1;
+	if (rport && phone.port && rport != phone.port && xlate_edit_port(x, via->rport, phone.port))
+		return -1;
+	return 0;
 }
 
 static int translate_in(struct xlate *x, const struct hostport *top_via, struct alg_span cseq)
@@ -550,7 +640,8 @@ static int translate_in(struct xlate *x, const struct hostport *top_via, struct 
 		if (walk(x, HDR_BIT(HDR_ROUTE) | HDR_BIT(HDR_REFER_TO) | HDR_BIT(HDR_REFERRED_BY), restore))
 			return -1;
 	} else {
-		if (restore(x, top_via, UINT32_MAX) || walk(x, HDR_BIT(HDR_RECORD_ROUTE), restore))
+		if (restore(x, top_via, UINT32_MAX) || restore_via_params(x, top_via) ||
+		    walk(x, HDR_BIT(HDR_RECORD_ROUTE), restore))
 			return -1;
 		if (m->status >= 200 && m->status < 300 && span_is(x->buf, cseq, "REGISTER")) {
 			if (walk(x, HDR_BIT(HDR_CONTACT), restore_registered))
@@ -677,6 +768,7 @@ void alg_translate(const struct alg_config *cfg, const struct alg_packet *pkt, c
 	x.cseq = 0;
 	x.aor = (struct alg_span){ 0, 0 };
 	x.n_contacts = 0;
+	x.hdr = HDR_VIA;
 
 	if (cfg->max_message_size && pkt->len > cfg->max_message_size) {
 		res->reason = ALG_TOO_LARGE;

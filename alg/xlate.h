@@ -16,6 +16,9 @@ struct hostport {
 	int ipv4;            /* host is an IPv4 literal ... */
 	uint32_t ip;         /* ... with this value */
 	int ipv6;            /* host is an IPv6 reference */
+	/* Via only: the values of its received= and rport= parameters (len 0: absent, or a
+	 * bare rport) */
+	struct alg_span received, rport;
 };
 
 struct xlate {
@@ -31,11 +34,19 @@ struct xlate {
 	uint16_t n_contacts;  /* SIP contacts seen in a 2xx to REGISTER */
 	struct hostport ruri; /* requests: where the Request-URI's host is ... */
 	int ruri_state;       /* ... when 0; 1: not a SIP URI */
+	enum sip_hdr hdr;     /* the header being walked */
 };
 
 int xlate_is_lan(const struct xlate *x, uint32_t ip);
 /* Outbound, a LAN address must be the sender's own; -1 (ALG_FOREIGN_ADDRESS) when not. */
 int xlate_check_own(struct xlate *x, uint32_t ip);
+/* A LAN phone wrote the router's own public address with port `port` itself (learned from
+ * STUN or an earlier received=): 1 and the phone's endpoint behind it (the binding that has
+ * that public port, or the phone's own port when it would get that public port); 0 when it
+ * is not that (another address, a WAN message, an unknown sender, a port that is not the
+ * phone's to have); -1 (ALG_FOREIGN_ADDRESS) when the port is another LAN host's binding. */
+int xlate_own_public(struct xlate *x, uint32_t ip, uint16_t port, enum alg_port_kind kind,
+		     struct alg_endpoint *priv);
 uint16_t xlate_public_port(const struct xlate *x, struct alg_endpoint priv, enum alg_port_kind kind);
 /* The private endpoint behind public port pub, or -1 when none is known. */
 int xlate_private(const struct xlate *x, uint16_t pub, struct alg_endpoint *priv);

@@ -17,6 +17,7 @@
 
 #include "addr.h"
 #include "control.h"
+#include "stun.h"
 
 #define VALUE_MAX 128
 
@@ -35,6 +36,7 @@ enum kind {
 	K_CHOICE,        /* one of the option's words */
 	K_UINT,          /* a number min-max */
 	K_IPV4,          /* an address; empty: none (0) */
+	K_SERVER,        /* an address with an optional port (off2 the default port); empty: none */
 	K_DEVICE,        /* an interface name (a pointer into argv) */
 	K_TEXT,          /* a path or a user name (a pointer into argv) */
 	K_SWITCH,        /* no value: sets 1 */
@@ -61,7 +63,8 @@ struct opt {
 	enum source from;       /* who may set it */
 	enum kind kind;
 	size_t off, size;       /* its field in struct sipalg_config */
-	size_t off2;            /* K_PORT_RANGE: the upper end's field; K_ADDR_LIST: the count */
+	size_t off2;            /* K_PORT_RANGE: the upper end's field; K_ADDR_LIST: the count;
+				 * K_SERVER: the port taken when none is given */
 	uint32_t min, max;      /* K_UINT, K_PORT_LIST, K_PORT_RANGE */
 	const struct choice *choices; /* K_CHOICE, ended by a NULL word */
 	const char *def;        /* the default, parsed as a value (none when NULL) */
@@ -157,6 +160,17 @@ static const struct opt opts[] = {
 	  AT(external_address), .def = "", .expect = "expected an IPv4 address", .reload = RELOAD_IN_PLACE,
 	  .arg = "IP", .help = "public address to write instead of the WAN interface's\n"
 			       "(a router behind another NAT)" },
+	/* A router behind another NAT (a carrier's, or the provider's modem): see outer_nat.h. */
+	{ .name = "stun_server", .from = FROM_BOTH, .kind = K_SERVER, AT(stun_server), .off2 = STUN_DEFAULT_PORT,
+	  .def = "", .expect = "expected an IPv4 address and an optional port, such as 198.51.100.3:3478",
+	  .reload = RELOAD_IN_PLACE, .arg = "IP[:PORT]",
+	  .help = "learn the public address from this STUN server when the WAN\n"
+		  "address is private (RFC 1918, RFC 6598) and --public is not set" },
+	{ .name = "keepalive_interval", .cli = "keepalive", .from = FROM_BOTH, .kind = K_UINT,
+	  AT(keepalive_interval), .min = 0, .max = 3600, .def = "25",
+	  .expect = "expected seconds, %u (off) to %u", .reload = RELOAD_IN_PLACE, .arg = "S",
+	  .help = "behind another NAT, send each registered phone's registrar a\n"
+		  "keep-alive from its public port every S seconds; 0: never" },
 	{ .name = "media_ports", .from = FROM_FILE, .kind = K_PORT_RANGE, AT(table.media_port_min),
 	  .off2 = offsetof(struct sipalg_config, table.media_port_max), .min = 1024, .max = 65535,
 	  .def = "16384-32767", .expect = "expected a range of at least two ports within %u-%u",
@@ -364,6 +378,21 @@ static int set_value(struct sipalg_config *c, const struct opt *o, const char *v
 			break;
 		store(field, o->size, addr);
 		return 0;
+	case K_SERVER: {
+		struct alg_endpoint ep = { 0, (uint16_t)o->off2 };
+		const char *colon = strchr(v, ':');
+
+		if (*v && (colon ? addr_parse(v, (size_t)(colon - v), &ep.ip) ||
+					   port_parse(colon + 1, strlen(colon + 1), &ep.port)
+				 : addr_parse(v, strlen(v), &ep.ip)))
+			break;
+		if (*v && (ep.ip == 0 || ep.ip == 0xffffffff))
+			break;
+		if (!*v)
+			ep = (struct alg_endpoint){ 0, 0 };
+		memcpy(field, &ep, sizeof(ep));
+		return 0;
+	}
 	case K_DEVICE:
 		if (strlen(v) >= IF_NAMESIZE)
 			break;

@@ -47,6 +47,8 @@ struct sipalg_config {
 	uint16_t tcp_port;               /* that listener's port, on 127.0.0.1 */
 	struct tcp_limits tcp_limits;    /* tcp_max_connections, ..., under the options' names */
 	uint32_t external_address;       /* 0: the WAN interface's own (--public on the command line) */
+	struct alg_endpoint stun_server; /* ip 0: none */
+	uint32_t keepalive_interval;     /* seconds; 0: no keep-alives */
 	int log_level;                   /* syslog priority */
 	uint32_t max_bindings;           /* the table's capacity of bindings (signaling and media) */
 	struct table_config table;       /* media_ports, inbound_calls, media_timeout, the table's limits */

@@ -17,14 +17,17 @@
 #include "config.h"
 #include "control.h"
 #include "iface.h"
+#include "keepalive.h"
 #include "log.h"
 #include "mirror.h"
+#include "outer_nat.h"
 #include "packet.h"
 #include "privdrop.h"
 #include "queue.h"
 #include "queue_threads.h"
 #include "state.h"
 #include "status.h"
+#include "stun_client.h"
 #include "table.h"
 #include "tcp_relay.h"
 #include "wan_watch.h"
@@ -36,7 +39,11 @@ struct daemon {
 	pthread_mutex_t lock;
 	struct sipalg_config cfg; /* the settings: defaults, file, command line (config.c) */
 	struct router_ifaces ifs;
-	uint32_t public_ip;
+	uint32_t public_ip;   /* what the ALG writes: outer.public_ip */
+	struct outer_nat outer; /* where it comes from; the WAN address */
+	struct stun_client stun;
+	int64_t next_keepalive;
+	unsigned long keepalives, keepalive_failed;
 	struct queue_threads *queues;
 	struct queue_worker *workers;
 	int control;
@@ -74,32 +81,57 @@ static void on_signal(int sig)
 		stop = 1;
 }
 
-/* The public address changed (DHCP, PPPoE, or the external_address setting): new messages
- * carry the new one, and the bindings are rebuilt on it. Calls in progress keep the address
- * their SDP announced, which the router no longer has: they lose media, as they would
- * without an ALG. */
-static void use_public_address(struct daemon *d, uint32_t addr)
+/* The addresses changed (DHCP, PPPoE, the external_address setting, STUN's answer): new
+ * messages carry the new public address, and the bindings are rebuilt on the new WAN address.
+ * Calls in progress keep the address their SDP announced, which the router no longer has:
+ * they lose media, as they would without an ALG. Where the public address comes from is
+ * logged once, and again when that changes. */
+static void use_addresses(struct daemon *d, struct outer_nat o)
 {
-	char old[ADDR_STR_MAX], new[ADDR_STR_MAX];
+	char old[ADDR_STR_MAX], new[ADDR_STR_MAX], why[320];
+	uint32_t nat_ip = o.wan_ip ? o.wan_ip : o.public_ip;
 
-	if (addr == d->public_ip)
-		return;
-	addr_format(d->public_ip, old);
-	addr_format(addr, new);
-	log_notice("public address changed: %s -> %s", old, new);
-	d->public_ip = addr;
-	table_set_self_ip(&d->table, addr);
-	d->mirror.now = monotonic_seconds();
-	mirror_set_public_ip(&d->mirror, addr);
+	if (o.source != d->outer.source || o.wan_ip != d->outer.wan_ip || o.public_ip != d->outer.public_ip) {
+		if (o.behind || d->outer.behind) {
+			outer_nat_describe(&o, why, sizeof(why));
+			log_notice("%s", why);
+		}
+	}
+	if (o.public_ip != d->public_ip) {
+		addr_format(d->public_ip, old);
+		addr_format(o.public_ip, new);
+		log_notice("public address changed: %s -> %s", old, new);
+		d->public_ip = o.public_ip;
+		table_set_self_ip(&d->table, o.public_ip);
+	}
+	if (nat_ip != (d->outer.wan_ip ? d->outer.wan_ip : d->outer.public_ip)) {
+		d->mirror.now = monotonic_seconds();
+		mirror_set_public_ip(&d->mirror, nat_ip);
+	}
+	d->outer = o;
 }
 
-/* The WAN interface's address, unless a public address is set. */
+/* The WAN interface's address, the public address setting and STUN's answer. The bindings
+ * are on the WAN address (where the outer NAT delivers), whatever is written. STUN runs where
+ * it can tell something: behind another NAT with no address set; a new WAN address asks
+ * again at once, as the outer NAT may map it elsewhere. */
 static void follow_wan_address(struct daemon *d)
 {
-	uint32_t addr = iface_public_address(&d->ifs, d->cfg.external_address);
+	uint32_t wan = iface_public_address(&d->ifs, 0);
+	struct alg_endpoint stun = d->cfg.stun_server;
+	struct outer_nat o;
 
-	if (addr)
-		use_public_address(d, addr);
+	if (d->cfg.external_address || !addr_behind_nat(wan))
+		stun = (struct alg_endpoint){ 0, 0 };
+	if (!endpoint_eq(stun, d->stun.server)) {
+		stun_client_close(&d->stun);
+		stun_client_open(&d->stun, stun, monotonic_seconds());
+	} else if (wan != d->outer.wan_ip) {
+		stun_client_restart(&d->stun, monotonic_seconds());
+	}
+	o = outer_nat_decide(wan, d->cfg.external_address, d->stun.mapped.ip);
+	if (o.public_ip)
+		use_addresses(d, o);
 }
 
 /* The LAN servers (lan_server), when there are any: their messages may name other LAN hosts. */
@@ -198,6 +230,12 @@ static int read_settings(struct sipalg_config *c, int argc, char **argv)
 	return 2;
 }
 
+/* Keep-alives run behind another NAT, at keepalive_interval; 0: none. */
+static uint32_t keepalive_interval(const struct daemon *d)
+{
+	return d->outer.behind ? d->cfg.keepalive_interval : 0;
+}
+
 /* The status view: nftables' TLS counter and the table, the counters and the relay as they
  * are between two packets (the caller holds d->lock). */
 static size_t answer_locked(struct daemon *d, const char *cmd, char *buf, size_t cap)
@@ -205,7 +243,8 @@ static size_t answer_locked(struct daemon *d, const char *cmd, char *buf, size_t
 	struct status_view v = { &d->count, d->mirror.refusals, &d->table, d->public_ip, d->cfg.cmd.wan,
 				 d->cfg.cmd.lan, monotonic_seconds(), d->cfg.tcp ? &d->tcp : NULL,
 				 d->mirror.nft ? nft_divert_counter(d->mirror.nft, "tls_connections") : -1,
-				 d->cfg.lan_servers, d->cfg.n_lan_servers };
+				 d->cfg.lan_servers, d->cfg.n_lan_servers, &d->outer, &d->stun,
+				 keepalive_interval(d), d->keepalives, d->keepalive_failed };
 
 	if (strcmp(cmd, CONTROL_CMD_STATUS) == 0 || strcmp(cmd, CONTROL_CMD_STATUS_JSON) == 0)
 		return status_format(&v, strcmp(cmd, CONTROL_CMD_STATUS_JSON) == 0, buf, cap);
@@ -259,6 +298,7 @@ static int translate_message(struct daemon *d, const struct alg_packet *pkt, siz
 	core.lan = d->ifs.lan_nets;
 	core.n_lan = d->ifs.n_lan_nets;
 	core.public_ip = d->public_ip;
+	core.keep_addresses = d->outer.source == PUBLIC_UNKNOWN;
 	if (max_message)
 		core.max_message_size = max_message;
 	core.lan_servers = d->cfg.lan_servers;
@@ -400,7 +440,8 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		return 1;
 	}
-	d.public_ip = iface_public_address(&d.ifs, d.cfg.external_address);
+	d.outer = outer_nat_decide(iface_public_address(&d.ifs, 0), d.cfg.external_address, 0);
+	d.public_ip = d.outer.public_ip;
 	if (!d.public_ip) {
 		log_err("--wan '%s': the interface has no IPv4 address (give --public)", d.cfg.cmd.wan);
 		return 1;
@@ -411,13 +452,15 @@ int main(int argc, char **argv)
 	if (d.control < 0)
 		return 1;
 	pthread_mutex_init(&d.lock, NULL);
-	if (queues_open(&d) || table_open(&d) || mirror_open(&d.mirror, &d.table, d.cfg.cmd.wan, d.public_ip)) {
+	if (queues_open(&d) || table_open(&d) ||
+	    mirror_open(&d.mirror, &d.table, d.cfg.cmd.wan, d.outer.wan_ip ? d.outer.wan_ip : d.public_ip)) {
 		queue_threads_close(d.queues);
 		control_close(d.control, d.cfg.cmd.control);
 		return 1;
 	}
 	table_set_self_ip(&d.table, d.public_ip);
 	d.wan_watch = wan_watch_open();
+	d.stun.fd = -1;
 	d.tcp.listen_fd = d.tcp.epoll_fd = -1;
 	d.mirror.sig_ports = d.cfg.tcp;
 	if ((d.cfg.tcp && tcp_relay_open(&d.tcp, d.cfg.tcp_port, &d.cfg.tcp_limits, d.ifs.lan_nets, d.ifs.n_lan_nets,
@@ -440,7 +483,10 @@ int main(int argc, char **argv)
 	}
 
 
-	addr_format(d.public_ip, pub);
+	if (d.outer.source == PUBLIC_UNKNOWN)
+		strcpy(pub, "unknown"); /* behind another NAT: said below */
+	else
+		addr_format(d.public_ip, pub);
 	log_info("started: queue %u, wan %s (public %s%s), lan %s (%zu network%s), media ports %u-%u, "
 		 "inbound calls from %s, media timeout %us%s%s",
 		 d.cfg.queue, d.cfg.cmd.wan, pub, d.cfg.external_address ? ", set" : "", d.cfg.cmd.lan,
@@ -462,6 +508,14 @@ int main(int argc, char **argv)
 	else
 		log_info("SIP over TCP: off (tcp 0)");
 	log_lan_servers(&d);
+	if (d.outer.behind) {
+		outer_nat_describe(&d.outer, err, sizeof(err));
+		log_notice("%s", err);
+	}
+	if (d.outer.behind && d.cfg.keepalive_interval)
+		log_info("keep-alives to each registered phone's registrar every %us (keepalive_interval)",
+			 d.cfg.keepalive_interval);
+	follow_wan_address(&d); /* starts STUN where it is wanted */
 	if (d.cfg.queues > 1)
 		log_info("queues %u-%u: a thread each", d.cfg.queue, d.cfg.queue + d.cfg.queues - 1);
 	/* One queue is read by the main thread, as before there were threads; more, a thread
@@ -481,10 +535,12 @@ int main(int argc, char **argv)
 	sigdelset(&unblocked, SIGINT);
 	sigdelset(&unblocked, SIGHUP);
 	/* The main thread: timers, the nftables and conntrack upkeep, the state file, the control
-	 * socket, the WAN address, the TCP relay. Packets are the queue threads'. */
+	 * socket, the WAN address, STUN, keep-alives, the TCP relay. Packets are the queue
+	 * threads'. */
 	while (!stop) {
-		struct pollfd pfd[4] = { { d.control, POLLIN, 0 }, { d.wan_watch, POLLIN, 0 },
-					 { tcp_relay_fd(&d.tcp), POLLIN, 0 }, { single ? queue_fd(single) : -1, POLLIN, 0 } };
+		struct pollfd pfd[5] = { { d.control, POLLIN, 0 }, { d.wan_watch, POLLIN, 0 },
+					 { tcp_relay_fd(&d.tcp), POLLIN, 0 }, { single ? queue_fd(single) : -1, POLLIN, 0 },
+					 { -1, POLLIN, 0 } };
 		uint32_t media_timeout;
 		int64_t next, now;
 		int r, timeout, wan_changed;
@@ -505,7 +561,17 @@ int main(int argc, char **argv)
 			mirror_keep(&d.mirror);
 			next_table_check = now + 5;
 		}
+		if (stun_client_tick(&d.stun, now))
+			follow_wan_address(&d);
+		if (keepalive_interval(&d) && now >= d.next_keepalive) {
+			d.keepalives += keepalive_send_all(&d.table, &d.keepalive_failed);
+			d.next_keepalive = now + keepalive_interval(&d);
+		}
 		next = table_expire(&d.table, now);
+		if (stun_client_next(&d.stun) < next)
+			next = stun_client_next(&d.stun);
+		if (keepalive_interval(&d) && d.next_keepalive < next)
+			next = d.next_keepalive;
 		if (media_timeout && next > next_media_check)
 			next = next_media_check;
 		if (next > next_table_check)
@@ -517,11 +583,12 @@ int main(int argc, char **argv)
 			timeout = 500; /* flows to forget: see mirror_forget_flows */
 		if (state_pending(&d.state, d.mirror.changes) && timeout > 1000)
 			timeout = 1000; /* the table changed: the state file follows within a second */
+		pfd[4].fd = stun_client_fd(&d.stun); /* a reload or the WAN address may open or close it */
 		pthread_mutex_unlock(&d.lock);
 		tcp_relay_expire(&d.tcp, now);
 		struct timespec ts = { timeout / 1000, (long)(timeout % 1000) * 1000000 };
 
-		r = ppoll(pfd, 4, &ts, &unblocked);
+		r = ppoll(pfd, 5, &ts, &unblocked);
 
 		if (r < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
@@ -541,12 +608,15 @@ int main(int argc, char **argv)
 		mirror_forget_flows(&d.mirror, 0);
 		if (wan_changed)
 			follow_wan_address(&d);
+		if (r > 0 && (pfd[4].revents & POLLIN) && stun_client_read(&d.stun, monotonic_seconds()))
+			follow_wan_address(&d);
 		pthread_mutex_unlock(&d.lock);
 	}
 	queue_threads_close(d.queues); /* no packet is in the table's hands from here on */
 	log_info("stopping: %lu packets, %lu translated, %lu unchanged", d.count.seen,
 		 d.count.translated, d.count.unchanged);
 	tcp_relay_close(&d.tcp);
+	stun_client_close(&d.stun);
 	state_save(&d.state, &d.table, monotonic_seconds(), d.mirror.changes, 1);
 	state_close(&d.state);
 	wan_watch_close(d.wan_watch);

@@ -173,6 +173,48 @@ static void tcp_status(struct out *o, const struct tcp_relay *r, int64_t tls_con
 		put(o, "]}");
 }
 
+/* Behind another NAT: where the public address comes from, STUN and keep-alives. */
+static void outer_nat_text(const struct status_view *v, struct out *o)
+{
+	char line[320], srv[ENDPOINT_STR_MAX], seen[ENDPOINT_STR_MAX];
+
+	if (!v->outer->behind)
+		return;
+	outer_nat_describe(v->outer, line, sizeof(line));
+	put(o, "%s\n", line);
+	if (v->stun->fd >= 0) {
+		endpoint_format(&v->stun->server, srv);
+		endpoint_format(&v->stun->mapped, seen);
+		if (v->stun->mapped.ip)
+			put(o, "stun %s: seen as %s %llds ago;", srv, seen, (long long)(v->now - v->stun->answered));
+		else
+			put(o, "stun %s: no answer yet;", srv);
+		put(o, " %lu requests, %lu answers, %lu rounds unanswered, %lu bad\n", v->stun->requests,
+		    v->stun->answers, v->stun->rounds_failed, v->stun->bad);
+	}
+	if (v->keepalive_interval)
+		put(o, "keep-alives every %us: %lu sent, %lu failed\n", v->keepalive_interval, v->keepalives,
+		    v->keepalive_failed);
+	else
+		put(o, "keep-alives: off (keepalive_interval 0)\n");
+}
+
+static void outer_nat_json(const struct status_view *v, struct out *o)
+{
+	char wan[ADDR_STR_MAX], srv[ENDPOINT_STR_MAX] = "", seen[ENDPOINT_STR_MAX] = "";
+
+	addr_format(v->outer->wan_ip, wan);
+	if (v->stun->fd >= 0)
+		endpoint_format(&v->stun->server, srv);
+	if (v->stun->mapped.ip)
+		endpoint_format(&v->stun->mapped, seen);
+	put(o, "\"wan_address\":\"%s\",\"behind_nat\":%s,\"public_source\":\"%s\",\"stun_server\":\"%s\","
+	    "\"stun_mapped\":\"%s\",\"stun_requests\":%lu,\"stun_answers\":%lu,\"keepalive_interval\":%u,"
+	    "\"keepalives\":%lu,\"keepalive_failed\":%lu,", wan, v->outer->behind ? "true" : "false",
+	    outer_nat_source_name(v->outer->source), srv, seen, v->stun->requests, v->stun->answers,
+	    v->keepalive_interval, v->keepalives, v->keepalive_failed);
+}
+
 size_t status_format(const struct status_view *v, int json, char *buf, size_t cap)
 {
 	const struct counters *c = v->count;
@@ -187,10 +229,16 @@ size_t status_format(const struct status_view *v, int json, char *buf, size_t ca
 
 	buf[0] = '\0';
 	addr_format(v->public_ip, pub);
-	if (json)
-		put(&o, "{\"wan\":\"%s\",\"lan\":\"%s\",\"public\":\"%s\",\"counters\":{", v->wan, v->lan, pub);
-	else
-		put(&o, "sipalgd: wan %s (public %s), lan %s\ncounters:\n", v->wan, pub, v->lan);
+	if (json) {
+		put(&o, "{\"wan\":\"%s\",\"lan\":\"%s\",\"public\":\"%s\",", v->wan, v->lan, pub);
+		outer_nat_json(v, &o);
+		put(&o, "\"counters\":{");
+	} else {
+		put(&o, "sipalgd: wan %s (public %s), lan %s\n", v->wan,
+		    v->outer->source == PUBLIC_UNKNOWN ? "unknown" : pub, v->lan);
+		outer_nat_text(v, &o);
+		put(&o, "counters:\n");
+	}
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
 		if (json)
 			put(&o, "%s\"%s\":%lu", i ? "," : "", counter_names[i], values[i]);
@@ -240,15 +288,19 @@ size_t status_format(const struct status_view *v, int json, char *buf, size_t ca
 			    d->answered ? "answered" : d->from_lan ? "ringing" : "offered from the WAN, no pinhole",
 			    (long long)(d->expires - v->now));
 		table_for_each_binding(t, slot, b) {
+			unsigned stream = b->stream & ~TABLE_STREAM_REPLACED;
+			int replaced = (b->stream & TABLE_STREAM_REPLACED) != 0;
+
 			if (b->kind != ALG_PORT_MEDIA || b->dialog != (int)di)
 				continue;
 			binding_text(b, priv, peer);
 			if (json)
-				put(&o, "%s{\"stream\":%u,\"rtcp\":%s,\"private\":\"%s\",\"public_port\":%u,\"from\":\"%s\"}",
-				    psep, b->stream, b->rtcp ? "true" : "false", priv, b->pub_port, peer);
+				put(&o, "%s{\"stream\":%u,\"rtcp\":%s,\"private\":\"%s\",\"public_port\":%u,\"from\":\"%s\"%s}",
+				    psep, stream, b->rtcp ? "true" : "false", priv, b->pub_port, peer,
+				    replaced ? ",\"replaced\":true" : "");
 			else
-				put(&o, "    %s %u: %s:%u -> %s from %s\n", b->rtcp ? "rtcp" : "rtp ", b->stream, pub,
-				    b->pub_port, priv, peer);
+				put(&o, "    %s %u: %s:%u -> %s from %s%s\n", b->rtcp ? "rtcp" : "rtp ", stream, pub,
+				    b->pub_port, priv, peer, replaced ? " (replaced once the re-offer is answered)" : "");
 			psep = ",";
 		}
 		if (json)

@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 #include "alg.h"
+#include "outer_nat.h"
+#include "stun_client.h"
 #include "table.h"
 #include "tcp_relay.h"
 
@@ -27,6 +29,10 @@ struct status_view {
 	int64_t tls_connections;     /* SIP over TLS connections the firewall counted; -1: none */
 	const uint32_t *lan_servers; /* lan_server: shown with the calls each carries */
 	size_t n_lan_servers;
+	const struct outer_nat *outer; /* where the public address comes from */
+	const struct stun_client *stun; /* fd -1: no STUN */
+	uint32_t keepalive_interval;    /* 0: no keep-alives */
+	unsigned long keepalives, keepalive_failed;
 };
 
 /* Writes the report into buf (NUL-terminated, cut at cap); returns its length. */

@@ -56,6 +56,13 @@ done
 # one architecture's index can fail while a mirror syncs: what counts is what gets installed
 apt-get update -qq ||
 	echo "install-deps: apt-get update failed (above); installing from the indexes that loaded" >&2
+# The lab runs rtpengine and stund itself, inside a namespace: their Debian services must not
+# start on the host when installed (rtpengine's would also add iptables rules there).
+if command -v systemctl >/dev/null 2>&1; then
+	for svc in rtpengine-daemon stun; do
+		case $missing in *rtpengine-daemon* | *stun-server*) systemctl mask --quiet "$svc.service" 2>/dev/null || true ;; esac
+	done
+fi
 # shellcheck disable=SC2086
 native=$(missing_of $want)
 # shellcheck disable=SC2086

@@ -229,7 +229,10 @@ def media_phase(media, remote, stats, count, wait_for_check, sip_sock=None, stas
                 if comp not in answered:
                     check(comp)
             next_check = now + 0.2
-        if len(answered) == 2 or now - start > 5:
+        # media once the checks are done (or given up on), never before this side has heard
+        # a check when it waits for one: a packet sent first toward a NAT that has no flow for
+        # it yet would make that NAT map the other side's first packet to another port
+        if heard and (len(answered) == 2 or now - start > 5):
             if next_rtp is None:
                 next_rtp = now
                 end = now + count * 0.02 + 1.5

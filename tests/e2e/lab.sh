@@ -4,7 +4,7 @@
 # sipalg end-to-end lab: network namespaces modelling a home router with NAT, two
 # LAN phones, a SIP provider and a phone on the internet. Sourced by the tests.
 #
-# PACKAGES: kamailio sip-tester nftables conntrack iproute2 procps python3 openssl
+# PACKAGES: kamailio sip-tester nftables conntrack iproute2 procps python3 openssl rtpengine-daemon stun-server
 # (the Debian packages the lab uses; the project's installer reads this line.
 # tcpdump is handy for debugging a run but no test needs it.)
 #
@@ -64,6 +64,14 @@
 # counting what comes back on the same socket; one statistics line goes to FILE:
 #   sent=N errors=E received=R sources=IP:PORT/COUNT,... first_error=...
 #
+# Behind another NAT (LAB_CGN=1 before lab_up): a carrier-grade NAT namespace "cgn" sits
+# between the router and the internet. It owns the public address 203.0.113.1 on wansw and
+# masquerades the router's WAN, 100.64.0.2/24 (RFC 6598; its side 100.64.0.1), with UDP
+# conntrack timeouts of LAB_CGN_UDP_TIMEOUT seconds (default 10), so that it forgets an idle
+# phone soon. LAB_PROVIDER_NAT=1 gives the provider far-end NAT handling: kamailio with
+# nathelper (fix_nated_register/contact, rport; its own NAT pings off) and rtpengine relaying
+# the media (userspace, ng on 127.0.0.1:2223), and a STUN server (stund) on 203.0.113.30:3478.
+#
 # Addresses for tests: LAB_PHONE1_IP LAB_PHONE2_IP LAB_LAN_GW LAB_WAN_IP
 # LAB_PROVIDER_IP LAB_FAR_IP LAB_FAR2_IP. Logs and temporary files live in $LAB_DIR; set
 # LAB_KEEP=1 to keep it after lab_down.
@@ -78,6 +86,11 @@ LAB_WAN_IP=203.0.113.1
 LAB_PROVIDER_IP=203.0.113.10
 LAB_FAR_IP=203.0.113.20
 LAB_FAR2_IP=203.0.113.21
+LAB_CGN_WAN_IP=100.64.0.2
+LAB_CGN_INSIDE_IP=100.64.0.1
+LAB_STUN_IP=203.0.113.30
+LAB_STUN_ALT_IP=203.0.113.31
+[ -z "${LAB_CGN:-}" ] || LAB_ROLES="$LAB_ROLES cgn"
 LAB_DIR=
 LAB_SIPP_TIMEOUT=${LAB_SIPP_TIMEOUT:-20}
 
@@ -176,7 +189,7 @@ lab_up() {
 	if ! { lab_link lansw p1 phone1 eth0 "$LAB_PHONE1_IP/24" &&
 		lab_link lansw p2 phone2 eth0 "$LAB_PHONE2_IP/24" &&
 		lab_link lansw pr router lan0 "$LAB_LAN_GW/24" &&
-		lab_link wansw pr router wan0 "$LAB_WAN_IP/24" &&
+		lab_wan_up &&
 		lab_link wansw pp provider eth0 "$LAB_PROVIDER_IP/24" &&
 		lab_link wansw pf far eth0 "$LAB_FAR_IP/24" &&
 		lab_link wansw pg far2 eth0 "$LAB_FAR2_IP/24" &&
@@ -189,6 +202,37 @@ lab_up() {
 	lab_router_up || return 1
 	lab_provider_up || return 1
 	lab_log "up: namespaces $LAB_ID-{$(echo "$LAB_ROLES" | tr ' ' ',')}, logs in $LAB_DIR"
+}
+
+# The router's WAN: on the internet's switch, or behind the carrier's NAT (LAB_CGN).
+lab_wan_up() {
+	if [ -z "${LAB_CGN:-}" ]; then
+		lab_link wansw pr router wan0 "$LAB_WAN_IP/24"
+		return
+	fi
+	lab_link wansw pr cgn eth0 "$LAB_WAN_IP/24" &&
+		ip -n "$(lab_ns router)" link add name wan0 type veth peer name in0 netns "$(lab_ns cgn)" &&
+		ip -n "$(lab_ns router)" addr add "$LAB_CGN_WAN_IP/24" dev wan0 &&
+		ip -n "$(lab_ns router)" link set wan0 up &&
+		ip -n "$(lab_ns cgn)" addr add "$LAB_CGN_INSIDE_IP/24" dev in0 &&
+		ip -n "$(lab_ns cgn)" link set in0 up &&
+		ip -n "$(lab_ns router)" route add default via "$LAB_CGN_INSIDE_IP" &&
+		in_ns cgn sysctl -qw net.ipv4.ip_forward=1 &&
+		in_ns cgn nft -f - <<EOF &&
+table ip labcgn {
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		ct state established,related accept
+		iifname "in0" oifname "eth0" accept
+	}
+	chain srcnat {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "eth0" masquerade
+	}
+}
+EOF
+		in_ns cgn sysctl -qw net.netfilter.nf_conntrack_udp_timeout="${LAB_CGN_UDP_TIMEOUT:-10}" \
+			net.netfilter.nf_conntrack_udp_timeout_stream="${LAB_CGN_UDP_TIMEOUT:-10}"
 }
 
 # The home router: forwarding, an fw4-like firewall and masquerade on wan0.
@@ -207,7 +251,23 @@ lab_router_up() {
 }
 
 lab_provider_up() {
-	in_ns provider kamailio -f "$LAB_E2E/kamailio.cfg" -P "$LAB_DIR/kamailio.pid" \
+	_pu_defs=
+	if [ -n "${LAB_PROVIDER_NAT:-}" ]; then
+		_pu_defs="-A WITH_NAT"
+		in_ns provider rtpengine --foreground --log-stderr --table=-1 --interface="$LAB_PROVIDER_IP" \
+			--listen-ng=127.0.0.1:2223 --port-min=30000 --port-max=30099 --pidfile="$LAB_DIR/rtpengine.pid" \
+			</dev/null >"$LAB_DIR/rtpengine.log" 2>&1 &
+		ip -n "$(lab_ns provider)" addr add "$LAB_STUN_IP/24" dev eth0 &&
+			ip -n "$(lab_ns provider)" addr add "$LAB_STUN_ALT_IP/24" dev eth0 || return 1
+		in_ns provider stund -v -h "$LAB_STUN_IP" -a "$LAB_STUN_ALT_IP" </dev/null >"$LAB_DIR/stund.log" 2>&1 &
+		if ! { lab_wait_udp provider 2223 10 && lab_wait_udp provider 3478 10; }; then
+			lab_log "rtpengine or stund did not start:"
+			tail -n 5 "$LAB_DIR/rtpengine.log" "$LAB_DIR/stund.log" >&2
+			return 1
+		fi
+	fi
+	# shellcheck disable=SC2086 # the defines are words
+	in_ns provider kamailio -f "$LAB_E2E/kamailio.cfg" $_pu_defs -P "$LAB_DIR/kamailio.pid" \
 		-Y "$LAB_DIR/kamailio-run" -w "$LAB_DIR" -DD -E -n 1 -m 32 -M 8 \
 		</dev/null >"$LAB_DIR/provider.log" 2>&1 &
 	lab_wait_udp provider 5060 10 || {

@@ -8,7 +8,8 @@
       Content-Length; B: the body's real length, so that cl == body when the message arrived
       intact); answers requests with a 200 (Contact/SDP echoed back as they came, naming the
       router's public address) and, after a REGISTER's 200, sends an INVITE with SDP to the
-      registered Contact over the same connection (connection reuse, RFC 5923). With
+      registered Contact over the same connection (connection reuse, RFC 5923), --invite-after
+      S seconds after the 200 (0 by default). With
       --tls-cert/--tls-key it speaks SIP over TLS (RFC 3261 26.2) on every connection.
   siptcp.py tls-phone --server IP:PORT --user U --log FILE
       SIP over TLS: a REGISTER naming its own (private) address, on one TLS connection (the
@@ -105,6 +106,13 @@ def reply_to(req, code, extra=(), body=b""):
     return message("SIP/2.0 %d OK" % code, keep + list(extra), body)
 
 
+def send_quietly(c, data):
+    try:
+        c.sendall(data)
+    except OSError:
+        pass  # the peer has gone meanwhile
+
+
 def cmd_server(a):
     log = open(a.log, "a")
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -150,15 +158,17 @@ def cmd_server(a):
             contact = header(msg, b"contact")
             c.sendall(reply_to(msg, 200, [("Contact", contact.decode())] if contact else []))
             if method == b"REGISTER":
-                # the Contact as registered (public, as the ALG wrote it), over this connection
+                # the Contact as registered (public, as the ALG wrote it), over this connection,
+                # later if asked (meanwhile the connection is served as before)
                 uri = contact.strip(b"<>").split(b">")[0].decode()
                 n += 1
-                c.sendall(message("INVITE %s SIP/2.0" % uri, [
+                invite = message("INVITE %s SIP/2.0" % uri, [
                     ("Via", "SIP/2.0/TCP %s:%d;branch=z9hG4bK-srv%d" % (me, a.port, n)),
                     ("Max-Forwards", "70"), ("From", "<sip:2001@%s>;tag=srv%d" % (me, n)),
                     ("To", "<%s>" % uri), ("Call-ID", "reuse-%d@%s" % (n, me)),
                     ("CSeq", "1 INVITE"), ("Contact", "<sip:2001@%s:%d;transport=tcp>" % (me, a.port)),
-                    ("Content-Type", "application/sdp")], sdp(me, a.rtp_port)))
+                    ("Content-Type", "application/sdp")], sdp(me, a.rtp_port))
+                threading.Timer(a.invite_after, send_quietly, args=(c, invite)).start()
         c.close()
 
     while True:
@@ -169,7 +179,7 @@ def cmd_server(a):
 def cmd_phone(a):
     log = open(a.log, "a")
     srv = addr(a.server)
-    s = socket.create_connection(srv, timeout=10)
+    s = socket.create_connection(srv, timeout=30)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     me = s.getsockname()
     ip = me[0]
@@ -381,6 +391,7 @@ def main():
     r.add_argument("--me", required=True, help="the server's own address, written in its messages")
     r.add_argument("--rtp-port", type=int, default=20000)
     r.add_argument("--log", required=True)
+    r.add_argument("--invite-after", type=float, default=0)
     r.add_argument("--tls-cert")
     r.add_argument("--tls-key")
     r = sub.add_parser("tls-phone")

@@ -48,9 +48,19 @@ received_contacts() {
 	tr -d '\r' <"$LAB_DIR/$1.msg" | sed -n '/^SIP\/2.0 200 /,/^$/p' | grep -i '^contact:'
 }
 
+# the top Via of the 200 a sipp run received
+received_via() {
+	tr -d '\r' <"$LAB_DIR/$1.msg" | sed -n '/^SIP\/2.0 200 /,/^$/p' | grep -i '^via:' | head -n 1
+}
+
 scenario_unregister() {
 	echo "--- phone1 registers, then unregisters (Expires: 0)"
 	check "phone1 registers as 1001" lab_register phone1 1001 300
+	via=$(received_via register-phone1-1001)
+	echo "     phone1 received: $via"
+	check "the 200's top Via names phone1 itself, as without NAT (sent-by and rport=5060)" \
+		sh -c 'printf "%s\n" "$1" | grep -q "192\.168\.1\.10:5060;.*rport=5060" &&
+			! printf "%s\n" "$1" | grep -q "203\.0\.113\."' _ "$via"
 	alg_status | sed -n '/^signaling/,/^dialogs/p' | sed 's/^/     | /'
 	check "the status view lists phone1's binding as registered" registered "$LAB_PHONE1_IP" 5060
 	check "nftables holds it" in_nft "$LAB_PHONE1_IP" 5060

@@ -179,7 +179,7 @@ scenario_slipstreaming
 scenario_greedy_host
 
 alg_stop
-check "the limits are in the start-up log" grep -q '^limits: message 8192 bytes, 64 headers' "$LAB_DIR/sipalgd.log"
+check "the capacity and limits are in the start-up log" grep -q '^capacity: 4096 bindings, 1024 dialogs; limits: message 8192 bytes, 64 headers' "$LAB_DIR/sipalgd.log"
 check "each limit was logged once, not per message" \
 	[ "$(grep -c 'passing SIP unchanged: limit max_pinholes_per_host' "$LAB_DIR/sipalgd.log")" -eq 1 ]
 if grep -q 'Sanitizer\|runtime error' "$LAB_DIR/sipalgd.log"; then

@@ -107,6 +107,14 @@ static void error_ok(const char *err, size_t cap)
 		broken("the error names no line, option or list", err);
 }
 
+/* The checks of the file as a whole, after its last line (a limit above max_bindings): cutting
+ * lines off may make one fail (the cut took the max_bindings line) or pass (it took the limit),
+ * unlike an error of one line. */
+static int whole_file_error(const char *err)
+{
+	return strstr(err, "more than max_bindings") != NULL;
+}
+
 static void parse(const char *buf, size_t len, struct outcome *o)
 {
 	config_defaults(&o->c);
@@ -207,9 +215,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 		buf = copy(in, cut);
 		parse(buf, cut, other);
-		if (first->rc == 0 && other->rc != 0)
+		if (first->rc == 0 && other->rc != 0 && !whole_file_error(other->err))
 			broken("a file that parses, cut after a line, does not", other->err);
-		if (first->rc != 0 && other->rc != 0)
+		if (first->rc != 0 && other->rc != 0 && !whole_file_error(first->err) && !whole_file_error(other->err))
 			same(first, other, "cut after a line");
 		free(buf);
 	}

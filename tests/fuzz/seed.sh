@@ -18,6 +18,16 @@ fuzz_config)
 	cp "$top/tests/config/full.config" "$corpus/full"
 	cp "$here"/seeds/fuzz_config/* "$corpus/"
 	;;
+fuzz_stun)
+	# RFC 5769's IPv4 success response (XOR-MAPPED-ADDRESS, SOFTWARE, integrity, fingerprint)
+	# and a classic MAPPED-ADDRESS answer
+	printf '\001\001\000\074\041\022\244\102\267\347\247\001\274\064\326\206\372\207\337\256'\
+'\200\042\000\013test vector \000\040\000\010\000\001\241\107\341\022\246\103' >"$corpus/rfc5769"
+	printf '\000\010\000\024\053\221\365\231\375\236\220\303\214\164\211\371\052\371\272\123\360\153\347\327'\
+'\200\050\000\004\300\175\114\226' >>"$corpus/rfc5769"
+	printf '\001\001\000\014\041\022\244\102abcdefghijkl\000\001\000\010\000\001\234\100\306\063\144\001' \
+		>"$corpus/mapped-address"
+	;;
 fuzz_packet)
 	# the golden messages in IPv4/UDP packets, and the odd packets around them
 	sh "$here/packets.sh" "$top" "$corpus"

@@ -57,6 +57,9 @@ static void full_config_sets_every_option(void **state)
 	assert_int_equal(c.table.inbound_calls, INBOUND_ANYONE);
 	assert_int_equal(c.table.media_timeout, 300);
 	assert_int_equal(c.external_address, 0xc6336407);
+	assert_int_equal(c.stun_server.ip, 0xc6336403);
+	assert_int_equal(c.stun_server.port, 19302);
+	assert_int_equal(c.keepalive_interval, 0);
 	assert_int_equal(c.queue, 3);
 	assert_int_equal(c.queues, 4);
 	assert_false(c.tcp);
@@ -121,6 +124,12 @@ static void every_bad_value_is_named(void **state)
 	expect_refused("option media_timeout '60'", "option media_timeout '1m'", "option media_timeout '1m'");
 	expect_refused("option external_address ''", "option external_address '203.0.113'",
 		       "option external_address '203.0.113'");
+	expect_refused("option stun_server ''", "option stun_server 'stun.example.net'",
+		       "option stun_server 'stun.example.net': expected an IPv4 address");
+	expect_refused("option stun_server ''", "option stun_server '198.51.100.3:0'",
+		       "option stun_server '198.51.100.3:0'");
+	expect_refused("option keepalive_interval '25'", "option keepalive_interval '3601'",
+		       "option keepalive_interval '3601': expected seconds, 0 (off) to 3600");
 	expect_refused("option queue '0'", "option queue '65536'", "option queue '65536'");
 	expect_refused("option queues '1'", "option queues '0'", "option queues '0': expected a number of queues 1-16");
 	expect_refused("option queues '1'", "option queues '17'", "option queues '17'");
@@ -208,6 +217,12 @@ static void command_line_overrides_the_file(void **state)
 	assert_true(c.cmd.foreground);
 	assert_int_equal(c.table.max_calls, 10); /* the file's */
 	assert_string_equal(c.cmd.user, "nobody");
+	assert_int_equal(args(&c, err, sizeof(err), "--wan", "eth1", "--lan", "br-lan", "--stun-server",
+			      "198.51.100.3", "--keepalive", "15", NULL),
+			 CONFIG_RUN);
+	assert_int_equal(c.stun_server.ip, 0xc6336403);
+	assert_int_equal(c.stun_server.port, 3478); /* STUN's own port when none is given */
+	assert_int_equal(c.keepalive_interval, 15);
 
 	assert_int_equal(args(&c, err, sizeof(err), "--config", "tests/config/full.config", "--firewall-args", NULL),
 			 CONFIG_FIREWALL_ARGS);
@@ -244,6 +259,8 @@ static void every_bad_argument_is_named(void **state)
 	expect_bad_args("--media-timeout '1m': expected seconds, 0 (never) to 86400", "--wan", "x", "--lan", "y",
 			"--media-timeout", "1m", NULL);
 	expect_bad_args("--public '203.0.113': expected an IPv4 address", "--public", "203.0.113", NULL);
+	expect_bad_args("--stun-server '198.51.100.3:99999': expected an IPv4 address and an optional port, "
+			"such as 198.51.100.3:3478", "--stun-server", "198.51.100.3:99999", NULL);
 	expect_bad_args("--log-level 'loud': expected err, warning, notice, info or debug", "--log-level", "loud",
 			NULL);
 	expect_bad_args("--wan '': is required", "--lan", "y", NULL);

@@ -632,7 +632,7 @@ static void unregister_expires_0_removes_binding_at_the_2xx(void **state)
 	run_free(&r);
 	assert_non_null(binding_of(0xc0a80166, 5060)); /* the registrar has not said yet */
 	step_fixture(&r, ALG_IN, "unregister-200-in", 2001, phone2);
-	assert_line(&r, "Via: SIP/2.0/UDP 192.168.1.102:5060;rport=5060;received=203.0.113.5;branch=z9hG4bK1405872034");
+	assert_line(&r, "Via: SIP/2.0/UDP 192.168.1.102:5060;rport=5060;received=192.168.1.102;branch=z9hG4bK1405872034");
 	assert_action(&r, "register-end call=0_2367854301@192.168.1.102 cseq=4 contacts=0");
 	run_free(&r);
 	assert_null(binding_of(0xc0a80166, 5060));
@@ -751,7 +751,7 @@ static void public_contact_left_alone_in_the_2xx(void **state)
 	run_free(&r);
 	assert_non_null(binding_of(0xc0a80166, 5060)); /* its Via's */
 	step_fixture(&r, ALG_IN, "register-200-in", 1001, phone2);
-	assert_line(&r, "Via: SIP/2.0/UDP 192.168.1.102:5060;rport=5060;received=203.0.113.5;branch=z9hG4bK2058303479");
+	assert_line(&r, "Via: SIP/2.0/UDP 192.168.1.102:5060;rport=5060;received=192.168.1.102;branch=z9hG4bK2058303479");
 	assert_line(&r, "Contact: <sip:1002@203.0.113.5:5060>;expires=3600");
 	run_free(&r);
 }
@@ -1125,6 +1125,313 @@ static void looped_call_gets_the_lan_address(void **state)
 	free(sig);
 }
 
+/* A fixture's headers with another SDP body (Content-Length follows). */
+static char *fixture_sdp(const char *name, const char *sdp, size_t *len)
+{
+	size_t n, cap;
+	char *msg = fixture(name, &n), *out, *end = strstr(msg, "\r\n\r\n"), *cl = strstr(msg, "Content-Length: ");
+	int w;
+
+	assert_non_null(end);
+	assert_non_null(cl);
+	cap = n + strlen(sdp) + 64;
+	out = malloc(cap);
+	w = snprintf(out, cap, "%.*sContent-Length: %zu%.*s\r\n\r\n%s", (int)(cl - msg), msg, strlen(sdp),
+		     (int)(end - strchr(cl, '\r')), strchr(cl, '\r'), sdp);
+	*len = (size_t)w;
+	free(msg);
+	return out;
+}
+
+static const char video_offer[] = "v=0\r\no=Z 1 1 IN IP4 192.168.1.101\r\ns=Z\r\nc=IN IP4 192.168.1.101\r\nt=0 0\r\n"
+				  "m=audio 8000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+				  "m=video 9000 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=rtcp:9005\r\n";
+static const char video_answer[] = "v=0\r\no=F 1 1 IN IP4 198.51.100.20\r\ns=F\r\nc=IN IP4 198.51.100.20\r\nt=0 0\r\n"
+				   "m=audio 40000 RTP/AVP 0\r\n"
+				   "m=video 40010 RTP/AVP 96\r\nc=IN IP4 198.51.100.21\r\n";
+static const char t38_offer[] = "v=0\r\no=Z 1 2 IN IP4 192.168.1.101\r\ns=Z\r\nc=IN IP4 192.168.1.101\r\nt=0 0\r\n"
+				"m=image 8100 udptl t38\r\na=T38FaxVersion:0\r\na=T38FaxUdpEC:t38UDPRedundancy\r\n";
+static const char t38_answer[] = "v=0\r\no=F 1 2 IN IP4 198.51.100.20\r\ns=F\r\nc=IN IP4 198.51.100.22\r\nt=0 0\r\n"
+				 "m=image 40100 udptl t38\r\na=T38FaxVersion:0\r\n";
+
+static void step_sdp(const char *name, const char *sdp, enum alg_direction dir, int64_t now,
+		     struct alg_endpoint dst)
+{
+	size_t len;
+	char *msg = fixture_sdp(name, sdp, &len);
+	struct run r;
+
+	step(&r, dir, msg, len, now, dst);
+	run_free(&r);
+	free(msg);
+}
+
+/* Audio and video each get RTP and RTCP pinholes (RTCP one up, or a=rtcp), each narrowed to
+ * its own stream's far end, and all close at BYE. */
+static void video_call_opens_every_stream(void **state)
+{
+	struct run r;
+
+	(void)state;
+	step_sdp("zoiper-invite-stun-off", video_offer, ALG_OUT, 100, provider);
+	assert_int_equal(media_bindings(), 4);
+	assert_int_equal(binding_of(0xc0a80165, 9000)->stream, 1);
+	assert_int_equal(binding_of(0xc0a80165, 9005)->rtcp, 1);
+	step_sdp("invite-200-in", video_answer, ALG_IN, 101, phone1);
+	assert_int_equal(binding_of(0xc0a80165, 8000)->peer, FAR_PHONE);
+	assert_int_equal(binding_of(0xc0a80165, 8001)->peer, FAR_PHONE);
+	assert_int_equal(binding_of(0xc0a80165, 9000)->peer, 0xc6336415);
+	assert_int_equal(binding_of(0xc0a80165, 9005)->peer, 0xc6336415);
+	step_fixture(&r, ALG_OUT, "bye-out", 160, provider);
+	run_free(&r);
+	assert_int_equal(media_bindings(), 0);
+}
+
+/* The phone re-offers its answered audio call as T.38 on another port: until the answer both
+ * are open; the 2xx leaves the fax stream alone (no RTCP for udptl), narrowed; BYE closes it. */
+static void t38_reinvite_moves_the_stream_at_the_answer(void **state)
+{
+	struct run r;
+
+	(void)state;
+	step_fixture(&r, ALG_OUT, "zoiper-invite-stun-off", 100, provider);
+	run_free(&r);
+	step_fixture(&r, ALG_IN, "invite-200-in", 101, phone1);
+	run_free(&r);
+	step_sdp("reinvite-hold-out", t38_offer, ALG_OUT, 130, provider);
+	assert_non_null(binding_of(0xc0a80165, 8000)); /* the audio still flows until the answer */
+	assert_non_null(binding_of(0xc0a80165, 8001));
+	assert_non_null(binding_of(0xc0a80165, 8100));
+	assert_null(binding_of(0xc0a80165, 8101));
+	assert_int_equal(media_bindings(), 3);
+	step_sdp("invite-200-in", t38_answer, ALG_IN, 131, phone1);
+	assert_int_equal(media_bindings(), 1);
+	assert_int_equal(binding_of(0xc0a80165, 8100)->stream, 0);
+	assert_int_equal(binding_of(0xc0a80165, 8100)->peer, 0xc6336416);
+	step_fixture(&r, ALG_OUT, "bye-out", 160, provider);
+	run_free(&r);
+	assert_int_equal(media_bindings(), 0);
+}
+
+/* The far end refuses the fax (488): the audio pinholes stay as they were, the fax's go. */
+static void refused_t38_reinvite_keeps_the_audio(void **state)
+{
+	size_t len;
+	char *msg;
+	struct run r;
+
+	(void)state;
+	step_fixture(&r, ALG_OUT, "zoiper-invite-stun-off", 100, provider);
+	run_free(&r);
+	step_fixture(&r, ALG_IN, "invite-200-in", 101, phone1);
+	run_free(&r);
+	step_sdp("reinvite-hold-out", t38_offer, ALG_OUT, 130, provider);
+	msg = fixture_with("busy-486-in", &len, "SIP/2.0 486 Busy Here", "SIP/2.0 488 Not Acceptable Here", NULL);
+	step_fixture_with_free(&r, ALG_IN, msg, len, 131, phone1);
+	run_free(&r);
+	assert_null(binding_of(0xc0a80165, 8100));
+	assert_int_equal(media_bindings(), 2);
+	assert_int_equal(binding_of(0xc0a80165, 8000)->stream, 0);
+	assert_int_equal(binding_of(0xc0a80165, 8000)->peer, FAR_PHONE);
+	assert_int_equal(binding_of(0xc0a80165, 8001)->rtcp, 1);
+	step_fixture(&r, ALG_OUT, "bye-out", 160, provider);
+	run_free(&r);
+	assert_int_equal(media_bindings(), 0);
+}
+
+/* T.38 on the audio's own port: the RTP binding stays, its RTCP goes at the answer. */
+static void t38_on_the_same_port_drops_rtcp(void **state)
+{
+	size_t len;
+	char *sdp = replace_all(t38_offer, strlen(t38_offer), "image 8100", "image 8000", &len);
+	struct run r;
+
+	(void)state;
+	step_fixture(&r, ALG_OUT, "zoiper-invite-stun-off", 100, provider);
+	run_free(&r);
+	step_fixture(&r, ALG_IN, "invite-200-in", 101, phone1);
+	run_free(&r);
+	step_sdp("reinvite-hold-out", sdp, ALG_OUT, 130, provider);
+	assert_int_equal(media_bindings(), 2);
+	step_sdp("invite-200-in", t38_answer, ALG_IN, 131, phone1);
+	assert_int_equal(media_bindings(), 1);
+	assert_int_equal(binding_of(0xc0a80165, 8000)->pub_port, 8000);
+	free(sdp);
+}
+
+/* The far end re-offers T.38 and the phone answers on another port: its answer is final, the
+ * move is at once. */
+static void t38_answer_from_the_phone_moves_at_once(void **state)
+{
+	static const char phone_t38[] = "v=0\r\no=- 20021 20022 IN IP4 192.168.1.102\r\ns=-\r\n"
+					"c=IN IP4 192.168.1.102\r\nt=0 0\r\nm=image 11900 udptl t38\r\n";
+	struct run r;
+
+	(void)state;
+	step_fixture(&r, ALG_IN, "invite-in-to-phone", 100, phone2);
+	run_free(&r);
+	step_fixture(&r, ALG_OUT, "invite-200-answer-out", 101, provider);
+	run_free(&r);
+	assert_int_equal(media_bindings(), 2);
+	step_sdp("invite-in-to-phone", t38_answer, ALG_IN, 130, phone2);
+	step_sdp("invite-200-answer-out", phone_t38, ALG_OUT, 131, provider);
+	assert_int_equal(media_bindings(), 1);
+	assert_null(binding_of(0xc0a80166, 11780));
+	assert_int_equal(binding_of(0xc0a80166, 11900)->peer, 0xc6336416);
+}
+
+/* A phone that writes the router's public address itself (issue 12, item 3): a port of its
+ * own binding is that binding, registered by the 2xx, which gives the Contact back as the
+ * phone wrote it. */
+static void own_public_contact_is_the_phones_binding(void **state)
+{
+	size_t len;
+	char *reg = fixture_with("register-out", &len, "Contact: <sip:1002@192.168.1.102:5060>",
+				 "Contact: <sip:1002@203.0.113.5:5060>", NULL);
+	struct run r;
+
+	(void)state;
+	assert_int_equal(try_step(&r, ALG_OUT, reg, strlen(reg), 1000, phone2, provider), ALG_OK);
+	assert_line(&r, "Contact: <sip:1002@203.0.113.5:5060>;expires=3600");
+	run_free(&r);
+	free(reg);
+	step_fixture(&r, ALG_IN, "register-200-in", 1001, phone2);
+	assert_line(&r, "Contact: <sip:1002@203.0.113.5:5060>;expires=3600");
+	run_free(&r);
+	assert_true(binding_of(0xc0a80166, 5060)->registered);
+	assert_true(binding_of(0xc0a80166, 5060)->expires >= 1001 + 3600);
+}
+
+/* The public address with a port no binding holds: the phone's own port, bound as if it had
+ * written its private address; the 2xx names it as the phone wrote it. */
+static void own_public_contact_on_a_free_port_is_bound(void **state)
+{
+	size_t len;
+	char *reg = fixture_with("register-out", &len, "Contact: <sip:1002@192.168.1.102:5060>",
+				 "Contact: <sip:1002@203.0.113.5:5070>", NULL);
+	char *ok = fixture_with("register-200-in", &len, "Contact: <sip:1002@203.0.113.5:5060>",
+				"Contact: <sip:1002@203.0.113.5:5070>", NULL);
+	struct run r;
+
+	(void)state;
+	assert_int_equal(try_step(&r, ALG_OUT, reg, strlen(reg), 1000, phone2, provider), ALG_OK);
+	assert_line(&r, "Contact: <sip:1002@203.0.113.5:5070>;expires=3600");
+	run_free(&r);
+	assert_int_equal(binding_of(0xc0a80166, 5070)->pub_port, 5070);
+	step_fixture_with_free(&r, ALG_IN, ok, strlen(ok), 1001, phone2);
+	assert_line(&r, "Contact: <sip:1002@203.0.113.5:5070>;expires=3600");
+	run_free(&r);
+	free(reg);
+	assert_true(binding_of(0xc0a80166, 5070)->registered);
+}
+
+/* A LAN host cannot claim another's binding by writing its public port; a WAN message that
+ * names the public address creates nothing. */
+static void own_public_address_claims_only_own_bindings(void **state)
+{
+	size_t len;
+	char *reg = fixture_with("register-out", &len, "192.168.1.102", "192.168.1.101",
+				 "Contact: <sip:1002@192.168.1.101:5060>", "Contact: <sip:1002@203.0.113.5:5060>",
+				 "0_2367854301", "0_77", NULL);
+	char *wan = fixture_with("invite-in-to-phone", &len, "Contact: <sip:2001@198.51.100.20:5060>",
+				 "Contact: <sip:2001@203.0.113.5:7777>", NULL);
+	struct run r;
+
+	(void)state;
+	register_phone2(1000);
+	assert_int_equal(try_step(&r, ALG_OUT, reg, strlen(reg), 1002, host(0xc0a80165), provider),
+			 ALG_FOREIGN_ADDRESS);
+	assert_int_equal(r.res.changed, 0);
+	run_free(&r);
+	assert_null(binding_of(0xc0a80165, 5060));
+	assert_int_equal(binding_of(0xc0a80166, 5060)->pub_port, 5060);
+	assert_int_equal(try_step(&r, ALG_IN, wan, strlen(wan), 1003, provider, phone2), ALG_OK);
+	run_free(&r);
+	assert_null(binding_of(0xc0a80166, 7777));
+	assert_null(binding_of(0xc0a80165, 7777));
+	free(reg);
+	free(wan);
+}
+
+/* SDP written with the public address: its streams get pinholes to the phone's ports, and
+ * the body stays as written (the ports are free). */
+static void own_public_sdp_opens_the_phones_streams(void **state)
+{
+	size_t len;
+	static const char sdp[] = "v=0\r\no=Z 1 1 IN IP4 203.0.113.5\r\ns=Z\r\nc=IN IP4 203.0.113.5\r\n"
+				  "t=0 0\r\nm=audio 8000 RTP/AVP 0\r\n";
+	char *msg = fixture_sdp("zoiper-invite-stun-off", sdp, &len);
+	struct run r;
+
+	(void)state;
+	assert_int_equal(try_step(&r, ALG_OUT, msg, len, 100, phone1, provider), ALG_OK);
+	assert_line(&r, "c=IN IP4 203.0.113.5");
+	assert_line(&r, "m=audio 8000 RTP/AVP 0");
+	assert_consistent(&r);
+	run_free(&r);
+	assert_int_equal(binding_of(0xc0a80165, 8000)->pub_port, 8000);
+	assert_int_equal(binding_of(0xc0a80165, 8001)->pub_port, 8001);
+	assert_int_equal(media_bindings(), 2);
+	free(msg);
+}
+
+/* Behind another NAT with the public address unknown (issue 12, item 6): nothing is written,
+ * every message passes byte-identical, and the bindings and pinholes are made as always: the
+ * registrar confirms the contact as the phone wrote it, and is remembered for keep-alives. */
+static void unknown_public_address_keeps_bytes_and_bindings(void **state)
+{
+	struct alg_config cfg = lab_config(NULL, 0);
+	const struct alg_endpoint phone2 = { 0xc0a80166, 5060 };
+	const char *names[] = { "register-out", "zoiper-invite-stun-off" };
+	const struct table_binding *b;
+	size_t len;
+	struct run r;
+
+	(void)state;
+	cfg.keep_addresses = 1;
+	for (size_t i = 0; i < 2; i++) {
+		char *msg = fixture(names[i], &len);
+
+		run_through(&r, &cfg, &table, 1000, ALG_OUT, msg, len, (struct alg_endpoint){ 0, 0 }, provider);
+		assert_int_equal(r.res.reason, ALG_OK);
+		assert_false(r.res.changed);
+		assert_memory_equal(r.out, msg, len);
+		assert_true(r.res.n_actions > 0);
+		run_free(&r);
+		free(msg);
+	}
+	assert_non_null(binding_of(0xc0a80165, 8000)); /* the call's RTP pinhole */
+	assert_non_null(binding_of(0xc0a80165, 8001));
+	b = binding_of(phone2.ip, phone2.port);
+	assert_non_null(b);
+	assert_false(b->registered);
+
+	/* The registrar lists the contact the phone wrote (with nathelper's received): that
+	 * confirms its binding. */
+	{
+		static const char reply[] =
+			"SIP/2.0 200 OK\r\n"
+			"Via: SIP/2.0/UDP 192.168.1.102:5060;rport=40001;received=192.0.2.77;branch=z9hG4bK2058303479\r\n"
+			"From: \"1002\" <sip:1002@sip.example.net>;tag=1217532693\r\n"
+			"To: \"1002\" <sip:1002@sip.example.net>;tag=2a6d3c1f\r\n"
+			"Call-ID: 0_2367854301@192.168.1.102\r\n"
+			"CSeq: 2 REGISTER\r\n"
+			"Contact: <sip:1002@192.168.1.102:5060>;expires=600;received=\"sip:192.0.2.77:40001\"\r\n"
+			"Content-Length: 0\r\n\r\n";
+
+		run_through(&r, &cfg, &table, 1001, ALG_IN, reply, sizeof(reply) - 1, provider, phone2);
+		assert_int_equal(r.res.reason, ALG_OK);
+		assert_false(r.res.changed);
+		run_free(&r);
+	}
+	b = binding_of(phone2.ip, phone2.port);
+	assert_non_null(b);
+	assert_true(b->registered);
+	assert_int_equal(b->expires, 1001 + 600 + 30);
+	assert_int_equal(b->registrar.ip, provider.ip);
+	assert_int_equal(b->registrar.port, provider.port);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1166,6 +1473,16 @@ int main(void)
 		cmocka_unit_test_setup(registrar_listing_no_contact, reset),
 		cmocka_unit_test_setup(unregistered_port_cools_down, reset),
 		cmocka_unit_test_setup(unregister_during_a_call_keeps_signaling, reset),
+		cmocka_unit_test_setup(video_call_opens_every_stream, reset),
+		cmocka_unit_test_setup(t38_reinvite_moves_the_stream_at_the_answer, reset),
+		cmocka_unit_test_setup(refused_t38_reinvite_keeps_the_audio, reset),
+		cmocka_unit_test_setup(t38_on_the_same_port_drops_rtcp, reset),
+		cmocka_unit_test_setup(t38_answer_from_the_phone_moves_at_once, reset),
+		cmocka_unit_test_setup(own_public_contact_is_the_phones_binding, reset),
+		cmocka_unit_test_setup(own_public_contact_on_a_free_port_is_bound, reset),
+		cmocka_unit_test_setup(own_public_address_claims_only_own_bindings, reset),
+		cmocka_unit_test_setup(own_public_sdp_opens_the_phones_streams, reset),
+		cmocka_unit_test_setup(unknown_public_address_keeps_bytes_and_bindings, reset),
 	};
 	return cmocka_run_group_tests_name("table", tests, setup_osip, NULL);
 }

@@ -255,7 +255,7 @@ static void register_2xx_restores_own_contact(void **state)
 	(void)state;
 	run_fixture(&r, &cfg, ALG_IN, "register-200-in", phone2);
 	assert_int_equal(r.res.reason, ALG_OK);
-	assert_line(&r, "Via: SIP/2.0/UDP 192.168.1.102:5060;rport=5060;received=203.0.113.5;branch=z9hG4bK2058303479");
+	assert_line(&r, "Via: SIP/2.0/UDP 192.168.1.102:5060;rport=5060;received=192.168.1.102;branch=z9hG4bK2058303479");
 	assert_line(&r, "Contact: <sip:1002@192.168.1.102:5060>;expires=3600");
 	assert_line(&r, "Contact: <sip:1002@198.51.100.77:5070>;expires=1800");
 	assert_consistent(&r);
@@ -304,7 +304,7 @@ static void inbound_response_restores_top_via(void **state)
 
 	(void)state;
 	run_fixture(&r, &cfg, ALG_IN, "invite-200-in", phone1);
-	assert_line(&r, "Via: SIP/2.0/UDP 192.168.1.101:5060;rport=5060;received=203.0.113.5;branch=z9hG4bK-524287-1---6f2a9c1d8e4b7a30");
+	assert_line(&r, "Via: SIP/2.0/UDP 192.168.1.101:5060;rport=5060;received=192.168.1.101;branch=z9hG4bK-524287-1---6f2a9c1d8e4b7a30");
 	/* The far end's addresses are public and stay. */
 	assert_line(&r, "c=IN IP4 198.51.100.20");
 	assert_consistent(&r);
@@ -453,6 +453,75 @@ static void run_text(struct run *r, const struct alg_config *cfg, enum alg_direc
 		     const char *msg, struct alg_endpoint src, struct alg_endpoint dst)
 {
 	run_from(r, cfg, dir, msg, strlen(msg), src, dst);
+}
+
+/* A response's top Via as the phone would see it without NAT (RFC 3581): received= and rport=
+ * naming the router become the phone's own address and source port. */
+static void response_via_params_name_the_phone(void **state)
+{
+	static const struct alg_binding map[] = { { { 0xc0a80165, 5060 }, 20000 } };
+	struct alg_config cfg = lab_config(map, 1);
+	static const char head[] = "SIP/2.0 200 OK\r\n";
+	static const char tail[] = "From: <sip:1001@sip.example.net>;tag=a\r\n"
+				   "To: <sip:1001@sip.example.net>;tag=b\r\n"
+				   "Call-ID: via-params-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+	static const struct {
+		const char *via, *want;
+		struct alg_endpoint dst;
+	} cases[] = {
+		/* a server that adds received= whenever rport asks (RFC 3581 4) */
+		{ "Via: SIP/2.0/UDP 203.0.113.5:20000;rport=20000;received=203.0.113.5;branch=z9hG4bKa",
+		  "Via: SIP/2.0/UDP 192.168.1.101:5060;rport=5060;received=192.168.1.101;branch=z9hG4bKa",
+		  { 0xc0a80165, 5060 } },
+		/* kamailio: no received= when the source equals sent-by (the ALG wrote it) */
+		{ "Via: SIP/2.0/UDP 203.0.113.5:20000;rport=20000;branch=z9hG4bKb",
+		  "Via: SIP/2.0/UDP 192.168.1.101:5060;rport=5060;branch=z9hG4bKb", { 0xc0a80165, 5060 } },
+		/* the phone sent from another port than its Via's: that port is what it gets */
+		{ "Via: SIP/2.0/UDP 203.0.113.5:20000;received=203.0.113.5;rport=31000;branch=z9hG4bKc",
+		  "Via: SIP/2.0/UDP 192.168.1.101:5060;received=192.168.1.101;rport=40000;branch=z9hG4bKc",
+		  { 0xc0a80165, 40000 } },
+		/* the destination unknown: the phone behind rport's public port */
+		{ "Via: SIP/2.0/UDP 203.0.113.5:20000 ; received = 203.0.113.5 ; rport = 20000;branch=z9hG4bKd",
+		  "Via: SIP/2.0/UDP 192.168.1.101:5060 ; received = 192.168.1.101 ; rport = 5060;branch=z9hG4bKd",
+		  { 0, 0 } },
+		/* another NAT in front (a CGN's address): not the router's, stays */
+		{ "Via: SIP/2.0/UDP 203.0.113.5:20000;rport=1234;received=100.64.0.9;branch=z9hG4bKe",
+		  "Via: SIP/2.0/UDP 192.168.1.101:5060;rport=1234;received=100.64.0.9;branch=z9hG4bKe",
+		  { 0xc0a80165, 5060 } },
+		/* a bare rport (a server without RFC 3581) stays bare */
+		{ "Via: SIP/2.0/UDP 203.0.113.5:20000;rport;branch=z9hG4bKf",
+		  "Via: SIP/2.0/UDP 192.168.1.101:5060;rport;branch=z9hG4bKf", { 0xc0a80165, 5060 } },
+	};
+	char msg[1024];
+	struct run r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(msg, sizeof(msg), "%s%s\r\n%s", head, cases[i].via, tail);
+		run_text(&r, &cfg, ALG_IN, msg, provider, cases[i].dst);
+		assert_int_equal(r.res.reason, ALG_OK);
+		assert_line(&r, cases[i].want);
+		assert_consistent(&r);
+		run_free(&r);
+	}
+}
+
+/* A received= or rport= that libosip2 reads otherwise than the scanner: the Via is malformed
+ * and the message passes unchanged. */
+static void odd_via_params_pass_unchanged(void **state)
+{
+	struct alg_config cfg = lab_config(NULL, 0);
+	static const char msg[] = "SIP/2.0 200 OK\r\n"
+				  "Via: SIP/2.0/UDP 203.0.113.5:5060;x=\"a;received=1.2.3.4\";branch=z9hG4bKg\r\n"
+				  "From: <sip:1001@sip.example.net>;tag=a\r\n"
+				  "To: <sip:1001@sip.example.net>;tag=b\r\n"
+				  "Call-ID: via-params-2\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+	struct run r;
+
+	(void)state;
+	run_text(&r, &cfg, ALG_IN, msg, provider, phone1);
+	assert_false(r.res.changed);
+	run_free(&r);
 }
 
 /* A REGISTER's contacts are announced with the request (Call-ID, CSeq, AOR), expires=0 and
@@ -606,6 +675,8 @@ int main(void)
 		cmocka_unit_test(register_2xx_follows_bindings),
 		cmocka_unit_test(inbound_request_uri_reaches_phone),
 		cmocka_unit_test(inbound_response_restores_top_via),
+		cmocka_unit_test(response_via_params_name_the_phone),
+		cmocka_unit_test(odd_via_params_pass_unchanged),
 		cmocka_unit_test(dialog_ends_close_media),
 		cmocka_unit_test(malformed_messages_pass_unchanged),
 		cmocka_unit_test(ipv6_passes_unchanged),
