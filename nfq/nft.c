@@ -54,6 +54,7 @@ struct installed {
 struct nft {
 	struct mnl_socket *nl;
 	uint32_t portid, seq;
+	uint32_t batch_last; /* the sequence number of the batch's last message, which ends the acks */
 	char wan[IF_NAMESIZE];
 	struct mnl_nlmsg_batch *batch;
 	size_t queued;
@@ -98,6 +99,9 @@ static struct nlmsghdr *batch_msg_family(struct nft *n, uint16_t type, uint16_t 
 	if (mnl_nlmsg_batch_size(n->batch) + 4096 > sizeof(n->buf) && nft_commit(n))
 		n->early_error = 1; /* reported by the next nft_commit */
 	n->queued++;
+	/* Not seq - 2 at the end: a GET (the status view's counter, nft_table_exists) may take a
+	 * number between the batch's messages. */
+	n->batch_last = n->seq;
 	return nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(n->batch), type, family, flags, n->seq++);
 }
 
@@ -109,12 +113,11 @@ static struct nlmsghdr *batch_msg(struct nft *n, uint16_t type, uint16_t flags)
 /* Sends the batch and reads the kernel's answers: -1 if it refused any part of it. */
 static int batch_send(struct nft *n)
 {
-	uint32_t last;
+	uint32_t last = n->batch_last; /* the last real message carries NLM_F_ACK */
 	int err = 0, done = 0;
 
 	nftnl_batch_end(mnl_nlmsg_batch_current(n->batch), n->seq++);
 	mnl_nlmsg_batch_next(n->batch);
-	last = n->seq - 2; /* the last real message carries NLM_F_ACK */
 	if (mnl_socket_sendto(n->nl, mnl_nlmsg_batch_head(n->batch), mnl_nlmsg_batch_size(n->batch)) < 0) {
 		log_err("nftables: send: %s", strerror(errno));
 		return -1;

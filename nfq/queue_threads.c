@@ -17,6 +17,7 @@ struct queue_thread {
 	struct queue *queue;
 	uint16_t num;
 	queue_packet_fn *fn;
+	queue_batch_fn *after;
 	void *ctx;
 	pthread_t id;
 	int started;
@@ -56,11 +57,14 @@ static void *run(void *arg)
 			kill(getpid(), SIGTERM); /* the main thread stops the daemon, as before threads */
 			break;
 		}
+		if (n > 0 && t->after)
+			t->after(t->ctx);
 	}
 	return NULL;
 }
 
-struct queue_threads *queue_threads_open(uint16_t first, uint16_t n, queue_packet_fn *fn, void *const *ctx)
+struct queue_threads *queue_threads_open(uint16_t first, uint16_t n, queue_packet_fn *fn, queue_batch_fn *after,
+					 void *const *ctx)
 {
 	struct queue_threads *ts = calloc(1, sizeof(*ts) + n * sizeof(ts->t[0]));
 
@@ -72,7 +76,7 @@ struct queue_threads *queue_threads_open(uint16_t first, uint16_t n, queue_packe
 	for (uint16_t i = 0; i < n; i++) {
 		struct queue_thread *t = &ts->t[ts->n];
 
-		*t = (struct queue_thread){ .num = (uint16_t)(first + i), .fn = fn, .ctx = ctx[i],
+		*t = (struct queue_thread){ .num = (uint16_t)(first + i), .fn = fn, .after = after, .ctx = ctx[i],
 					    .stop_fd = ts->stop_pipe[0], .stopping = &ts->stopping };
 		t->queue = queue_open(t->num);
 		if (!t->queue) {

@@ -393,6 +393,20 @@ static void on_packet(void *ctx, struct queue *q, const struct queued_packet *p)
 	queue_verdict(q, p->id, n ? p->data : NULL, n);
 }
 
+/* A queue thread's batch is answered: the changes its messages left for later (refreshes,
+ * narrowing, closing) go to the kernel now, as the main thread does after its own packets;
+ * it may sleep for seconds. */
+static void after_batch(void *ctx)
+{
+	struct daemon *d = ((struct queue_worker *)ctx)->d;
+
+	pthread_mutex_lock(&d->lock);
+	d->mirror.now = monotonic_seconds();
+	mirror_commit(&d->mirror, NULL);
+	mirror_forget_flows(&d->mirror, 0);
+	pthread_mutex_unlock(&d->lock);
+}
+
 /* The queue threads, each with its buffers; 0, or -1 (logged). */
 static int queues_open(struct daemon *d)
 {
@@ -407,7 +421,7 @@ static int queues_open(struct daemon *d)
 		d->workers[i].d = d;
 		ctx[i] = &d->workers[i];
 	}
-	d->queues = queue_threads_open(d->cfg.queue, d->cfg.queues, on_packet, ctx);
+	d->queues = queue_threads_open(d->cfg.queue, d->cfg.queues, on_packet, after_batch, ctx);
 	return d->queues ? 0 : -1;
 }
 
@@ -583,6 +597,9 @@ int main(int argc, char **argv)
 			timeout = 500; /* flows to forget: see mirror_forget_flows */
 		if (state_pending(&d.state, d.mirror.changes) && timeout > 1000)
 			timeout = 1000; /* the table changed: the state file follows within a second */
+		if (!single && timeout > 1000)
+			timeout = 1000; /* the queue threads' packets do not wake it: their table changes
+					 * (expiries, the state file) are looked at within a second */
 		pfd[4].fd = stun_client_fd(&d.stun); /* a reload or the WAN address may open or close it */
 		pthread_mutex_unlock(&d.lock);
 		tcp_relay_expire(&d.tcp, now);
