@@ -18,7 +18,8 @@
 
 /* Packets are read QUEUE_BATCH at a time (recvmmsg), and their verdicts go out together in
  * one sendmsg, each rewritten packet straight from where it was read and rewritten. */
-#define QUEUE_SLOT (0xffff + 8192)       /* one packet and its headers */
+#define QUEUE_SLOT (0x10000 + 8192)      /* one packet and its headers; a multiple of 8 (and of
+					  * the page): every slot's message starts aligned */
 #define QUEUE_SEND_MAX 65536             /* a batch of verdicts longer than this goes in parts */
 #define VERDICT_HDR_MAX 64               /* nlmsghdr, nfgenmsg, verdict, the payload's header */
 

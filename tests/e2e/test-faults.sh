@@ -265,7 +265,10 @@ scenario_hostile_burst() {
 	call phone1 1001 far 2001 16000 20000 burst 8000
 	sleep 1
 	# The first messages of each kind touch the daemon's buffers once: the baseline follows.
+	# Unpaced as well, so that batches fill the queue's 16 receive slots (pages of them are
+	# touched as packets land there).
 	hostile provider "$PUB:$p2" 700 warmup --bind-port 5999 --seed 1 --rate $BURST_RATE
+	hostile provider "$PUB:$p2" 700 warmup --bind-port 5999 --seed 4
 	lab_until 10 queue_empty
 	rss0=$(rss_kb)
 	seen0=$(counter packets) unch0=$(counter unchanged) mal0=$(counter malformed)
