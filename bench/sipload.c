@@ -164,6 +164,16 @@ static int format_register(char *buf, size_t cap, const struct sockaddr_in *from
 			tip, fip, fport, n, n, tip, n, n, tip, n, fip, n, fip, fport);
 }
 
+/* Paced sending: message seq leaves at start + seq / rate (t: now). */
+static void pace(int64_t start, uint64_t seq, double rate, int64_t t)
+{
+	int64_t due = start + (int64_t)((double)seq * 1e9 / rate);
+	struct timespec ts = { (time_t)(due / 1000000000), (long)(due % 1000000000) };
+
+	if (due > t)
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
 static int cmd_send(const struct opts *o)
 {
 	static char bufs[BATCH][MSG_MAX];
@@ -178,13 +188,8 @@ static int cmd_send(const struct opts *o)
 	if (connect(fd, (const struct sockaddr *)&o->to, sizeof(o->to)))
 		die("connect");
 	while (!stop && (t = now_ns(CLOCK_MONOTONIC)) < end) {
-		if (o->rate > 0) { /* paced: message seq leaves at start + seq / rate */
-			int64_t due = start + (int64_t)((double)seq * 1e9 / o->rate);
-			struct timespec ts = { (time_t)(due / 1000000000), (long)(due % 1000000000) };
-
-			if (due > t)
-				clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-		}
+		if (o->rate > 0)
+			pace(start, seq, o->rate, t);
 		for (int i = 0; i < batch; i++) {
 			unsigned call = (unsigned)((seq + (uint64_t)i) % calls);
 			int n = format_invite(bufs[i], MSG_MAX, &o->from, &o->to, "1001", call,
@@ -262,6 +267,23 @@ static int cmp_i64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The receiver's result line: counts, the rate over the time messages came, latency. */
+static int print_received(uint64_t received, uint64_t good, int64_t first, int64_t last, int64_t *lat,
+			  uint64_t n_lat)
+{
+	double span = first && last > first ? (double)(last - first) / 1e9 : 0;
+	int64_t p50 = 0, p99 = 0;
+
+	if (n_lat) {
+		qsort(lat, n_lat, sizeof(lat[0]), cmp_i64);
+		p50 = lat[n_lat / 2];
+		p99 = lat[n_lat * 99 / 100];
+	}
+	printf("received=%" PRIu64 " translated=%" PRIu64 " span=%.3f rate=%.0f p50_us=%.1f p99_us=%.1f\n",
+	       received, good, span, span > 0 ? (double)good / span : 0, (double)p50 / 1e3, (double)p99 / 1e3);
+	return 0;
+}
+
 static int cmd_recv(const struct opts *o)
 {
 	static char bufs[BATCH][MSG_MAX + 1];
@@ -334,17 +356,7 @@ static int cmd_recv(const struct opts *o)
 			}
 		}
 	}
-	double span = first && last > first ? (double)(last - first) / 1e9 : 0;
-	int64_t p50 = 0, p99 = 0;
-
-	if (n_lat) {
-		qsort(lat, n_lat, sizeof(lat[0]), cmp_i64);
-		p50 = lat[n_lat / 2];
-		p99 = lat[n_lat * 99 / 100];
-	}
-	printf("received=%" PRIu64 " translated=%" PRIu64 " span=%.3f rate=%.0f p50_us=%.1f p99_us=%.1f\n",
-	       received, good, span, span > 0 ? (double)good / span : 0, (double)p50 / 1e3, (double)p99 / 1e3);
-	return 0;
+	return print_received(received, good, first, last, lat, n_lat);
 }
 
 
@@ -395,13 +407,8 @@ static int cmd_send_tcp(const struct opts *o)
 	while (!stop && (t = now_ns(CLOCK_MONOTONIC)) < end) {
 		size_t len = 0;
 
-		if (o->rate > 0) {
-			int64_t due = start + (int64_t)((double)seq * 1e9 / o->rate);
-			struct timespec ts = { (time_t)(due / 1000000000), (long)(due % 1000000000) };
-
-			if (due > t)
-				clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-		}
+		if (o->rate > 0)
+			pace(start, seq, o->rate, t);
 		for (int i = 0; i < batch; i++) {
 			unsigned call = (unsigned)((seq + (uint64_t)i) % calls);
 
@@ -517,17 +524,7 @@ static int cmd_recv_tcp(const struct opts *o)
 			}
 		}
 	}
-	double span = first && last > first ? (double)(last - first) / 1e9 : 0;
-	int64_t p50 = 0, p99 = 0;
-
-	if (n_lat) {
-		qsort(lat, n_lat, sizeof(lat[0]), cmp_i64);
-		p50 = lat[n_lat / 2];
-		p99 = lat[n_lat * 99 / 100];
-	}
-	printf("received=%" PRIu64 " translated=%" PRIu64 " span=%.3f rate=%.0f p50_us=%.1f p99_us=%.1f\n",
-	       received, good, span, span > 0 ? (double)good / span : 0, (double)p50 / 1e3, (double)p99 / 1e3);
-	return 0;
+	return print_received(received, good, first, last, lat, n_lat);
 }
 
 /* The 200 OK to a request: its Via, From, To (tagged), Call-ID and CSeq, then extra. */

@@ -165,8 +165,6 @@ scenario_killed
 scenario_corrupt
 scenario_init_restart
 
-if grep -q 'Sanitizer\|runtime error' "$LAB_DIR/sipalgd.log"; then
-	not_ok "sipalgd ($SIPALGD) ran clean: see $LAB_DIR/sipalgd.log"
-fi
+alg_ran_clean
 echo "     took $(($(date +%s) - start)) s"
 finish "e2e-restart${E2E_NAME:+-$E2E_NAME}"

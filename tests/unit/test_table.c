@@ -136,6 +136,17 @@ static void cancel_closes_call(void **state)
 	assert_int_equal(media_bindings(), 0);
 }
 
+
+/* phone1 (zoiper) calls out at t=100 and the far end answers at 101. */
+static void answered_call(void)
+{
+	struct run r;
+
+	step_fixture(&r, ALG_OUT, "zoiper-invite-stun-off", 100, provider);
+	run_free(&r);
+	step_fixture(&r, ALG_IN, "invite-200-in", 101, phone1);
+	run_free(&r);
+}
 /* The fixture's 486 with another status line. */
 static void failed_reinvite_keeps_answered_call(void **state)
 {
@@ -144,10 +155,7 @@ static void failed_reinvite_keeps_answered_call(void **state)
 	struct run r;
 
 	(void)state;
-	step_fixture(&r, ALG_OUT, "zoiper-invite-stun-off", 100, provider);
-	run_free(&r);
-	step_fixture(&r, ALG_IN, "invite-200-in", 101, phone1);
-	run_free(&r);
+	answered_call();
 	msg = fixture("busy-486-in", &len);
 	memcpy(msg, "SIP/2.0 491 Busy Here", 21); /* same length as "SIP/2.0 486 Busy Here" */
 	step(&r, ALG_IN, msg, len, 130, phone1);
@@ -1194,10 +1202,7 @@ static void t38_reinvite_moves_the_stream_at_the_answer(void **state)
 	struct run r;
 
 	(void)state;
-	step_fixture(&r, ALG_OUT, "zoiper-invite-stun-off", 100, provider);
-	run_free(&r);
-	step_fixture(&r, ALG_IN, "invite-200-in", 101, phone1);
-	run_free(&r);
+	answered_call();
 	step_sdp("reinvite-hold-out", t38_offer, ALG_OUT, 130, provider);
 	assert_non_null(binding_of(0xc0a80165, 8000)); /* the audio still flows until the answer */
 	assert_non_null(binding_of(0xc0a80165, 8001));
@@ -1221,10 +1226,7 @@ static void refused_t38_reinvite_keeps_the_audio(void **state)
 	struct run r;
 
 	(void)state;
-	step_fixture(&r, ALG_OUT, "zoiper-invite-stun-off", 100, provider);
-	run_free(&r);
-	step_fixture(&r, ALG_IN, "invite-200-in", 101, phone1);
-	run_free(&r);
+	answered_call();
 	step_sdp("reinvite-hold-out", t38_offer, ALG_OUT, 130, provider);
 	msg = fixture_with("busy-486-in", &len, "SIP/2.0 486 Busy Here", "SIP/2.0 488 Not Acceptable Here", NULL);
 	step_fixture_with_free(&r, ALG_IN, msg, len, 131, phone1);
@@ -1244,13 +1246,9 @@ static void t38_on_the_same_port_drops_rtcp(void **state)
 {
 	size_t len;
 	char *sdp = replace_all(t38_offer, strlen(t38_offer), "image 8100", "image 8000", &len);
-	struct run r;
 
 	(void)state;
-	step_fixture(&r, ALG_OUT, "zoiper-invite-stun-off", 100, provider);
-	run_free(&r);
-	step_fixture(&r, ALG_IN, "invite-200-in", 101, phone1);
-	run_free(&r);
+	answered_call();
 	step_sdp("reinvite-hold-out", sdp, ALG_OUT, 130, provider);
 	assert_int_equal(media_bindings(), 2);
 	step_sdp("invite-200-in", t38_answer, ALG_IN, 131, phone1);
