@@ -376,9 +376,11 @@ static int set_value(struct sipalg_config *c, const struct opt *o, const char *v
 		store(field, o->size, addr);
 		return 0;
 	case K_SERVER: {
-		struct alg_endpoint ep = { 0, (uint16_t)o->off2 };
+		struct alg_endpoint ep;
 		const char *colon = strchr(v, ':');
 
+		memset(&ep, 0, sizeof(ep)); /* its padding too: settings are compared whole */
+		ep.port = (uint16_t)o->off2;
 		if (*v && (colon ? addr_parse(v, (size_t)(colon - v), &ep.ip) ||
 					   port_parse(colon + 1, strlen(colon + 1), &ep.port)
 				 : addr_parse(v, strlen(v), &ep.ip)))
@@ -386,7 +388,7 @@ static int set_value(struct sipalg_config *c, const struct opt *o, const char *v
 		if (*v && (ep.ip == 0 || ep.ip == 0xffffffff))
 			break;
 		if (!*v)
-			ep = (struct alg_endpoint){ 0, 0 };
+			ep.port = 0;
 		memcpy(field, &ep, sizeof(ep));
 		return 0;
 	}
