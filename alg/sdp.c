@@ -159,7 +159,7 @@ static int scan_line(struct xlate *x, struct sdp_scan *sc, char type, uint32_t p
 		return xlate_fail(x, ALG_BAD_SDP);
 	if ((type == 'o' || type == 'c' || type == 'm') && !well_formed_fields(buf, p, end))
 		return xlate_fail(x, ALG_BAD_SDP);
-	n = fields(buf, p, end, f, 6);
+	n = type == 'o' || type == 'c' || type == 'm' ? fields(buf, p, end, f, 6) : 0; /* a= splits its own */
 
 	switch (type) {
 	case 'o':

@@ -34,7 +34,8 @@ int fast_content_type(const char *buf, struct alg_span value, char *type, size_t
 
 /* sdp_fast.c: an SDP body of v= o= s= [i=] [c=] b=* t=+ a=* then media sections of m= [i=]
  * c=* b=* a=*, each line of the shape libosip2 parses: libosip2 accepts it and sees one
- * stream per m= line, on the port the line names. */
+ * stream per m= line, on the port the line names. The lines must hold no NUL and no CR but
+ * their CRLF end (sdp_scan checks it first). */
 int fast_sdp(const char *buf, struct alg_span body);
 
 /* sip_addr.c: the locators with the fast path on (as the core runs) or off (libosip2 asked

@@ -64,6 +64,10 @@ static void sdp(const char *buf, struct alg_span body)
 	size_t n = body.len;
 	int streams = 0;
 
+	/* fast_sdp's precondition, which sdp_scan checks: no NUL, no CR but at a line end */
+	for (uint32_t i = body.off; i < body.off + body.len; i++)
+		if (buf[i] == '\0' || (buf[i] == '\r' && (i + 1 == body.off + body.len || buf[i + 1] != '\n')))
+			return;
 	if (!fast_sdp(buf, body))
 		return;
 	z = malloc(n + 2 + 8);
