@@ -100,10 +100,19 @@ int sip_value_balanced(const char *buf, struct alg_span value);
  * *pos = 0 first; returns 0 and the next element (trimmed) while there is one. */
 int sip_value_next(const char *buf, struct alg_span value, uint32_t *pos, struct alg_span *elem);
 
-/* The span's bytes are the n bytes at z, ASCII case ignored. */
+/* The span's bytes are the n bytes at z, ASCII case ignored. Inline, without libc's call:
+ * the words compared (methods, schemes, SDP keywords) are short. */
 static inline int span_eq(const char *buf, struct alg_span s, const char *z, size_t n)
 {
-	return s.len == n && strncasecmp(buf + s.off, z, n) == 0;
+	if (s.len != n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char a = buf[s.off + i], b = z[i];
+
+		if (a != b && ((a | 0x20) != (b | 0x20) || (unsigned)((a | 0x20) - 'a') > 25))
+			return 0;
+	}
+	return 1;
 }
 
 /* The same for a C string; NULL (a part libosip2 did not find) equals no span. */
