@@ -10,22 +10,26 @@ int addr_parse(const char *s, size_t n, uint32_t *ip)
 	uint32_t out = 0;
 	size_t i = 0;
 
-	for (int part = 0; part < 4; part++) {
-		unsigned v = 0, digits = 0;
+	/* four parts of 1..3 digits up to 255, dots between (every host is asked: keep it tight) */
+	for (int part = 0;; part++) {
+		unsigned v, d = 0;
 
-		if (part > 0) {
-			if (i >= n || s[i] != '.')
+		if (i >= n || (unsigned)(s[i] - '0') > 9)
+			return -1;
+		v = (unsigned)(s[i++] - '0');
+		while (i < n && (unsigned)(s[i] - '0') <= 9) {
+			if (++d == 3)
 				return -1;
-			i++;
+			v = v * 10 + (unsigned)(s[i++] - '0');
 		}
-		while (i < n && s[i] >= '0' && s[i] <= '9' && digits < 4) {
-			v = v * 10 + (unsigned)(s[i] - '0');
-			i++;
-			digits++;
-		}
-		if (digits == 0 || digits > 3 || v > 255)
+		if (v > 255)
 			return -1;
 		out = out << 8 | v;
+		if (part == 3)
+			break;
+		if (i >= n || s[i] != '.')
+			return -1;
+		i++;
 	}
 	if (i != n)
 		return -1;

@@ -2,49 +2,76 @@
 /* sip_msg.c: the in-place SIP message scanner (RFC 3261 section 7 framing). */
 #include "sip_msg.h"
 
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
-/* Long and compact names (RFC 3261 7.3.3) of the headers the ALG reads; the length first, so
- * that the many headers it does not read cost one comparison per entry. */
-#define KNOWN(name, compact, id) { name, sizeof(name) - 1, compact, id }
-static const struct {
-	const char *name;
-	size_t len;
-	char compact;
-	enum sip_hdr id;
-} known_headers[] = {
-	KNOWN("via", 'v', HDR_VIA),
-	KNOWN("contact", 'm', HDR_CONTACT),
-	KNOWN("record-route", 0, HDR_RECORD_ROUTE),
-	KNOWN("route", 0, HDR_ROUTE),
-	KNOWN("call-id", 'i', HDR_CALL_ID),
-	KNOWN("cseq", 0, HDR_CSEQ),
-	KNOWN("content-length", 'l', HDR_CONTENT_LENGTH),
-	KNOWN("content-type", 'c', HDR_CONTENT_TYPE),
-	KNOWN("expires", 0, HDR_EXPIRES),
-	KNOWN("from", 'f', HDR_FROM),
-	KNOWN("to", 't', HDR_TO),
-	KNOWN("refer-to", 'r', HDR_REFER_TO),       /* RFC 3515 */
-	KNOWN("referred-by", 'b', HDR_REFERRED_BY), /* RFC 3892 */
-};
+/* The n bytes of a header name (token characters) equal the lower-case z, ASCII case
+ * ignored: among token characters only letters change under | 0x20. */
+static inline int name_is(const char *name, size_t n, const char *z, size_t zn)
+{
+	if (n != zn)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((char)(name[i] | 0x20) != z[i])
+			return 0;
+	return 1;
+}
 
+#define NAME(z) z, sizeof(z) - 1
+
+/* Long and compact names (RFC 3261 7.3.3) of the headers the ALG reads. Every message has a
+ * dozen headers or more, most of them unread: one switch on the length rules them out. */
 static enum sip_hdr header_id(const char *name, size_t n)
 {
-	for (size_t i = 0; i < sizeof(known_headers) / sizeof(known_headers[0]); i++) {
-		if (n == 1 && known_headers[i].compact &&
-		    (name[0] | 0x20) == known_headers[i].compact)
-			return known_headers[i].id;
-		if (known_headers[i].len == n && strncasecmp(name, known_headers[i].name, n) == 0)
-			return known_headers[i].id;
+	switch (n) {
+	case 1:
+		switch (name[0] | 0x20) {
+		case 'v': return HDR_VIA;
+		case 'm': return HDR_CONTACT;
+		case 'i': return HDR_CALL_ID;
+		case 'l': return HDR_CONTENT_LENGTH;
+		case 'c': return HDR_CONTENT_TYPE;
+		case 'f': return HDR_FROM;
+		case 't': return HDR_TO;
+		case 'r': return HDR_REFER_TO;    /* RFC 3515 */
+		case 'b': return HDR_REFERRED_BY; /* RFC 3892 */
+		}
+		break;
+	case 2:
+		return name_is(name, n, NAME("to")) ? HDR_TO : HDR_OTHER;
+	case 3:
+		return name_is(name, n, NAME("via")) ? HDR_VIA : HDR_OTHER;
+	case 4:
+		return name_is(name, n, NAME("cseq")) ? HDR_CSEQ : name_is(name, n, NAME("from")) ? HDR_FROM : HDR_OTHER;
+	case 5:
+		return name_is(name, n, NAME("route")) ? HDR_ROUTE : HDR_OTHER;
+	case 7:
+		return name_is(name, n, NAME("contact")) ? HDR_CONTACT :
+		       name_is(name, n, NAME("call-id")) ? HDR_CALL_ID :
+		       name_is(name, n, NAME("expires")) ? HDR_EXPIRES : HDR_OTHER;
+	case 8:
+		return name_is(name, n, NAME("refer-to")) ? HDR_REFER_TO : HDR_OTHER;
+	case 11:
+		return name_is(name, n, NAME("referred-by")) ? HDR_REFERRED_BY : HDR_OTHER;
+	case 12:
+		return name_is(name, n, NAME("record-route")) ? HDR_RECORD_ROUTE :
+		       name_is(name, n, NAME("content-type")) ? HDR_CONTENT_TYPE : HDR_OTHER;
+	case 14:
+		return name_is(name, n, NAME("content-length")) ? HDR_CONTENT_LENGTH : HDR_OTHER;
 	}
 	return HDR_OTHER;
 }
 
-static int is_token_char(char c)
+/* RFC 3261 token characters: alphanumerics and -.!%*_+`'~ */
+static const uint8_t token_chars[256] = {
+	['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['0' ... '9'] = 1, ['-'] = 1, ['.'] = 1, ['!'] = 1,
+	['%'] = 1, ['*'] = 1, ['_'] = 1, ['+'] = 1, ['`'] = 1, ['\''] = 1, ['~'] = 1,
+};
+
+static inline int is_token_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c != '\0' && strchr("-.!%*_+`'~", c) != NULL);
+	return token_chars[(uint8_t)c];
 }
 
 /* End of the line starting at p (the offset of its CR or LF), or len if none. */
@@ -239,22 +266,27 @@ const struct sip_header *sip_msg_find(const struct sip_msg *m, enum sip_hdr id)
 	return NULL;
 }
 
-char sip_unquoted_char(const char *s, uint32_t len, uint32_t *i, int *quoted)
-{
-	char c = s[*i];
+/* The characters that change how a header value splits: runs of others are skipped. */
+static const uint8_t value_special[256] = { ['"'] = 1, ['\\'] = 1, ['<'] = 1, ['>'] = 1, [','] = 1 };
 
-	if (*quoted) {
-		if (c == '\\' && *i + 1 < len)
-			(*i)++;
-		else if (c == '"')
-			*quoted = 0;
-		return 0;
+/* A byte of x is zero (the classic bit trick; any byte order). */
+#define HAS_ZERO(x) (((x) - 0x0101010101010101ull) & ~(x) & 0x8080808080808080ull)
+
+static inline uint32_t skip_plain(const char *s, uint32_t i, uint32_t len)
+{
+	/* eight bytes at a time while none of them is special */
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, s + i, 8);
+		if (HAS_ZERO(w ^ 0x2222222222222222ull) || HAS_ZERO(w ^ 0x5c5c5c5c5c5c5c5cull) ||
+		    HAS_ZERO(w ^ 0x3c3c3c3c3c3c3c3cull) || HAS_ZERO(w ^ 0x3e3e3e3e3e3e3e3eull) ||
+		    HAS_ZERO(w ^ 0x2c2c2c2c2c2c2c2cull))
+			break;
 	}
-	if (c == '"') {
-		*quoted = 1;
-		return 0;
-	}
-	return c;
+	while (i < len && !value_special[(uint8_t)s[i]])
+		i++;
+	return i;
 }
 
 int sip_value_balanced(const char *buf, struct alg_span value)
@@ -262,7 +294,7 @@ int sip_value_balanced(const char *buf, struct alg_span value)
 	const char *s = buf + value.off;
 	int quoted = 0, angle = 0;
 
-	for (uint32_t i = 0; i < value.len; i++) {
+	for (uint32_t i = skip_plain(s, 0, value.len); i < value.len; i = skip_plain(s, i + 1, value.len)) {
 		char c = sip_unquoted_char(s, value.len, &i, &quoted);
 
 		if ((c == '<' && angle) || (c == '>' && !angle))
@@ -284,7 +316,7 @@ int sip_value_next(const char *buf, struct alg_span value, uint32_t *pos, struct
 	if (i >= value.len)
 		return -1;
 	start = i;
-	for (; i < value.len; i++) {
+	for (i = skip_plain(s, i, value.len); i < value.len; i = skip_plain(s, i + 1, value.len)) {
 		char c = sip_unquoted_char(s, value.len, &i, &quoted);
 
 		if (c == '<' || c == '>')
