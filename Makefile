@@ -222,6 +222,7 @@ e2e: all $(BUILD)/asan/sipalgd
 	sh tests/e2e/test-calls.sh || status=1; \
 	sh tests/e2e/test-streams.sh || status=1; \
 	sh tests/e2e/test-register.sh || status=1; \
+	sh tests/e2e/test-transfer.sh || status=1; \
 	sh tests/e2e/test-restart.sh || status=1; \
 	sh tests/e2e/test-tcp.sh || status=1; \
 	sh tests/e2e/test-security.sh || status=1; \
