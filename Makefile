@@ -174,7 +174,7 @@ i386: $(BUILD)/sipalg-rewrite $(BUILD)/i386/sipalg-rewrite $(I386_UNIT_BIN)
 
 # The pure fuzz harnesses without libFuzzer (tests/fuzz/replay.c), static, for the replay of
 # their seeds on the big-endian CPU (tests/cross/replay.sh).
-S390X_FUZZ := $(patsubst %,$(BUILD)/s390x/%,fuzz_translate fuzz_fastpath fuzz_sdp fuzz_table fuzz_state fuzz_stream fuzz_config)
+S390X_FUZZ := $(patsubst %,$(BUILD)/s390x/%,fuzz_translate fuzz_fastpath fuzz_sdp fuzz_table fuzz_state fuzz_stream fuzz_config fuzz_stun)
 $(BUILD)/s390x/fuzz_config: $(BUILD)/s390x/nfq/config.o
 $(BUILD)/s390x/fuzz_%: $(BUILD)/s390x/tests/fuzz/fuzz_%.o $(BUILD)/s390x/tests/fuzz/replay.o $(S390X_ALG_OBJ)
 	$(call msg,LD-S390X,$@)
