@@ -4,8 +4,11 @@
 # sipalg benchmarks: plain NAT, the kernel's SIP helper and sipalgd on the same lab router and
 # the same traffic, in one run. Prints a table and writes bench/results.json.
 #
-# Usage: sh bench/bench.sh BUILD_DIR   (as root; make bench builds and runs it)
+# Usage: sh bench/bench.sh BUILD_DIR [all|soak|memory]   (as root; make bench builds and runs it)
+#   all (default) every figure, and the soak too when BENCH_SOAK=1 (make bench SOAK=1);
+#   soak or memory: that step alone (make soak), its figures merged into the JSON's others
 #   BENCH_JSON=path   where the JSON goes (default bench/results.json)
+#   SOAK_SECONDS=S    length of the soak (default 600), SOAK_PHONES, SOAK_RATE (5000, 2000)
 #   BENCH_SECONDS=S   length of each throughput run (default 2)
 #   BENCH_CPS_WINDOW=S  the window of each calls-per-second step (default 3)
 #
@@ -33,6 +36,7 @@ set -u
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$BENCH_DIR/.." && pwd)
 BUILD=$(cd "${1:-$TOP/build}" && pwd)
+STEP=${2:-all}
 LAB_E2E=$TOP/tests/e2e
 SIPALG_TOP=$TOP
 SIPALGD=$BUILD/sipalgd
@@ -381,6 +385,165 @@ memory() {
 	STRIPPED=$(wc -c <"$B/sipalgd.stripped")
 }
 
+# ---- soak: hours of a router's life in minutes ----------------------------------------------
+# SOAK_PHONES phones on ports of phone1 (each its own socket) register with far and call it
+# (`sipload soak` against `sipload answer`) at SOAK_RATE messages per second for SOAK_SECONDS;
+# every 10 s a sample of sipalgd: VmRSS, RssAnon, open descriptors, what its table holds
+# (sipalgctl status --json "held") and its counters. Flat or growing: RSS's least-squares slope
+# over the samples after the warm-up (the first quarter, at most 60 s).
+SOAK_SECONDS=${SOAK_SECONDS:-600}
+SOAK_PHONES=${SOAK_PHONES:-5000}
+SOAK_RATE=${SOAK_RATE:-2000}
+
+# soak_sample T: one line of $B/soak.samples: T, VmRSS, RssAnon, descriptors, signaling
+# bindings, registered, pinholes, dialogs, packets, translated, unchanged, errors,
+# nftables errors, and how long the status took (ms).
+# open_fds: the daemon's open descriptors, the fewest of three looks 0.1 s apart (a conntrack
+# scan or a state file write holds one for a moment; a leaked one stays).
+open_fds() {
+	for _of in 1 2 3; do
+		find "/proc/$ALG_PID/fd" -mindepth 1 -maxdepth 1 | wc -l
+		sleep 0.1
+	done | sort -n | head -n 1
+}
+
+soak_sample() {
+	_ss_t0=$(date +%s%N)
+	_ss_json=$(alg_status --json 2>/dev/null)
+	_ss_ms=$((($(date +%s%N) - _ss_t0) / 1000000))
+	_ss_held=$(printf '%s' "$_ss_json" | sed -n 's/.*"held":{"signaling":\([0-9]*\),"registered":\([0-9]*\),"pinholes":\([0-9]*\),"dialogs":\([0-9]*\)}.*/\1 \2 \3 \4/p')
+	_ss_count=$(printf '%s' "$_ss_json" | sed -n 's/.*"counters":{\([^}]*\)}.*/\1/p' | tr ',' '\n' |
+		awk -F: '{ gsub(/"/, "", $1); v[$1] = $2 } END { print v["packets"], v["translated"], v["unchanged"], v["errors"], v["nftables_errors"] }')
+	echo "$1 $(rss_kib) $(rss_kib RssAnon) $(open_fds) ${_ss_held:-- - - -} ${_ss_count:-- - - - -} $_ss_ms" \
+		>>"$B/soak.samples"
+	awk '{ printf "bench: soak %4ss: RSS %6s KiB (anon %6s), fds %3s, held %5s signaling (%5s registered), %5s pinholes, %5s dialogs\n", $1, $2, $3, $4, $5, $6, $7, $8 }' \
+		"$B/soak.samples" | tail -n 1 >&2
+}
+
+soak() {
+	setup sipalg
+	sleep 1
+	: >"$B/soak.samples"
+	soak_sample 0
+	in_ns far "$SIPLOAD" answer --at "$LAB_FAR_IP:5060" --seconds $((SOAK_SECONDS + 60)) >"$B/soak-answer.out" 2>&1 &
+	ans=$!
+	lab_until_ready "$B/soak-answer.out" || die "soak: the answering side did not start"
+	say "soak: $SOAK_PHONES phones, $SOAK_RATE messages/s for ${SOAK_SECONDS}s; a sample every 10 s"
+	in_ns phone1 "$SIPLOAD" soak --from "$LAB_PHONE1_IP" --to "$LAB_FAR_IP:5060" --first-port 10000 \
+		--count "$SOAK_PHONES" --rate "$SOAK_RATE" --seconds "$SOAK_SECONDS" >"$B/soak.out" 2>&1 &
+	load=$!
+	t0=$(date +%s)
+	k=1
+	while kill -0 "$load" 2>/dev/null; do
+		due=$((t0 + 10 * k))
+		while [ "$(date +%s)" -lt "$due" ] && kill -0 "$load" 2>/dev/null; do sleep 0.5; done
+		kill -0 "$load" 2>/dev/null || break
+		soak_sample $((10 * k))
+		k=$((k + 1))
+	done
+	wait "$load" || die "soak: sipload failed: $(tail -n 3 "$B/soak.out")"
+	ls -l "/proc/$ALG_PID/fd" >"$B/soak-fds.txt" 2>&1
+	SOAK_UNCHANGED_WHY=$(alg_status --json | sed -n 's/.*"unchanged_by_reason":{\([^}]*\)}.*/\1/p')
+	kill "$ans" 2>/dev/null
+	wait "$ans" 2>/dev/null
+	kill -0 "$ALG_PID" 2>/dev/null || die "soak: sipalgd is gone (see $LAB_DIR/sipalgd.log)"
+	teardown sipalg
+	grep -q '^seconds=' "$B/soak.out" || die "soak: sipload printed no counts: $(tail -n 3 "$B/soak.out")"
+	soak_figures
+}
+
+# The figures of the samples: start (after the warm-up), end and max; RSS's and the
+# descriptors' slopes per minute over the steady part; the verdict.
+soak_figures() {
+	warm=$((SOAK_SECONDS / 4))
+	[ "$warm" -le 60 ] || warm=60
+	awk -v warm="$warm" '
+	function slope(col,   i, n, sx, sy, sxx, sxy) {
+		for (i = 1; i <= N; i++) if (T[i] >= warm) { n++; sx += T[i]; sy += V[i, col]; sxx += T[i] * T[i]; sxy += T[i] * V[i, col] }
+		return n > 1 && n * sxx != sx * sx ? (n * sxy - sx * sy) / (n * sxx - sx * sx) * 60 : 0
+	}
+	{ N++; T[N] = $1; for (c = 2; c <= NF; c++) V[N, c] = $c }
+	END {
+		for (i = 1; i <= N; i++) if (T[i] >= warm) { s = i; break }
+		for (c = 2; c <= 8; c++) { m = 0; for (i = s; i <= N; i++) if (V[i, c] > m) m = V[i, c]; MAX[c] = m }
+		rs = slope(2); as = slope(3); fs = slope(4)
+		span = T[N] - T[s]
+		# flat: what the steady part gained at its slope stays within 1% of RSS, and no
+		# descriptor was gained:
+		grow = rs * span / 60
+		# descriptors: the fewest in the last third against the fewest in the first third
+		# of the steady part (a sample may catch one held for a moment)
+		third = int((N - s + 1) / 3); if (third < 1) third = 1
+		f0 = V[s, 4]; for (i = s; i < s + third; i++) if (V[i, 4] < f0) f0 = V[i, 4]
+		f1 = V[N, 4]; for (i = N - third + 1; i <= N; i++) if (V[i, 4] < f1) f1 = V[i, 4]
+		verdict = (grow <= 0.01 * V[N, 2] && f1 <= f0) ? "flat" : "growing"
+		printf "SOAK_IDLE_RSS=%s SOAK_START_T=%s SOAK_RSS_START=%s SOAK_RSS_END=%s SOAK_RSS_MAX=%s ", V[1, 2], T[s], V[s, 2], V[N, 2], MAX[2]
+		printf "SOAK_ANON_START=%s SOAK_ANON_END=%s SOAK_ANON_MAX=%s ", V[s, 3], V[N, 3], MAX[3]
+		printf "SOAK_FDS_IDLE=%s SOAK_FDS_START=%s SOAK_FDS_END=%s SOAK_FDS_MAX=%s ", V[1, 4], V[s, 4], V[N, 4], MAX[4]
+		printf "SOAK_REG_END=%s SOAK_REG_MAX=%s SOAK_PIN_END=%s SOAK_PIN_MAX=%s SOAK_DLG_END=%s SOAK_DLG_MAX=%s ", V[N, 6], MAX[6], V[N, 7], MAX[7], V[N, 8], MAX[8]
+		printf "SOAK_PACKETS=%s SOAK_UNCHANGED=%s SOAK_ALG_ERRORS=%s SOAK_NFT_ERRORS=%s ", V[N, 9], V[N, 11], V[N, 12], V[N, 13]
+		ms = 0; for (i = 1; i <= N; i++) if (V[i, 14] > ms) ms = V[i, 14]
+		printf "SOAK_STATUS_MS_MAX=%s SOAK_RSS_SLOPE=%.1f SOAK_ANON_SLOPE=%.1f SOAK_FDS_SLOPE=%.2f SOAK_VERDICT=%s SOAK_SAMPLES=%s\n", ms, rs, as, fs, verdict, N
+	}' "$B/soak.samples" >"$B/soak.figures"
+	. "$B/soak.figures"
+	for v in seconds sent received rate registered in_call registers unregisters calls answered cancelled busy \
+		reinvites ended timeouts failed stray; do
+		eval "SOAK_LOAD_$v=\$(kv \"\$B/soak.out\" $v)"
+	done
+	SOAK_ERRORS=$((SOAK_LOAD_timeouts + SOAK_LOAD_failed + SOAK_ALG_ERRORS + SOAK_NFT_ERRORS))
+}
+
+soak_report() {
+	echo "soak: $SOAK_PHONES phones, ${SOAK_LOAD_seconds}s at $SOAK_LOAD_rate messages/s (target $SOAK_RATE), through sipalgd in the lab; a sample every 10 s:"
+	awk 'BEGIN { printf "  %5s %8s %8s %4s %9s %10s %8s %7s %9s %9s\n", "s", "RSS KiB", "anon KiB", "fds", "signaling", "registered", "pinholes", "dialogs", "packets", "unchanged" }
+		{ printf "  %5s %8s %8s %4s %9s %10s %8s %7s %9s %9s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $11 }' "$B/soak.samples"
+	echo "  RSS KiB: idle $SOAK_IDLE_RSS, at ${SOAK_START_T}s $SOAK_RSS_START, end $SOAK_RSS_END, max $SOAK_RSS_MAX; slope after ${SOAK_START_T}s $SOAK_RSS_SLOPE KiB/min (anon $SOAK_ANON_SLOPE)"
+	echo "  open descriptors: idle $SOAK_FDS_IDLE, at ${SOAK_START_T}s $SOAK_FDS_START, end $SOAK_FDS_END, max $SOAK_FDS_MAX"
+	echo "  held at the end (max): $SOAK_REG_END registrations ($SOAK_REG_MAX), $SOAK_DLG_END dialogs ($SOAK_DLG_MAX), $SOAK_PIN_END pinholes ($SOAK_PIN_MAX)"
+	echo "  messages: $SOAK_LOAD_sent sent, $SOAK_LOAD_received received by the phones; calls $SOAK_LOAD_calls ($SOAK_LOAD_answered answered, $SOAK_LOAD_reinvites media moves, $SOAK_LOAD_ended ended by BYE, $SOAK_LOAD_cancelled cancelled, $SOAK_LOAD_busy busy); registrations $SOAK_LOAD_registers, unregistrations $SOAK_LOAD_unregisters"
+	echo "  errors: $SOAK_ERRORS (transactions timed out $SOAK_LOAD_timeouts, failed $SOAK_LOAD_failed; sipalgd errors $SOAK_ALG_ERRORS, nftables $SOAK_NFT_ERRORS); sipalgd packets $SOAK_PACKETS, passed unchanged $SOAK_UNCHANGED (${SOAK_UNCHANGED_WHY:-none}); slowest status ${SOAK_STATUS_MS_MAX} ms"
+	echo "  verdict: $SOAK_VERDICT (RSS $SOAK_RSS_SLOPE KiB/min, descriptors $SOAK_FDS_SLOPE/min)"
+}
+
+soak_json() {
+	printf '{"commit": "%s", "date": "%s", "phones": %s, "rate_target": %s, "seconds": %s, "rate_measured": %s, ' \
+		"$COMMIT" "$DATE" "$SOAK_PHONES" "$SOAK_RATE" "$SOAK_LOAD_seconds" "$SOAK_LOAD_rate"
+	printf '"rss_kib": {"idle": %s, "start": %s, "end": %s, "max": %s, "start_at_s": %s, "slope_kib_per_min": %s}, ' \
+		"$SOAK_IDLE_RSS" "$SOAK_RSS_START" "$SOAK_RSS_END" "$SOAK_RSS_MAX" "$SOAK_START_T" "$SOAK_RSS_SLOPE"
+	printf '"rss_anon_kib": {"start": %s, "end": %s, "max": %s, "slope_kib_per_min": %s}, ' \
+		"$SOAK_ANON_START" "$SOAK_ANON_END" "$SOAK_ANON_MAX" "$SOAK_ANON_SLOPE"
+	printf '"fds": {"idle": %s, "start": %s, "end": %s, "max": %s, "slope_per_min": %s}, ' \
+		"$SOAK_FDS_IDLE" "$SOAK_FDS_START" "$SOAK_FDS_END" "$SOAK_FDS_MAX" "$SOAK_FDS_SLOPE"
+	printf '"held": {"registrations": {"end": %s, "max": %s}, "calls": {"end": %s, "max": %s}, "pinholes": {"end": %s, "max": %s}}, ' \
+		"$SOAK_REG_END" "$SOAK_REG_MAX" "$SOAK_DLG_END" "$SOAK_DLG_MAX" "$SOAK_PIN_END" "$SOAK_PIN_MAX"
+	printf '"messages": {"sent": %s, "received": %s, "sipalgd_packets": %s, "passed_unchanged": %s, "unchanged_by_reason": {%s}}, ' \
+		"$SOAK_LOAD_sent" "$SOAK_LOAD_received" "$SOAK_PACKETS" "$SOAK_UNCHANGED" "$SOAK_UNCHANGED_WHY"
+	printf '"calls": {"started": %s, "answered": %s, "media_moves": %s, "ended": %s, "cancelled": %s, "busy": %s}, "registrations": %s, "unregistrations": %s, ' \
+		"$SOAK_LOAD_calls" "$SOAK_LOAD_answered" "$SOAK_LOAD_reinvites" "$SOAK_LOAD_ended" "$SOAK_LOAD_cancelled" \
+		"$SOAK_LOAD_busy" "$SOAK_LOAD_registers" "$SOAK_LOAD_unregisters"
+	printf '"errors": {"total": %s, "timeouts": %s, "failed": %s, "sipalgd": %s, "nftables": %s}, "status_ms_max": %s, "verdict": "%s", ' \
+		"$SOAK_ERRORS" "$SOAK_LOAD_timeouts" "$SOAK_LOAD_failed" "$SOAK_ALG_ERRORS" "$SOAK_NFT_ERRORS" "$SOAK_STATUS_MS_MAX" "$SOAK_VERDICT"
+	printf '"samples": {"columns": ["s", "rss_kib", "rss_anon_kib", "fds", "signaling", "registered", "pinholes", "dialogs", "packets", "translated", "unchanged", "errors", "nftables_errors", "status_ms"], "rows": [%s]}}\n' \
+		"$(awk '{ printf "%s[%s", (NR > 1 ? ", " : ""), $1; for (c = 2; c <= NF; c++) printf ", %s", ($c == "-" ? "null" : $c); printf "]" }' "$B/soak.samples")"
+}
+
+# json_merge KEY FILE: the JSON value in FILE becomes KEY of $JSON (one line a key).
+json_merge() {
+	python3 - "$JSON" "$1" "$2" <<'PY' || die "could not merge $2 into $JSON"
+import json, sys
+path, key, value = sys.argv[1:4]
+try:
+    with open(path) as f:
+        doc = json.load(f)
+except (OSError, ValueError):
+    doc = {}
+with open(value) as f:
+    doc[key] = json.load(f)
+with open(path, "w") as f:
+    f.write("{\n" + ",\n".join("  %s: %s" % (json.dumps(k), json.dumps(v)) for k, v in doc.items()) + "\n}\n")
+PY
+}
+
 # ---- run ------------------------------------------------------------------------------------
 lab_up || die "the lab did not come up"
 B=$LAB_DIR/bench
@@ -391,6 +554,32 @@ for p in ports sip_direct_media sip_direct_signalling sip_external_media sip_tim
 	HELPER_PARAMS="${HELPER_PARAMS:+$HELPER_PARAMS, }\"$p\": \"$v\""
 done
 
+COMMIT=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)
+DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+
+# One step alone: its figures printed, and merged into the JSON's others.
+case $STEP in
+all) ;;
+soak)
+	soak
+	soak_report | tee "$B/soak-table.txt"
+	soak_json >"$B/soak.json"
+	json_merge soak "$B/soak.json"
+	say "results in $JSON (soak)"
+	exit 0
+	;;
+memory)
+	core_sizes
+	memory
+	memory_report | tee "$B/memory-table.txt"
+	memory_json >"$B/memory.json"
+	json_merge memory "$B/memory.json"
+	say "results in $JSON (memory)"
+	exit 0
+	;;
+*) die "no step '$STEP' (all, soak, memory)" ;;
+esac
+
 core_bench
 throughput out
 throughput in
@@ -400,13 +589,13 @@ latency in
 latency tcp
 cps
 memory
+[ "${BENCH_SOAK:-0}" = 1 ] && soak
 ELAPSED=$(($(date +%s) - T0))
 
 # ---- report ---------------------------------------------------------------------------------
 CPU=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)
 NPROC=$(nproc)
 KERNEL=$(uname -r)
-COMMIT=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)
 DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 for d in out in tcp; do
 	for s in kernel sipalg; do
