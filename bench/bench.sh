@@ -82,9 +82,17 @@ int() { awk "BEGIN { printf \"%.0f\", $1 }"; }
 ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (b + 0 == 0) print "null"; else printf "%.2f", a / b }'; }
 
 # ---- the translation core alone -------------------------------------------------------------
+# core_sizes: the core's figures over the golden corpus (bench/core.c), and the sizes of a
+# binding and a dialog.
+core_sizes() {
+	"$BUILD/bench/core" "$TOP/tests/golden" >"$B/core.out" || die "core benchmark"
+	SIZEOF_BINDING=$(kv "$B/core.out" sizeof_binding)
+	SIZEOF_DIALOG=$(kv "$B/core.out" sizeof_dialog)
+}
+
 core_bench() {
 	say "core: ns and heap allocations per message (golden corpus)"
-	"$BUILD/bench/core" "$TOP/tests/golden" >"$B/core.out" || die "core benchmark"
+	core_sizes
 	# Instructions: callgrind over two round counts; the difference leaves out start-up.
 	for r in 10 30; do
 		valgrind --tool=callgrind --toggle-collect=bench_round --callgrind-out-file="$B/cg.$r" \
@@ -101,11 +109,6 @@ core_bench() {
 	invite=$(grep '^case=zoiper-invite-stun-off ' "$B/core.out")
 	CORE_INVITE_NS=$(echo "$invite" | sed -n 's/.* ns=\([0-9]*\).*/\1/p')
 	CORE_INVITE_ALLOCS=$(echo "$invite" | sed -n 's/.* allocs=\([0-9.]*\).*/\1/p')
-	SIZEOF_BINDING=$(kv "$B/core.out" sizeof_binding)
-	SIZEOF_DIALOG=$(kv "$B/core.out" sizeof_dialog)
-	SIZEOF_TABLE=$(kv "$B/core.out" sizeof_table)
-	MAX_BINDINGS=$(kv "$B/core.out" max_bindings)
-	MAX_DIALOGS=$(kv "$B/core.out" max_dialogs)
 	scale_bench
 }
 
@@ -167,15 +170,21 @@ EOF
 		;;
 	sipalg)
 		: >"$LAB_DIR/sipalgd.log"
+		rm -f "$(alg_state)" # each set-up starts empty: no registrations of a run before
 		# The default settings, but for the per-host limits: here one address (phone1) stands
 		# for up to 10,000 phones, which the defaults rightly refuse from a single host.
 		# Sized for the 10,000 phones of the memory figures: each registered and in a call.
-		sed -e "s/option max_registrations_per_host '16'/option max_registrations_per_host '40000'/" \
-			-e "s/option max_bindings '4096'/option max_bindings '40000'/" \
-			-e "s/option max_calls '256'/option max_calls '10000'/" \
-			-e "s/option max_pinholes_per_host '64'/option max_pinholes_per_host '40000'/" \
-			-e "s/option max_pinholes '1024'/option max_pinholes '40000'/" \
+		# setup sipalg 100k: sized for 100,000 registrations and 50,000 calls, with every
+		# port above 1023 for the bindings.
+		n=40000 calls=10000 ports=16384-32767
+		[ "${2:-}" = 100k ] && n=200000 calls=50000 ports=1024-65535
+		sed -e "s/option max_registrations_per_host '16'/option max_registrations_per_host '$n'/" \
+			-e "s/option max_bindings '4096'/option max_bindings '$n'/" \
+			-e "s/option max_calls '256'/option max_calls '$calls'/" \
+			-e "s/option max_pinholes_per_host '64'/option max_pinholes_per_host '$n'/" \
+			-e "s/option max_pinholes '1024'/option max_pinholes '$n'/" \
 			-e "s/option max_new_pinholes_per_second '20'/option max_new_pinholes_per_second '100000'/" \
+			-e "s/option media_ports '16384-32767'/option media_ports '$ports'/" \
 			"$SIPALG_CONFIG" >"$LAB_DIR/bench.config"
 		alg_start --config "$LAB_DIR/bench.config" ||
 			{ tail -n 20 "$LAB_DIR/sipalgd.log" >&2; die "sipalgd did not start"; }
@@ -348,41 +357,103 @@ cps() {
 # (its own heap and data) or RssFile (the pages of its binary and shared libraries).
 rss_kib() { awk -v k="${1:-VmRSS}:" '$1 == k { print $2 }' "/proc/$ALG_PID/status"; }
 
+# alg_held: what sipalgd's table holds, "signaling registered pinholes dialogs" (the status's
+# "held", which comes before its listings: those may overflow the reply).
+alg_held() {
+	alg_status --json 2>/dev/null |
+		sed -n 's/.*"held":{"signaling":\([0-9]*\),"registered":\([0-9]*\),"pinholes":\([0-9]*\),"dialogs":\([0-9]*\)}.*/\1 \2 \3 \4/p'
+}
+
+# held_into PREFIX: alg_held into PREFIX_SIG, PREFIX_REG, PREFIX_PIN, PREFIX_DLG.
+held_into() {
+	# shellcheck disable=SC2046 # four numbers
+	set -- "$1" $(alg_held)
+	[ $# -eq 5 ] || die "memory: no held counts in sipalgd's status"
+	eval "$1_SIG=$2 $1_REG=$3 $1_PIN=$4 $1_DLG=$5"
+}
+
+# fill IP FIRST COUNT NAME: COUNT phones on ports FIRST.. of IP in phone1 register with far and
+# place a call each.
+fill() {
+	in_ns phone1 "$SIPLOAD" fill --from "$1" --to "$LAB_FAR_IP:5060" --first-port "$2" --count "$3" \
+		>"$B/fill-$4.out" 2>&1 || die "fill $4"
+}
+
 memory() {
 	setup sipalg
 	sleep 1
 	RSS_IDLE=$(rss_kib)
 	RSS_IDLE_ANON=$(rss_kib RssAnon)
 	RSS_IDLE_FILE=$(rss_kib RssFile)
-	in_ns far "$SIPLOAD" answer --at "$LAB_FAR_IP:5060" --seconds 300 >"$B/answer.out" 2>&1 &
+	in_ns far "$SIPLOAD" answer --at "$LAB_FAR_IP:5060" --seconds 900 >"$B/answer.out" 2>&1 &
 	ans=$!
 	lab_until_ready "$B/answer.out" || die "memory: the answering registrar did not start"
 	say "memory: 1,000 phones register and place a call each"
-	in_ns phone1 "$SIPLOAD" fill --from "$LAB_PHONE1_IP" --to "$LAB_FAR_IP:5060" --first-port 10000 \
-		--count 1000 >"$B/fill-1000.out" 2>&1 || die "fill 1000"
-	alg_status >"$B/status-1000.txt" || die "status after 1000"
+	fill "$LAB_PHONE1_IP" 10000 1000 1000
 	RSS_1K=$(rss_kib)
-	REG_1K=$(grep -c ' registered,' "$B/status-1000.txt")
-	DLG_1K=$(grep -c '^  call ' "$B/status-1000.txt")
+	held_into H1K
 	FILLOK_1K=$(kv "$B/fill-1000.out" answered)
 	say "memory: 9,000 more (10,000 in all)"
-	in_ns phone1 "$SIPLOAD" fill --from "$LAB_PHONE1_IP" --to "$LAB_FAR_IP:5060" --first-port 11000 \
-		--count 9000 >"$B/fill-10000.out" 2>&1 || die "fill 10000"
-	alg_status >"$B/status-10000.txt" || die "status after 10000"
+	fill "$LAB_PHONE1_IP" 11000 9000 10000
 	RSS_10K=$(rss_kib)
-	REG_10K=$(grep -c ' registered,' "$B/status-10000.txt")
-	DLG_10K=$(grep -c '^  call ' "$B/status-10000.txt")
+	RSS_10K_ANON=$(rss_kib RssAnon)
+	held_into H10K
 	FILLOK_10K=$(calc "$FILLOK_1K + $(kv "$B/fill-10000.out" answered)")
 	FILL_SECONDS=$(kv "$B/fill-10000.out" seconds)
-	kill "$ans" 2>/dev/null
-	wait "$ans" 2>/dev/null
 	teardown sipalg
-	if [ "$REG_1K" -lt 1000 ] || [ "$DLG_1K" -lt 1000 ]; then
-		die "memory: sipalgd holds $REG_1K registrations and $DLG_1K dialogs after 1,000 phones"
+	if [ "$H1K_REG" -lt 1000 ] || [ "$H1K_DLG" -lt 1000 ]; then
+		die "memory: sipalgd holds $H1K_REG registrations and $H1K_DLG dialogs after 1,000 phones"
 	fi
 	BYTES_PER_DIALOG=$(int "(($RSS_1K - $RSS_IDLE) * 1024 / 1000)")
+	memory_capacity
+	kill "$ans" 2>/dev/null
+	wait "$ans" 2>/dev/null
 	strip -o "$B/sipalgd.stripped" "$SIPALGD"
 	STRIPPED=$(wc -c <"$B/sipalgd.stripped")
+}
+
+# sipalgd configured for 100,000 registrations and 50,000 calls (max_bindings 200000, max_calls
+# 50000, media_ports over every port above 1023), filled by phones that register and call, 10,000
+# from each of three LAN addresses, as far as one public address's ports go: each signaling
+# binding and each pinhole holds a public port of its own.
+memory_capacity() {
+	setup sipalg 100k
+	sleep 1
+	CAP_RSS_IDLE=$(rss_kib)
+	CAP_PHONES=0
+	for a in "$LAB_PHONE1_IP" 192.168.1.100 192.168.1.101; do
+		[ "$a" = "$LAB_PHONE1_IP" ] || in_ns phone1 ip addr add "$a/24" dev eth0 || die "address $a in phone1"
+		say "memory: 10,000 phones from $a (sipalgd configured for 100,000 registrations and 50,000 calls)"
+		fill "$a" 10000 10000 "cap-$a"
+		CAP_PHONES=$((CAP_PHONES + 10000))
+	done
+	CAP_RSS=$(rss_kib)
+	CAP_RSS_ANON=$(rss_kib RssAnon)
+	held_into CAP
+	CAP_UNCHANGED_WHY=$(alg_status --json | sed -n 's/.*"unchanged_by_reason":{\([^}]*\)}.*/\1/p')
+	teardown sipalg
+	for a in 192.168.1.100 192.168.1.101; do in_ns phone1 ip addr del "$a/24" dev eth0; done
+}
+
+memory_report() {
+	echo "sipalgd memory: RSS idle $RSS_IDLE KiB ($RSS_IDLE_ANON anonymous, $RSS_IDLE_FILE binary and libraries); 1,000 phones: $RSS_1K KiB ($H1K_REG registrations, $H1K_DLG dialogs held)"
+	echo "  10,000 phones each registered and in a call (max_bindings 40000, max_calls 10000): $RSS_10K KiB ($RSS_10K_ANON anonymous), target < 16384; held $H10K_REG registrations, $H10K_DLG dialogs, $H10K_PIN pinholes"
+	echo "  bytes per registration+dialog (RSS growth / 1,000): $BYTES_PER_DIALOG; in the table: dialog $SIZEOF_DIALOG + 2 bindings x $SIZEOF_BINDING"
+	echo "  configured for 100,000 registrations + 50,000 calls (max_bindings 200000, max_calls 50000, media_ports 1024-65535): idle $CAP_RSS_IDLE KiB;"
+	echo "    after $CAP_PHONES phones: $CAP_RSS KiB ($CAP_RSS_ANON anonymous), target < 98304; held $CAP_REG registrations, $CAP_DLG dialogs, $CAP_PIN pinholes ($((CAP_SIG + CAP_PIN)) public ports: one address's ports; beyond them: ${CAP_UNCHANGED_WHY:-nothing refused})"
+	echo "  stripped sipalgd: $STRIPPED bytes (dynamically linked: libosip2, libnetfilter_queue, libnftnl, libmnl, libnetfilter_conntrack)"
+}
+
+memory_json() {
+	printf '{"commit": "%s", "date": "%s", "rss_idle_kib": %s, "rss_idle_anon_kib": %s, "rss_idle_file_kib": %s, "rss_1000_kib": %s, "rss_10000_kib": %s, "rss_10000_anon_kib": %s, ' \
+		"$COMMIT" "$DATE" "$RSS_IDLE" "$RSS_IDLE_ANON" "$RSS_IDLE_FILE" "$RSS_1K" "$RSS_10K" "$RSS_10K_ANON"
+	printf '"held_1000": {"registrations": %s, "dialogs": %s, "pinholes": %s}, "held_10000": {"registrations": %s, "dialogs": %s, "pinholes": %s, "calls_answered": %s, "fill_seconds": %s}, ' \
+		"$H1K_REG" "$H1K_DLG" "$H1K_PIN" "$H10K_REG" "$H10K_DLG" "$H10K_PIN" "$FILLOK_10K" "$FILL_SECONDS"
+	printf '"capacity": {"max_bindings": 40000, "max_calls": 10000}, "bytes_per_registration_and_dialog": %s, "table_bytes": {"dialog": %s, "binding": %s}, ' \
+		"$BYTES_PER_DIALOG" "$SIZEOF_DIALOG" "$SIZEOF_BINDING"
+	printf '"configured_100000_50000": {"max_bindings": 200000, "max_calls": 50000, "media_ports": "1024-65535", "phones": %s, "rss_idle_kib": %s, "rss_kib": %s, "rss_anon_kib": %s, "held": {"signaling": %s, "registrations": %s, "dialogs": %s, "pinholes": %s}, "unchanged_by_reason": {%s}, "bound_by": "one public address: each signaling binding and pinhole holds a public port of its own"}, ' \
+		"$CAP_PHONES" "$CAP_RSS_IDLE" "$CAP_RSS" "$CAP_RSS_ANON" "$CAP_SIG" "$CAP_REG" "$CAP_DLG" "$CAP_PIN" "$CAP_UNCHANGED_WHY"
+	printf '"stripped_sipalgd_bytes": %s}\n' "$STRIPPED"
 }
 
 # ---- soak: hours of a router's life in minutes ----------------------------------------------
@@ -485,6 +556,7 @@ soak_figures() {
 		ms = 0; for (i = 1; i <= N; i++) if (V[i, 14] > ms) ms = V[i, 14]
 		printf "SOAK_STATUS_MS_MAX=%s SOAK_RSS_SLOPE=%.1f SOAK_ANON_SLOPE=%.1f SOAK_FDS_SLOPE=%.2f SOAK_VERDICT=%s SOAK_SAMPLES=%s\n", ms, rs, as, fs, verdict, N
 	}' "$B/soak.samples" >"$B/soak.figures"
+	# shellcheck source=/dev/null
 	. "$B/soak.figures"
 	for v in seconds sent received rate registered in_call registers unregisters calls answered cancelled busy \
 		reinvites ended timeouts failed stray; do
@@ -638,14 +710,12 @@ dir_name() { case $1 in out) dn="LAN->WAN" ;; in) dn="WAN->LAN" ;; tcp) dn="SIP/
 	echo "core (alg/ alone, $(kv "$B/core.out" messages) golden messages, translate + table):"
 	echo "  ns/message mean $CORE_NS (INVITE with SDP: $CORE_INVITE_NS); instructions/message $CORE_IR (callgrind)"
 	echo "  heap allocations/message mean $CORE_ALLOCS (INVITE with SDP: $CORE_INVITE_ALLOCS); $CORE_ZERO of $(kv "$B/core.out" messages) messages with none"
-	echo "sipalgd memory: RSS idle $RSS_IDLE KiB ($RSS_IDLE_ANON anonymous, $RSS_IDLE_FILE binary and libraries); 1,000 phones: $RSS_1K KiB ($REG_1K registrations, $DLG_1K dialogs held)"
-	echo "  10,000 phones: $RSS_10K KiB, held $REG_10K registrations and $DLG_10K dialogs (capacity $MAX_BINDINGS bindings, $MAX_DIALOGS dialogs)"
-	echo "  bytes per registration+dialog (RSS growth / 1,000): $BYTES_PER_DIALOG; in the table: dialog $SIZEOF_DIALOG + 2 bindings x $SIZEOF_BINDING"
+	memory_report
 	echo "scale (core alone, table sized as sipalgd sizes it, filled through the core with REGISTER, INVITE and their 200s):"
 	echo "  10,000 phones registered and in a call: held $SCALE_10k_held_signaling signaling bindings, $SCALE_10k_held_pinholes pinholes, $SCALE_10k_held_calls calls; RSS $SCALE_10k_rss_kib KiB ($SCALE_10k_rss_kib_before_fill before the fill; table $SCALE_10k_table_bytes bytes allocated)"
 	echo "  configured for 100,000 registrations and 50,000 calls (capacity $SCALE_100k_capacity_bindings bindings, $SCALE_100k_capacity_dialogs dialogs, $SCALE_100k_table_bytes bytes): held $SCALE_100k_fill_registrations registrations and $SCALE_100k_fill_calls calls (one public address's ports); RSS $SCALE_100k_rss_kib KiB"
 	echo "  instructions/message (callgrind, golden corpus): $SCALE_IR_10 at 10 registrations, $SCALE_IR_100K at the fill above: ${SCALE_IR_RATIO}x"
-	echo "  stripped sipalgd: $STRIPPED bytes (dynamically linked: libosip2, libnetfilter_queue, libnftnl, libmnl, libnetfilter_conntrack)"
+	[ "${BENCH_SOAK:-0}" = 1 ] && soak_report
 	echo "  measured in ${ELAPSED}s"
 } | tee "$B/table.txt"
 
@@ -683,14 +753,21 @@ json_dir() { case $1 in out) echo lan_to_wan ;; in) echo wan_to_lan ;; tcp) echo
 		"$CPS_WINDOW" "$CPS_plain" "$CPS_kernel" "$CPS_sipalg" "$(ratio "$CPS_sipalg" "$CPS_kernel")" "$(ratio "$CPS_sipalg" "$CPS_plain")"
 	printf '  "core": {"messages": %s, "ns_per_msg": %s, "instructions_per_msg": %s, "allocs_per_msg": %s, "invite_sdp_ns": %s, "invite_sdp_allocs": %s, "messages_without_allocs": %s},\n' \
 		"$(kv "$B/core.out" messages)" "$CORE_NS" "$CORE_IR" "$CORE_ALLOCS" "$CORE_INVITE_NS" "$CORE_INVITE_ALLOCS" "$CORE_ZERO"
-	printf '  "memory": {"rss_idle_kib": %s, "rss_idle_anon_kib": %s, "rss_idle_file_kib": %s, "rss_1000_kib": %s, "rss_10000_kib": %s, "held_1000": {"registrations": %s, "dialogs": %s}, "held_10000": {"registrations": %s, "dialogs": %s, "calls_answered": %s, "fill_seconds": %s}, "capacity": {"bindings": %s, "dialogs": %s}, "bytes_per_registration_and_dialog": %s, "table_bytes": {"dialog": %s, "binding": %s, "whole_table": %s}, "stripped_sipalgd_bytes": %s}\n' \
-		"$RSS_IDLE" "$RSS_IDLE_ANON" "$RSS_IDLE_FILE" "$RSS_1K" "$RSS_10K" "$REG_1K" "$DLG_1K" "$REG_10K" "$DLG_10K" "$FILLOK_10K" "$FILL_SECONDS" \
-		"$MAX_BINDINGS" "$MAX_DIALOGS" "$BYTES_PER_DIALOG" "$SIZEOF_DIALOG" "$SIZEOF_BINDING" "$SIZEOF_TABLE" "$STRIPPED"
+	printf '  "memory": %s' "$(memory_json)"
 	printf '  ,"scale": {"phones_10000": {"signaling": %s, "pinholes": %s, "calls": %s, "core_rss_kib": %s, "core_rss_before_kib": %s, "table_bytes": %s}, "configured_100000_50000": {"capacity": {"bindings": %s, "dialogs": %s}, "table_bytes": %s, "held": {"registrations": %s, "calls": %s, "signaling": %s, "pinholes": %s}, "core_rss_kib": %s}, "instructions_per_msg": {"at_10": %s, "at_fill": %s, "ratio": %s}}\n' \
 		"$SCALE_10k_held_signaling" "$SCALE_10k_held_pinholes" "$SCALE_10k_held_calls" "$SCALE_10k_rss_kib" "$SCALE_10k_rss_kib_before_fill" "$SCALE_10k_table_bytes" \
 		"$SCALE_100k_capacity_bindings" "$SCALE_100k_capacity_dialogs" "$SCALE_100k_table_bytes" "$SCALE_100k_fill_registrations" "$SCALE_100k_fill_calls" \
 		"$SCALE_100k_held_signaling" "$SCALE_100k_held_pinholes" "$SCALE_100k_rss_kib" "$SCALE_IR_10" "$SCALE_IR_100K" "$SCALE_IR_RATIO"
 	printf '}\n'
-} >"$JSON"
-python3 -m json.tool "$JSON" >/dev/null 2>&1 || die "$JSON is not valid JSON"
+} >"$B/results.json"
+python3 -m json.tool "$B/results.json" >/dev/null 2>&1 || die "$B/results.json is not valid JSON"
+# The soak of this run, or the last one recorded (make soak merges its own).
+if [ "${BENCH_SOAK:-0}" = 1 ]; then
+	soak_json >"$B/soak.json"
+else
+	python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1])).get("soak")))' "$JSON" \
+		>"$B/soak.json" 2>/dev/null || echo null >"$B/soak.json"
+fi
+cp "$B/results.json" "$JSON"
+grep -qx null "$B/soak.json" || json_merge soak "$B/soak.json"
 say "results in $JSON"

@@ -707,8 +707,9 @@ static int cmd_fill(const struct opts *o)
 		n = format_register(msg, sizeof(msg), &me, &o->to, o->first_port + i, 1, 3600);
 		if (transact(fd, msg, (size_t)n) == 0)
 			reg_ok++;
+		/* the media port follows the phone's port: another fill's phones have others */
 		n = format_invite(msg, sizeof(msg), &me, &o->to, "answer", o->first_port + i,
-				  (uint16_t)(20000 + 2 * i), i, 0);
+				  (uint16_t)(20000 + 2 * ((o->first_port + i) % 20000)), i, 0);
 		if (transact(fd, msg, (size_t)n) == 0)
 			call_ok++;
 		close(fd);
