@@ -397,7 +397,9 @@ memory() {
 	fill "$LAB_PHONE1_IP" 11000 9000 10000
 	RSS_10K=$(rss_kib)
 	RSS_10K_ANON=$(rss_kib RssAnon)
+	_t0=$(date +%s%N)
 	held_into H10K
+	STATUS_MS_10K=$((($(date +%s%N) - _t0) / 1000000))
 	FILLOK_10K=$(calc "$FILLOK_1K + $(kv "$B/fill-10000.out" answered)")
 	FILL_SECONDS=$(kv "$B/fill-10000.out" seconds)
 	teardown sipalg
@@ -437,7 +439,7 @@ memory_capacity() {
 
 memory_report() {
 	echo "sipalgd memory: RSS idle $RSS_IDLE KiB ($RSS_IDLE_ANON anonymous, $RSS_IDLE_FILE binary and libraries); 1,000 phones: $RSS_1K KiB ($H1K_REG registrations, $H1K_DLG dialogs held)"
-	echo "  10,000 phones each registered and in a call (max_bindings 40000, max_calls 10000): $RSS_10K KiB ($RSS_10K_ANON anonymous), target < 16384; held $H10K_REG registrations, $H10K_DLG dialogs, $H10K_PIN pinholes"
+	echo "  10,000 phones each registered and in a call (max_bindings 40000, max_calls 10000): $RSS_10K KiB ($RSS_10K_ANON anonymous), target < 16384; held $H10K_REG registrations, $H10K_DLG dialogs, $H10K_PIN pinholes (status took $STATUS_MS_10K ms)"
 	echo "  bytes per registration+dialog (RSS growth / 1,000): $BYTES_PER_DIALOG; in the table: dialog $SIZEOF_DIALOG + 2 bindings x $SIZEOF_BINDING"
 	echo "  configured for 100,000 registrations + 50,000 calls (max_bindings 200000, max_calls 50000, media_ports 1024-65535): idle $CAP_RSS_IDLE KiB;"
 	echo "    after $CAP_PHONES phones: $CAP_RSS KiB ($CAP_RSS_ANON anonymous), target < 98304; held $CAP_REG registrations, $CAP_DLG dialogs, $CAP_PIN pinholes ($((CAP_SIG + CAP_PIN)) public ports: one address's ports; beyond them: ${CAP_UNCHANGED_WHY:-nothing refused})"
@@ -447,8 +449,8 @@ memory_report() {
 memory_json() {
 	printf '{"commit": "%s", "date": "%s", "rss_idle_kib": %s, "rss_idle_anon_kib": %s, "rss_idle_file_kib": %s, "rss_1000_kib": %s, "rss_10000_kib": %s, "rss_10000_anon_kib": %s, ' \
 		"$COMMIT" "$DATE" "$RSS_IDLE" "$RSS_IDLE_ANON" "$RSS_IDLE_FILE" "$RSS_1K" "$RSS_10K" "$RSS_10K_ANON"
-	printf '"held_1000": {"registrations": %s, "dialogs": %s, "pinholes": %s}, "held_10000": {"registrations": %s, "dialogs": %s, "pinholes": %s, "calls_answered": %s, "fill_seconds": %s}, ' \
-		"$H1K_REG" "$H1K_DLG" "$H1K_PIN" "$H10K_REG" "$H10K_DLG" "$H10K_PIN" "$FILLOK_10K" "$FILL_SECONDS"
+	printf '"held_1000": {"registrations": %s, "dialogs": %s, "pinholes": %s}, "held_10000": {"registrations": %s, "dialogs": %s, "pinholes": %s, "calls_answered": %s, "fill_seconds": %s, "status_ms": %s}, ' \
+		"$H1K_REG" "$H1K_DLG" "$H1K_PIN" "$H10K_REG" "$H10K_DLG" "$H10K_PIN" "$FILLOK_10K" "$FILL_SECONDS" "$STATUS_MS_10K"
 	printf '"capacity": {"max_bindings": 40000, "max_calls": 10000}, "bytes_per_registration_and_dialog": %s, "table_bytes": {"dialog": %s, "binding": %s}, ' \
 		"$BYTES_PER_DIALOG" "$SIZEOF_DIALOG" "$SIZEOF_BINDING"
 	printf '"configured_100000_50000": {"max_bindings": 200000, "max_calls": 50000, "media_ports": "1024-65535", "phones": %s, "rss_idle_kib": %s, "rss_kib": %s, "rss_anon_kib": %s, "held": {"signaling": %s, "registrations": %s, "dialogs": %s, "pinholes": %s}, "unchanged_by_reason": {%s}, "bound_by": "one public address: each signaling binding and pinhole holds a public port of its own"}, ' \
@@ -753,7 +755,7 @@ json_dir() { case $1 in out) echo lan_to_wan ;; in) echo wan_to_lan ;; tcp) echo
 		"$CPS_WINDOW" "$CPS_plain" "$CPS_kernel" "$CPS_sipalg" "$(ratio "$CPS_sipalg" "$CPS_kernel")" "$(ratio "$CPS_sipalg" "$CPS_plain")"
 	printf '  "core": {"messages": %s, "ns_per_msg": %s, "instructions_per_msg": %s, "allocs_per_msg": %s, "invite_sdp_ns": %s, "invite_sdp_allocs": %s, "messages_without_allocs": %s},\n' \
 		"$(kv "$B/core.out" messages)" "$CORE_NS" "$CORE_IR" "$CORE_ALLOCS" "$CORE_INVITE_NS" "$CORE_INVITE_ALLOCS" "$CORE_ZERO"
-	printf '  "memory": %s' "$(memory_json)"
+	printf '  "memory": %s\n' "$(memory_json)"
 	printf '  ,"scale": {"phones_10000": {"signaling": %s, "pinholes": %s, "calls": %s, "core_rss_kib": %s, "core_rss_before_kib": %s, "table_bytes": %s}, "configured_100000_50000": {"capacity": {"bindings": %s, "dialogs": %s}, "table_bytes": %s, "held": {"registrations": %s, "calls": %s, "signaling": %s, "pinholes": %s}, "core_rss_kib": %s}, "instructions_per_msg": {"at_10": %s, "at_fill": %s, "ratio": %s}}\n' \
 		"$SCALE_10k_held_signaling" "$SCALE_10k_held_pinholes" "$SCALE_10k_held_calls" "$SCALE_10k_rss_kib" "$SCALE_10k_rss_kib_before_fill" "$SCALE_10k_table_bytes" \
 		"$SCALE_100k_capacity_bindings" "$SCALE_100k_capacity_dialogs" "$SCALE_100k_table_bytes" "$SCALE_100k_fill_registrations" "$SCALE_100k_fill_calls" \
