@@ -575,7 +575,7 @@ soak_report() {
 	echo "  open descriptors: idle $SOAK_FDS_IDLE, at ${SOAK_START_T}s $SOAK_FDS_START, end $SOAK_FDS_END, max $SOAK_FDS_MAX"
 	echo "  held at the end (max): $SOAK_REG_END registrations ($SOAK_REG_MAX), $SOAK_DLG_END dialogs ($SOAK_DLG_MAX), $SOAK_PIN_END pinholes ($SOAK_PIN_MAX)"
 	echo "  messages: $SOAK_LOAD_sent sent, $SOAK_LOAD_received received by the phones; calls $SOAK_LOAD_calls ($SOAK_LOAD_answered answered, $SOAK_LOAD_reinvites media moves, $SOAK_LOAD_ended ended by BYE, $SOAK_LOAD_cancelled cancelled, $SOAK_LOAD_busy busy); registrations $SOAK_LOAD_registers, unregistrations $SOAK_LOAD_unregisters"
-	echo "  errors: $SOAK_ERRORS (transactions timed out $SOAK_LOAD_timeouts, failed $SOAK_LOAD_failed; sipalgd errors $SOAK_ALG_ERRORS, nftables $SOAK_NFT_ERRORS); sipalgd packets $SOAK_PACKETS, passed unchanged $SOAK_UNCHANGED (${SOAK_UNCHANGED_WHY:-none}); slowest status ${SOAK_STATUS_MS_MAX} ms"
+	echo "  errors: $SOAK_ERRORS (transactions timed out $SOAK_LOAD_timeouts, failed $SOAK_LOAD_failed, answers matching none $SOAK_LOAD_stray; sipalgd errors $SOAK_ALG_ERRORS, nftables $SOAK_NFT_ERRORS); sipalgd packets $SOAK_PACKETS, passed unchanged $SOAK_UNCHANGED (${SOAK_UNCHANGED_WHY:-none}); slowest status ${SOAK_STATUS_MS_MAX} ms"
 	echo "  verdict: $SOAK_VERDICT (RSS $SOAK_RSS_SLOPE KiB/min, descriptors $SOAK_FDS_SLOPE/min)"
 }
 
@@ -595,8 +595,8 @@ soak_json() {
 	printf '"calls": {"started": %s, "answered": %s, "media_moves": %s, "ended": %s, "cancelled": %s, "busy": %s}, "registrations": %s, "unregistrations": %s, ' \
 		"$SOAK_LOAD_calls" "$SOAK_LOAD_answered" "$SOAK_LOAD_reinvites" "$SOAK_LOAD_ended" "$SOAK_LOAD_cancelled" \
 		"$SOAK_LOAD_busy" "$SOAK_LOAD_registers" "$SOAK_LOAD_unregisters"
-	printf '"errors": {"total": %s, "timeouts": %s, "failed": %s, "sipalgd": %s, "nftables": %s}, "status_ms_max": %s, "verdict": "%s", ' \
-		"$SOAK_ERRORS" "$SOAK_LOAD_timeouts" "$SOAK_LOAD_failed" "$SOAK_ALG_ERRORS" "$SOAK_NFT_ERRORS" "$SOAK_STATUS_MS_MAX" "$SOAK_VERDICT"
+	printf '"errors": {"total": %s, "timeouts": %s, "failed": %s, "stray_answers": %s, "sipalgd": %s, "nftables": %s}, "status_ms_max": %s, "verdict": "%s", ' \
+		"$SOAK_ERRORS" "$SOAK_LOAD_timeouts" "$SOAK_LOAD_failed" "$SOAK_LOAD_stray" "$SOAK_ALG_ERRORS" "$SOAK_NFT_ERRORS" "$SOAK_STATUS_MS_MAX" "$SOAK_VERDICT"
 	printf '"samples": {"columns": ["s", "rss_kib", "rss_anon_kib", "fds", "signaling", "registered", "pinholes", "dialogs", "packets", "translated", "unchanged", "errors", "nftables_errors", "status_ms"], "rows": [%s]}}\n' \
 		"$(awk '{ printf "%s[%s", (NR > 1 ? ", " : ""), $1; for (c = 2; c <= NF; c++) printf ", %s", ($c == "-" ? "null" : $c); printf "]" }' "$B/soak.samples")"
 }
