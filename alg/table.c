@@ -1362,6 +1362,14 @@ const struct table_binding *table_binding_at(const struct alg_table *t, size_t *
 	return NULL;
 }
 
+const struct table_binding *table_dialog_media(const struct alg_table *t, const struct table_dialog *d,
+					       const struct table_binding *prev)
+{
+	uint32_t s = prev ? prev->next_in_dialog : d->first_binding;
+
+	return s ? &t->bind[s - 1] : NULL;
+}
+
 const struct table_dialog *table_dialog_at(const struct alg_table *t, size_t *id)
 {
 	for (size_t i = *id; i < t->dialog_top; i++)

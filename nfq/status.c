@@ -308,12 +308,10 @@ size_t status_format(const struct status_view *v, int json, char *buf, size_t ca
 			put(&o, "  call %s (%s, expires in %llds)\n", id,
 			    d->answered ? "answered" : d->from_lan ? "ringing" : "offered from the WAN, no pinhole",
 			    (long long)(d->expires - v->now));
-		table_for_each_binding(t, slot, b) {
+		table_for_each_media(t, d, b) {
 			unsigned stream = b->stream & ~TABLE_STREAM_REPLACED;
 			int replaced = (b->stream & TABLE_STREAM_REPLACED) != 0;
 
-			if (b->kind != ALG_PORT_MEDIA || b->dialog != (int)di)
-				continue;
 			binding_text(b, priv, peer);
 			if (json)
 				put(&o, "%s{\"stream\":%u,\"rtcp\":%s,\"private\":\"%s\",\"public_port\":%u,\"from\":\"%s\"%s}",
