@@ -41,6 +41,22 @@ int fast_content_type(const char *buf, struct alg_span value, char *type, size_t
  * their CRLF end (sdp_scan checks it first). */
 int fast_sdp(const char *buf, struct alg_span body);
 
+/* The same check a line at a time, for sdp_scan, which reads each line once for both. */
+struct sdp_fast {
+	int ok;      /* 0 once a line is out of shape or out of order */
+	int last;    /* the rank of the line before */
+	int media;   /* in a media section */
+	int seen_t;  /* a t= line came */
+};
+
+/* The line [p, e) without its line end; fields: sdp_fields of its value when it is an o=,
+ * c=, t= or m= line. The body is fast when ok and seen_t hold after the last line. */
+void sdp_fast_line(struct sdp_fast *st, const char *buf, uint32_t p, uint32_t e, unsigned fields);
+
+/* The number of fields of [p, end) when they are separated by single spaces, none empty,
+ * printable ASCII (RFC 4566 9), else 0; the first max of them go to f. */
+unsigned sdp_fields(const char *buf, uint32_t p, uint32_t end, struct alg_span *f, unsigned max);
+
 /* sip_addr.c: the locators with the fast path on (as the core runs) or off (libosip2 asked
  * every time): the differential fuzzer compares the two. */
 int via_locate_as(const char *buf, struct alg_span elem, struct hostport *hp, int fast);
