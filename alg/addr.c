@@ -91,7 +91,7 @@ int addr_behind_nat(uint32_t ip)
 	return net_contains(shared, sizeof(shared) / sizeof(shared[0]), ip);
 }
 
-static size_t uint_format(unsigned v, char *buf)
+size_t uint_format(uint32_t v, char *buf)
 {
 	char tmp[10];
 	size_t n = 0, i = 0;
@@ -106,15 +106,32 @@ static size_t uint_format(unsigned v, char *buf)
 	return i;
 }
 
-size_t addr_format(uint32_t ip, char *buf)
+/* One part of a dotted quad, without a loop or a reversal: every edit writes one. */
+static size_t octet_format(unsigned v, char *buf)
 {
 	size_t n = 0;
 
-	for (int shift = 24; shift >= 0; shift -= 8) {
-		n += uint_format((ip >> shift) & 0xff, buf + n);
-		if (shift)
-			buf[n++] = '.';
+	if (v >= 100) {
+		buf[n++] = (char)('0' + v / 100);
+		v %= 100;
+		buf[n++] = (char)('0' + v / 10);
+	} else if (v >= 10) {
+		buf[n++] = (char)('0' + v / 10);
 	}
+	buf[n++] = (char)('0' + v % 10);
+	return n;
+}
+
+size_t addr_format(uint32_t ip, char *buf)
+{
+	size_t n = octet_format(ip >> 24, buf);
+
+	buf[n++] = '.';
+	n += octet_format((ip >> 16) & 0xff, buf + n);
+	buf[n++] = '.';
+	n += octet_format((ip >> 8) & 0xff, buf + n);
+	buf[n++] = '.';
+	n += octet_format(ip & 0xff, buf + n);
 	buf[n] = '\0';
 	return n;
 }

@@ -31,39 +31,46 @@ static int rank(char type)
 	}
 }
 
-/* Fields separated by single spaces, none empty, printable ASCII: their number, or 0. */
-static unsigned spaced_fields(const char *s, uint32_t n)
+unsigned sdp_fields(const char *buf, uint32_t p, uint32_t end, struct alg_span *f, unsigned max)
 {
-	unsigned f = 1;
+	unsigned n = 1;
 
-	if (n == 0 || s[0] == ' ' || s[n - 1] == ' ')
+	if (p == end || buf[p] == ' ' || buf[end - 1] == ' ')
 		return 0;
-	for (uint32_t i = 0; i < n; i++) {
-		if (s[i] == ' ') {
-			if (s[i + 1] == ' ')
+	if (max)
+		f[0].off = p;
+	for (uint32_t i = p; i < end; i++) {
+		if (buf[i] == ' ') {
+			if (buf[i + 1] == ' ')
 				return 0;
-			f++;
-		} else if (s[i] < 0x21 || s[i] > 0x7e) {
+			if (n <= max)
+				f[n - 1].len = i - f[n - 1].off;
+			if (n < max)
+				f[n].off = i + 1;
+			n++;
+		} else if (buf[i] < 0x21 || buf[i] > 0x7e) {
 			return 0;
 		}
 	}
-	return f;
+	if (n <= max)
+		f[n - 1].len = end - f[n - 1].off;
+	return n;
 }
 
-/* The value of a line of this rank has the shape libosip2 parses. */
-static int value_ok(int r, const char *s, uint32_t n)
+/* The value of a line of this rank has the shape libosip2 parses; fields: its sdp_fields. */
+static int value_ok(int r, const char *s, uint32_t n, unsigned fields)
 {
 	uint32_t i;
 
 	switch (r) {
 	case R_O:
-		return spaced_fields(s, n) == 6;
+		return fields == 6;
 	case R_C: /* unicast only: libosip2 splits a multicast address's /ttl/count */
-		return spaced_fields(s, n) == 3 && !memchr(s, '/', n);
+		return fields == 3 && !memchr(s, '/', n);
 	case R_T:
-		return spaced_fields(s, n) == 2;
+		return fields == 2;
 	case R_M: /* media port proto fmt...; no "/count" after the port */
-		if (spaced_fields(s, n) < 3)
+		if (fields < 3)
 			return 0;
 		for (i = (uint32_t)((const char *)memchr(s, ' ', n) - s) + 1; s[i] != ' '; i++)
 			if (s[i] == '/')
@@ -79,45 +86,57 @@ static int value_ok(int r, const char *s, uint32_t n)
 	}
 }
 
+void sdp_fast_line(struct sdp_fast *st, const char *buf, uint32_t p, uint32_t e, unsigned fields)
+{
+	int r;
+
+	if (!st->ok)
+		return;
+	r = e - p < 2 || buf[p + 1] != '=' ? 0 : rank(buf[p]);
+	if (!r || !value_ok(r, buf + p + 2, e - p - 2, fields)) {
+		st->ok = 0; /* not "x=", or not a line of this shape */
+		return;
+	}
+	if (r == R_M) {
+		if (!st->seen_t)
+			st->ok = 0;
+		st->media = 1;
+	} else if (st->media) {
+		/* within a stream: i once right after m=, then c* b* a* */
+		if (r == R_I ? st->last != R_M : (r != R_C && r != R_B && r != R_A) ||
+		    (r < st->last && st->last != R_M) || (r == st->last && !(MEDIA_REPEAT & (1u << r))))
+			st->ok = 0;
+	} else {
+		/* v o s first, then i? c? b* t+ a* */
+		if ((st->last < R_S && r != st->last + 1) || r < st->last ||
+		    (r == st->last && !(REPEAT & (1u << r))))
+			st->ok = 0;
+		st->seen_t |= r == R_T;
+	}
+	if (r == R_A && !st->media && !st->seen_t)
+		st->ok = 0;
+	st->last = r;
+}
+
 int fast_sdp(const char *buf, struct alg_span body)
 {
 	uint32_t p = body.off, end = body.off + body.len;
-	int last = 0, media = 0, seen_t = 0;
+	struct sdp_fast st = { 1, 0, 0, 0 };
 
-	while (p < end) {
+	while (p < end && st.ok) {
 		const char *nl = memchr(buf + p, '\n', end - p);
 		uint32_t e = nl ? (uint32_t)(nl - buf) : end, next = nl ? e + 1 : end;
-		int r;
+		char t;
 
 		if (e > p && buf[e - 1] == '\r') {
 			if (!nl)
 				return 0; /* a bare CR at the end */
 			e--;
 		}
-		if (e - p < 2 || buf[p + 1] != '=')
-			return 0; /* an empty line, or not "x=" */
-		r = rank(buf[p]);
-		if (!r || !value_ok(r, buf + p + 2, e - p - 2))
-			return 0;
-		if (r == R_M) {
-			if (!seen_t)
-				return 0;
-			media = 1;
-		} else if (media) {
-			/* within a stream: i once right after m=, then c* b* a* */
-			if (r == R_I ? last != R_M : (r != R_C && r != R_B && r != R_A) ||
-			    (r < last && last != R_M) || (r == last && !(MEDIA_REPEAT & (1u << r))))
-				return 0;
-		} else {
-			/* v o s first, then i? c? b* t+ a* */
-			if ((last < R_S && r != last + 1) || r < last || (r == last && !(REPEAT & (1u << r))))
-				return 0;
-			seen_t |= r == R_T;
-		}
-		if (r == R_A && !media && !seen_t)
-			return 0;
-		last = r;
+		t = e - p >= 2 ? buf[p] : 0;
+		sdp_fast_line(&st, buf, p, e,
+			      t == 'o' || t == 'c' || t == 't' || t == 'm' ? sdp_fields(buf, p + 2, e, NULL, 0) : 0);
 		p = next;
 	}
-	return seen_t;
+	return st.ok && st.seen_t;
 }

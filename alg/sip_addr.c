@@ -147,6 +147,9 @@ int via_locate_as(const char *buf, struct alg_span elem, struct hostport *hp, in
 	int ret = -1;
 
 	hostport_reset(hp);
+	if (fast && fast_via(buf, elem, hp))
+		return 0;
+	hostport_reset(hp);
 	/* sent-protocol: name / version / transport, with optional LWS around the slashes */
 	for (int field = 0; field < 3; field++) {
 		while (p < end && is_lws(buf[p]))
@@ -172,9 +175,6 @@ int via_locate_as(const char *buf, struct alg_span elem, struct hostport *hp, in
 		return -1;
 	hp->received = via_param(buf, hp->host.off + hp->host.len, end, "received");
 	hp->rport = via_param(buf, hp->host.off + hp->host.len, end, "rport");
-	/* the fast check reads plain token parameters only: the spans above are libosip2's */
-	if (fast && fast_via(buf, elem))
-		return 0;
 
 	z = span_dup(buf, elem);
 	if (z && osip_via_init(&via) == 0 && osip_via_parse(via, z) == 0 &&
@@ -230,6 +230,9 @@ int name_addr_locate_as(const char *buf, struct alg_span elem, int id, struct ho
 	char *z;
 
 	hostport_reset(hp);
+	if (fast && fast_name_addr(buf, elem, expires, hp))
+		return 0;
+	hostport_reset(hp);
 	if (elem.len == 1 && buf[p] == '*')
 		return 1;
 	/* name-addr when a '<' appears outside the display name's quotes, else addr-spec */
@@ -247,8 +250,6 @@ int name_addr_locate_as(const char *buf, struct alg_span elem, int id, struct ho
 	ret = uri_hostport(buf, uri, uri_end, hp);
 	if (ret)
 		return ret;
-	if (fast && fast_name_addr(buf, elem, expires))
-		return 0;
 
 	z = span_dup(buf, elem);
 	ret = -1;
@@ -273,14 +274,15 @@ int request_uri_locate_as(const char *buf, struct alg_span uri, struct hostport 
 	int ret;
 
 	hostport_reset(hp);
+	if (fast && fast_sip_uri(buf, uri, 0, hp))
+		return 0;
+	hostport_reset(hp);
 	ret = uri_hostport(buf, uri.off, uri.off + uri.len, hp);
 	if (ret)
 		return ret;
 	/* headers are not allowed in a Request-URI (RFC 3261 19.1.1); the user part may hold '?' */
 	if (memchr(buf + hp->host.off, '?', uri.off + uri.len - hp->host.off))
 		return -1;
-	if (fast && fast_sip_uri(buf, uri, 0))
-		return 0;
 	z = span_dup(buf, uri);
 	ret = -1;
 	if (z && osip_uri_init(&u) == 0 && osip_uri_parse(u, z) == 0 &&

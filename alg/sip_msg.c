@@ -6,12 +6,36 @@
 #include <string.h>
 #include <strings.h>
 
+/* Words of a name, every byte | 0x20 (z's are lower case already): in any byte order. */
+static inline uint64_t word64(const char *s, uint64_t fold)
+{
+	uint64_t w;
+
+	memcpy(&w, s, 8);
+	return w | fold;
+}
+
+static inline uint32_t word32(const char *s, uint32_t fold)
+{
+	uint32_t w;
+
+	memcpy(&w, s, 4);
+	return w | fold;
+}
+
 /* The n bytes of a header name (token characters) equal the lower-case z, ASCII case
- * ignored: among token characters only letters change under | 0x20. */
+ * ignored: among token characters only letters change under | 0x20. Compared as two
+ * overlapping words, not byte by byte: every header of every message is asked. */
 static inline int name_is(const char *name, size_t n, const char *z, size_t zn)
 {
 	if (n != zn)
 		return 0;
+	if (n >= 8)
+		return word64(name, 0x2020202020202020ull) == word64(z, 0) &&
+		       word64(name + n - 8, 0x2020202020202020ull) == word64(z + n - 8, 0);
+	if (n >= 4)
+		return word32(name, 0x20202020u) == word32(z, 0) &&
+		       word32(name + n - 4, 0x20202020u) == word32(z + n - 4, 0);
 	for (size_t i = 0; i < n; i++)
 		if ((char)(name[i] | 0x20) != z[i])
 			return 0;
@@ -225,6 +249,8 @@ enum sip_scan_error sip_msg_scan(const char *buf, size_t len, struct sip_msg *m)
 			ve--;
 		h = &m->headers[m->n_headers++];
 		h->id = header_id(buf + name, name_end - name);
+		if (!m->first[h->id])
+			m->first[h->id] = (uint8_t)m->n_headers;
 		h->name = (struct alg_span){ (uint32_t)name, (uint32_t)(name_end - name) };
 		h->value = (struct alg_span){ (uint32_t)v, (uint32_t)(ve - v) };
 	}
@@ -260,69 +286,105 @@ enum sip_scan_error sip_msg_scan_head(const char *buf, size_t len, struct sip_ms
 
 const struct sip_header *sip_msg_find(const struct sip_msg *m, enum sip_hdr id)
 {
-	for (size_t i = 0; i < m->n_headers; i++)
-		if (m->headers[i].id == id)
-			return &m->headers[i];
-	return NULL;
+	return m->first[id] ? &m->headers[m->first[id] - 1] : NULL;
 }
-
-/* The characters that change how a header value splits: runs of others are skipped. */
-static const uint8_t value_special[256] = { ['"'] = 1, ['\\'] = 1, ['<'] = 1, ['>'] = 1, [','] = 1 };
 
 /* A byte of x is zero (the classic bit trick; any byte order). */
 #define HAS_ZERO(x) (((x) - 0x0101010101010101ull) & ~(x) & 0x8080808080808080ull)
+#define HAS_BYTE(w, c) HAS_ZERO((w) ^ (0x0101010101010101ull * (uint8_t)(c)))
+/* '<' or '>': they differ in bit 1 only */
+#define HAS_ANGLE(w) HAS_ZERO(((w) ^ 0x3c3c3c3c3c3c3c3cull) & ~0x0202020202020202ull)
 
-static inline uint32_t skip_plain(const char *s, uint32_t i, uint32_t len)
+/* Outside quotes only '"', '<', '>' (and ',' when commas count) change how a value reads,
+ * inside only '"' and '\\': each state skips runs of the others eight bytes at a time. */
+static inline uint32_t skip_unquoted(const char *s, uint32_t i, uint32_t len, int commas)
 {
-	/* eight bytes at a time while none of them is special */
 	for (; i + 8 <= len; i += 8) {
 		uint64_t w;
 
 		memcpy(&w, s + i, 8);
-		if (HAS_ZERO(w ^ 0x2222222222222222ull) || HAS_ZERO(w ^ 0x5c5c5c5c5c5c5c5cull) ||
-		    HAS_ZERO(w ^ 0x3c3c3c3c3c3c3c3cull) || HAS_ZERO(w ^ 0x3e3e3e3e3e3e3e3eull) ||
-		    HAS_ZERO(w ^ 0x2c2c2c2c2c2c2c2cull))
+		if (HAS_ANGLE(w) || HAS_BYTE(w, '"') || (commas && HAS_BYTE(w, ',')))
 			break;
 	}
-	while (i < len && !value_special[(uint8_t)s[i]])
+	while (i < len && s[i] != '"' && s[i] != '<' && s[i] != '>' && !(commas && s[i] == ','))
 		i++;
 	return i;
+}
+
+/* Past the quoted string whose opening quote is at i - 1 (sip_unquoted_char's reading), or 0
+ * when it does not end. */
+static uint32_t quoted_end(const char *s, uint32_t i, uint32_t len)
+{
+	for (;;) {
+		for (; i + 8 <= len; i += 8) {
+			uint64_t w;
+
+			memcpy(&w, s + i, 8);
+			if (HAS_BYTE(w, '"') || HAS_BYTE(w, '\\'))
+				break;
+		}
+		while (i < len && s[i] != '"' && s[i] != '\\')
+			i++;
+		if (i >= len)
+			return 0;
+		if (s[i] == '"')
+			return i + 1;
+		if (i + 1 >= len) /* a backslash at the end escapes nothing */
+			return 0;
+		i += 2;
+	}
 }
 
 int sip_value_balanced(const char *buf, struct alg_span value)
 {
 	const char *s = buf + value.off;
-	int quoted = 0, angle = 0;
+	uint32_t i = 0;
+	int angle = 0;
 
-	for (uint32_t i = skip_plain(s, 0, value.len); i < value.len; i = skip_plain(s, i + 1, value.len)) {
-		char c = sip_unquoted_char(s, value.len, &i, &quoted);
-
-		if ((c == '<' && angle) || (c == '>' && !angle))
+	for (;;) {
+		i = skip_unquoted(s, i, value.len, 0);
+		if (i >= value.len)
+			return !angle;
+		if (s[i] == '"') {
+			i = quoted_end(s, i + 1, value.len);
+			if (!i)
+				return 0;
+			continue;
+		}
+		if ((s[i] == '<') == angle) /* '<' inside <>, or '>' outside */
 			return 0;
-		if (c == '<' || c == '>')
-			angle = c == '<';
+		angle = s[i++] == '<';
 	}
-	return !quoted && !angle;
 }
 
 int sip_value_next(const char *buf, struct alg_span value, uint32_t *pos, struct alg_span *elem)
 {
 	const char *s = buf + value.off;
 	uint32_t i = *pos, start, end;
-	int quoted = 0, angle = 0;
+	int angle = 0;
 
 	while (i < value.len && (is_lws(s[i]) || s[i] == ','))
 		i++;
 	if (i >= value.len)
 		return -1;
 	start = i;
-	for (i = skip_plain(s, i, value.len); i < value.len; i = skip_plain(s, i + 1, value.len)) {
-		char c = sip_unquoted_char(s, value.len, &i, &quoted);
-
-		if (c == '<' || c == '>')
-			angle = c == '<';
-		else if (c == ',' && !angle)
+	for (;;) {
+		i = skip_unquoted(s, i, value.len, 1);
+		if (i >= value.len)
 			break;
+		if (s[i] == '"') {
+			i = quoted_end(s, i + 1, value.len);
+			if (!i) {
+				i = value.len;
+				break;
+			}
+		} else if (s[i] == ',') {
+			if (!angle)
+				break;
+			i++;
+		} else {
+			angle = s[i++] == '<';
+		}
 	}
 	end = i;
 	while (end > start && is_lws(s[end - 1]))

@@ -28,6 +28,7 @@ enum sip_hdr {
 	HDR_TO,
 	HDR_REFER_TO,
 	HDR_REFERRED_BY,
+	HDR_COUNT
 };
 
 struct sip_header {
@@ -44,6 +45,7 @@ struct sip_msg {
 	uint32_t body_off;  /* first byte after the empty line */
 	uint32_t body_len;  /* what Content-Length declares, or the rest of the datagram */
 	int has_content_length;
+	uint8_t first[HDR_COUNT]; /* 1 + the index of the first header of each id; 0: none */
 	size_t n_headers;
 	struct sip_header headers[SIP_MAX_HEADERS];
 };

@@ -757,15 +757,14 @@ static int fix_content_length(struct xlate *x)
 	const struct sip_header *cl = sip_msg_find(&x->msg, HDR_CONTENT_LENGTH);
 	long delta;
 	char text[12];
-	int n;
 
 	if (!x->msg.has_content_length)
 		return 0;
 	delta = splice_delta(&x->edits, x->msg.body_off, x->msg.body_off + x->msg.body_len);
 	if (delta == 0)
 		return 0;
-	n = snprintf(text, sizeof(text), "%ld", (long)x->msg.body_len + delta);
-	return xlate_edit(x, cl->value, text, (size_t)n);
+	/* the new length is that of a body within the message: it fits 32 bits */
+	return xlate_edit(x, cl->value, text, uint_format((uint32_t)((long)x->msg.body_len + delta), text));
 }
 
 void alg_translate(const struct alg_config *cfg, const struct alg_packet *pkt, char *out,

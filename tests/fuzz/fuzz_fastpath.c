@@ -25,6 +25,8 @@ static void same_hostport(int r1, const struct hostport *a, int r0, const struct
 	CHECK(a->port.off == b->port.off && a->port.len == b->port.len);
 	CHECK(a->port_val == b->port_val && a->dflt_port == b->dflt_port);
 	CHECK(a->ipv4 == b->ipv4 && a->ip == b->ip && a->ipv6 == b->ipv6);
+	CHECK(a->received.off == b->received.off && a->received.len == b->received.len);
+	CHECK(a->rport.off == b->rport.off && a->rport.len == b->rport.len);
 }
 
 static void via(const char *buf, struct alg_span elem)
