@@ -5,6 +5,9 @@
 #   make demo       install what the demo needs, build, show the ALG at work
 #   make fuzz       run the fuzz harnesses for FUZZ_SECONDS each
 #   make bench      plain NAT vs the kernel's SIP helper vs sipalgd (root): table + bench/results.json
+#                   (SOAK=1: and the soak)
+#   make soak       10 minutes of phones registering and calling through sipalgd (root;
+#                   SOAK_SECONDS=S for another length): RSS, descriptors, table; never in make test
 #   make i386       the core on 32-bit x86: unit tests (ASan+UBSan), golden, CLI, RFC 4475 = native
 #   make s390x      the core on a big-endian CPU (static, qemu-user): golden, CLI, RFC 4475 = native
 
@@ -49,7 +52,7 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 .PHONY: install all test check lint unit golden torture fuzz-smoke fuzz e2e demo deps-test deps-demo clean \
-	bench bench-bin deps-bench i386 s390x
+	bench bench-bin deps-bench soak i386 s390x
 # The daemon is nfq/; the tools beside it (tools/) are one source file each.
 DAEMON_SRC := $(wildcard nfq/*.c)
 DAEMON_LIBS := -lnetfilter_queue -lnetfilter_conntrack -lnftnl -lmnl -pthread
@@ -186,7 +189,7 @@ i386: $(BUILD)/sipalg-rewrite $(BUILD)/i386/sipalg-rewrite $(I386_UNIT_BIN)
 
 # The pure fuzz harnesses without libFuzzer (tests/fuzz/replay.c), static, for the replay of
 # their seeds on the big-endian CPU (tests/cross/replay.sh).
-S390X_FUZZ := $(patsubst %,$(BUILD)/s390x/%,fuzz_translate fuzz_sdp fuzz_table fuzz_state fuzz_stream fuzz_config)
+S390X_FUZZ := $(patsubst %,$(BUILD)/s390x/%,fuzz_translate fuzz_fastpath fuzz_sdp fuzz_table fuzz_state fuzz_stream fuzz_config fuzz_stun)
 $(BUILD)/s390x/fuzz_config: $(BUILD)/s390x/nfq/config.o
 $(BUILD)/s390x/fuzz_%: $(BUILD)/s390x/tests/fuzz/fuzz_%.o $(BUILD)/s390x/tests/fuzz/replay.o $(S390X_ALG_OBJ)
 	$(call msg,LD-S390X,$@)
@@ -237,6 +240,7 @@ e2e: all $(BUILD)/asan/sipalgd $(BUILD)/tsan/sipalgd $(BUILD)/bench/sipload
 	sh tests/e2e/test-calls.sh || status=1; \
 	sh tests/e2e/test-streams.sh || status=1; \
 	sh tests/e2e/test-register.sh || status=1; \
+	sh tests/e2e/test-transfer.sh || status=1; \
 	sh tests/e2e/test-restart.sh || status=1; \
 	sh tests/e2e/test-tcp.sh || status=1; \
 	sh tests/e2e/test-security.sh || status=1; \
@@ -293,9 +297,15 @@ $(BUILD)/bench/core-plain: bench/core.c $(BUILD)/libalg.a
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(OSIP_LIBS)
 
 # make bench installs its Debian packages, builds, then measures in the lab (root only).
+SOAK ?= 0
+SOAK_SECONDS ?= 600
 bench: deps-bench
 	$(Q)$(MAKE) --no-print-directory -s all bench-bin
-	$(Q)sh bench/bench.sh $(BUILD)
+	$(Q)BENCH_SOAK=$(SOAK) SOAK_SECONDS=$(SOAK_SECONDS) sh bench/bench.sh $(BUILD)
+
+soak: deps-bench
+	$(Q)$(MAKE) --no-print-directory -s all bench-bin
+	$(Q)SOAK_SECONDS=$(SOAK_SECONDS) sh bench/bench.sh $(BUILD) soak
 
 deps-bench:
 	$(Q)sh tests/install-deps.sh bench

@@ -10,22 +10,26 @@ int addr_parse(const char *s, size_t n, uint32_t *ip)
 	uint32_t out = 0;
 	size_t i = 0;
 
-	for (int part = 0; part < 4; part++) {
-		unsigned v = 0, digits = 0;
+	/* four parts of 1..3 digits up to 255, dots between (every host is asked: keep it tight) */
+	for (int part = 0;; part++) {
+		unsigned v, d = 0;
 
-		if (part > 0) {
-			if (i >= n || s[i] != '.')
+		if (i >= n || (unsigned)(s[i] - '0') > 9)
+			return -1;
+		v = (unsigned)(s[i++] - '0');
+		while (i < n && (unsigned)(s[i] - '0') <= 9) {
+			if (++d == 3)
 				return -1;
-			i++;
+			v = v * 10 + (unsigned)(s[i++] - '0');
 		}
-		while (i < n && s[i] >= '0' && s[i] <= '9' && digits < 4) {
-			v = v * 10 + (unsigned)(s[i] - '0');
-			i++;
-			digits++;
-		}
-		if (digits == 0 || digits > 3 || v > 255)
+		if (v > 255)
 			return -1;
 		out = out << 8 | v;
+		if (part == 3)
+			break;
+		if (i >= n || s[i] != '.')
+			return -1;
+		i++;
 	}
 	if (i != n)
 		return -1;
@@ -87,7 +91,7 @@ int addr_behind_nat(uint32_t ip)
 	return net_contains(shared, sizeof(shared) / sizeof(shared[0]), ip);
 }
 
-static size_t uint_format(unsigned v, char *buf)
+size_t uint_format(uint32_t v, char *buf)
 {
 	char tmp[10];
 	size_t n = 0, i = 0;
@@ -102,15 +106,32 @@ static size_t uint_format(unsigned v, char *buf)
 	return i;
 }
 
-size_t addr_format(uint32_t ip, char *buf)
+/* One part of a dotted quad, without a loop or a reversal: every edit writes one. */
+static size_t octet_format(unsigned v, char *buf)
 {
 	size_t n = 0;
 
-	for (int shift = 24; shift >= 0; shift -= 8) {
-		n += uint_format((ip >> shift) & 0xff, buf + n);
-		if (shift)
-			buf[n++] = '.';
+	if (v >= 100) {
+		buf[n++] = (char)('0' + v / 100);
+		v %= 100;
+		buf[n++] = (char)('0' + v / 10);
+	} else if (v >= 10) {
+		buf[n++] = (char)('0' + v / 10);
 	}
+	buf[n++] = (char)('0' + v % 10);
+	return n;
+}
+
+size_t addr_format(uint32_t ip, char *buf)
+{
+	size_t n = octet_format(ip >> 24, buf);
+
+	buf[n++] = '.';
+	n += octet_format((ip >> 16) & 0xff, buf + n);
+	buf[n++] = '.';
+	n += octet_format((ip >> 8) & 0xff, buf + n);
+	buf[n++] = '.';
+	n += octet_format(ip & 0xff, buf + n);
 	buf[n] = '\0';
 	return n;
 }

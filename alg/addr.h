@@ -63,5 +63,7 @@ int addr_behind_nat(uint32_t ip);
 size_t addr_format(uint32_t ip, char *buf);
 size_t endpoint_format(const struct alg_endpoint *ep, char *buf);
 size_t port_format(uint16_t port, char *buf);
+/* v in decimal, NUL-terminated (11 bytes at most); its length. */
+size_t uint_format(uint32_t v, char *buf);
 
 #endif

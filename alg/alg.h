@@ -51,6 +51,9 @@ struct alg_nat {
 	 * memory of requests, as in sipalg-rewrite). */
 	int (*request_contact)(void *ctx, const char *msg, struct alg_span call_id, uint32_t cseq,
 			       uint16_t pub, struct alg_endpoint *priv, uint16_t *written);
+	/* The public port of priv's signaling binding, if it has one (nothing is made); -1 when
+	 * none. NULL: none known (a request naming a LAN phone keeps its Request-URI). */
+	int (*signaling_public)(void *ctx, struct alg_endpoint priv, uint16_t *pub);
 	/* The LAN phone's media endpoint behind public port pub (a stream it announced); -1 when
 	 * pub is no media binding. NULL: no media shortcut inside the LAN. */
 	int (*media_private)(void *ctx, uint16_t pub, struct alg_endpoint *priv);

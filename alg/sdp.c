@@ -5,6 +5,7 @@
  * accept the body and see the same streams and ports, or the message passes unchanged.
  * ICE (RFC 8839): the default destination in c= and m= must stay one of the candidates. */
 #include "ice.h"
+#include "sip_fast.h"
 #include "xlate.h"
 
 #include <stdlib.h>
@@ -100,22 +101,9 @@ static int read_port(const char *buf, struct alg_span f, struct alg_span *port, 
 static int names_rtp(const char *buf, struct alg_span proto)
 {
 	for (uint32_t k = 0; k + 3 <= proto.len; k++)
-		if (strncasecmp(buf + proto.off + k, "RTP", 3) == 0)
+		if (span_eq(buf, (struct alg_span){ proto.off + k, 3 }, "RTP", 3))
 			return 1;
 	return 0;
-}
-
-/* o=, c= and m= are ASCII fields separated by single spaces (RFC 4566 9). libosip2 finds
- * its tokens with strchr across line ends, so only lines of this shape reach it. */
-static int well_formed_fields(const char *buf, uint32_t p, uint32_t end)
-{
-	if (p == end || buf[p] == ' ' || buf[end - 1] == ' ')
-		return 0;
-	for (uint32_t i = p; i < end; i++) {
-		if (buf[i] == ' ' ? buf[i + 1] == ' ' : (buf[i] < 0x21 || buf[i] > 0x7e))
-			return 0;
-	}
-	return 1;
 }
 
 /* a=candidate: p is at the foundation. */
@@ -158,18 +146,33 @@ static int scan_remote_candidates(struct xlate *x, struct sdp_stream *s, uint32_
 	return 0;
 }
 
-static int scan_line(struct xlate *x, struct sdp_scan *sc, char type, uint32_t p, uint32_t end)
+/* The prefix of [p, end) is z (n bytes, ASCII case ignored) and more follows. */
+static int has_prefix(const char *buf, uint32_t p, uint32_t end, const char *z, uint32_t n)
+{
+	return end - p > n && span_eq(buf, (struct alg_span){ p, n }, z, n);
+}
+
+/* One line: type, then its value [p, end); fast follows the fast path's check of the body. */
+static int scan_line(struct xlate *x, struct sdp_scan *sc, struct sdp_fast *fast, char type,
+		     uint32_t p, uint32_t end)
 {
 	const char *buf = x->buf;
 	struct sdp_stream *s = sc->n ? &sc->s[sc->n - 1] : NULL;
 	struct alg_span f[6];
-	size_t n;
+	unsigned all = 0;
+	size_t n = 0;
 
 	if (type < 'a' || type > 'z' || memchr(buf + p, '\0', end - p) || memchr(buf + p, '\r', end - p))
 		return xlate_fail(x, ALG_BAD_SDP);
-	if ((type == 'o' || type == 'c' || type == 'm') && !well_formed_fields(buf, p, end))
-		return xlate_fail(x, ALG_BAD_SDP);
-	n = fields(buf, p, end, f, 6);
+	/* o=, c= and m= are ASCII fields separated by single spaces (RFC 4566 9). libosip2 finds
+	 * its tokens with strchr across line ends, so only lines of this shape reach it. */
+	if (type == 'o' || type == 'c' || type == 'm' || type == 't') {
+		all = sdp_fields(buf, p, end, f, 6);
+		if (!all && type != 't')
+			return xlate_fail(x, ALG_BAD_SDP);
+		n = type == 't' ? 0 : all < 6 ? all : 6; /* a= splits its own */
+	}
+	sdp_fast_line(fast, buf, p - 2, end, all);
 
 	switch (type) {
 	case 'o':
@@ -199,16 +202,16 @@ static int scan_line(struct xlate *x, struct sdp_scan *sc, char type, uint32_t p
 			break;
 		if (span_is(buf, (struct alg_span){ p, end - p }, "rtcp-mux")) {
 			s->rtcp_mux = 1;
-		} else if (end - p > 5 && strncasecmp(buf + p, "rtcp:", 5) == 0) {
+		} else if (has_prefix(buf, p, end, "rtcp:", 5)) {
 			n = fields(buf, p + 5, end, f, 4);
 			if ((n != 1 && n != 4) || read_port(buf, f[0], &s->rtcp_port, &s->rtcp_val) ||
 			    s->rtcp_val == 0)
 				return xlate_fail(x, ALG_BAD_SDP);
 			if (n == 4 && read_addr(buf, f + 1, &s->rtcp_addr))
 				return xlate_fail(x, ALG_IPV6);
-		} else if (end - p > 10 && strncasecmp(buf + p, "candidate:", 10) == 0) {
+		} else if (has_prefix(buf, p, end, "candidate:", 10)) {
 			return scan_candidate(x, sc, s, p + 10, end);
-		} else if (end - p > 18 && strncasecmp(buf + p, "remote-candidates:", 18) == 0) {
+		} else if (has_prefix(buf, p, end, "remote-candidates:", 18)) {
 			return scan_remote_candidates(x, s, p + 18, end);
 		}
 		break;
@@ -216,14 +219,18 @@ static int scan_line(struct xlate *x, struct sdp_scan *sc, char type, uint32_t p
 	return 0;
 }
 
-/* libosip2 must parse the body and see the same streams on the same ports. */
-static int osip_agrees(const char *buf, struct alg_span body, const struct sdp_scan *sc)
+/* libosip2 must parse the body and see the same streams on the same ports; fast: the fast
+ * path's check of the body (sip_fast.h) passed, which says it would. */
+static int osip_agrees(const char *buf, struct alg_span body, const struct sdp_scan *sc, int fast)
 {
 	sdp_message_t *sdp = NULL;
 	/* Room for a line end and NUL padding: libosip2 may look a byte or two past the end. */
-	char *z = malloc((size_t)body.len + 2 + OSIP_PAD);
+	char *z;
 	int ok = 0;
 
+	if (fast) /* the scanner read the same lines: same streams, same ports */
+		return 1;
+	z = malloc((size_t)body.len + 2 + OSIP_PAD);
 	if (z && sdp_message_init(&sdp) == 0) {
 		size_t n = body.len;
 
@@ -252,16 +259,21 @@ static int osip_agrees(const char *buf, struct alg_span body, const struct sdp_s
 static int sdp_scan(struct xlate *x, struct alg_span body, struct sdp_scan *sc)
 {
 	uint32_t p = body.off, end = body.off + body.len;
+	struct sdp_fast fast = { 1, 0, 0, 0 };
 
 	memset(sc, 0, offsetof(struct sdp_scan, s));
 	while (p < end) {
 		const char *nl = memchr(x->buf + p, '\n', end - p);
 		uint32_t e = nl ? (uint32_t)(nl - x->buf) : end, next = nl ? e + 1 : end;
 
-		if (e > p && x->buf[e - 1] == '\r')
+		if (e > p && x->buf[e - 1] == '\r') {
 			e--;
+			if (!nl)
+				fast.ok = 0; /* a bare CR at the end */
+		}
 		sc->line_crlf = !nl || e < (uint32_t)(nl - x->buf);
 		if (e == p) {
+			fast.ok = 0;
 			/* only empty lines may follow an empty line */
 			for (uint32_t q = next; q < end; q++)
 				if (x->buf[q] != '\r' && x->buf[q] != '\n')
@@ -270,11 +282,11 @@ static int sdp_scan(struct xlate *x, struct alg_span body, struct sdp_scan *sc)
 		}
 		if (e - p < 2 || x->buf[p + 1] != '=')
 			return xlate_fail(x, ALG_BAD_SDP);
-		if (scan_line(x, sc, x->buf[p], p + 2, e))
+		if (scan_line(x, sc, &fast, x->buf[p], p + 2, e))
 			return -1;
 		p = next;
 	}
-	if (!osip_agrees(x->buf, body, sc))
+	if (!osip_agrees(x->buf, body, sc, fast.ok && fast.seen_t))
 		return xlate_fail(x, ALG_BAD_SDP);
 	return 0;
 }

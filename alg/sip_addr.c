@@ -4,6 +4,7 @@
  * libosip2 parses each value (it is the judge of what is well formed and what the host is);
  * a small scanner finds the same host in the original bytes so it can be spliced. When the
  * two disagree the value counts as malformed and the message passes unchanged. */
+#include "sip_fast.h"
 #include "xlate.h"
 
 #include <stdlib.h>
@@ -138,13 +139,16 @@ static int via_params_agree(const char *buf, const struct hostport *hp, osip_via
 	return 1;
 }
 
-int via_locate(const char *buf, struct alg_span elem, struct hostport *hp)
+int via_locate_as(const char *buf, struct alg_span elem, struct hostport *hp, int fast)
 {
 	uint32_t p = elem.off, end = elem.off + elem.len, t;
 	osip_via_t *via = NULL;
 	char *z;
 	int ret = -1;
 
+	hostport_reset(hp);
+	if (fast && fast_via(buf, elem, hp))
+		return 0;
 	hostport_reset(hp);
 	/* sent-protocol: name / version / transport, with optional LWS around the slashes */
 	for (int field = 0; field < 3; field++) {
@@ -203,7 +207,7 @@ static int uri_hostport(const char *buf, uint32_t p, uint32_t end, struct hostpo
 	return read_hostport(buf, at ? at + 1 : colon + 1, end, hp);
 }
 
-static int parse_name_addr(enum sip_hdr id, const char *z, osip_from_t *h)
+static int parse_name_addr(int id, const char *z, osip_from_t *h)
 {
 	switch (id) {
 	case HDR_CONTACT:
@@ -217,14 +221,17 @@ static int parse_name_addr(enum sip_hdr id, const char *z, osip_from_t *h)
 	}
 }
 
-int name_addr_locate(const char *buf, struct alg_span elem, enum sip_hdr id, struct hostport *hp,
-		     uint32_t *expires)
+int name_addr_locate_as(const char *buf, struct alg_span elem, int id, struct hostport *hp,
+			uint32_t *expires, int fast)
 {
 	uint32_t p = elem.off, end = elem.off + elem.len, uri = elem.off, uri_end = end;
 	osip_from_t *h = NULL;
 	int quoted = 0, ret;
 	char *z;
 
+	hostport_reset(hp);
+	if (fast && fast_name_addr(buf, elem, expires, hp))
+		return 0;
 	hostport_reset(hp);
 	if (elem.len == 1 && buf[p] == '*')
 		return 1;
@@ -260,12 +267,15 @@ int name_addr_locate(const char *buf, struct alg_span elem, enum sip_hdr id, str
 	return ret;
 }
 
-int request_uri_locate(const char *buf, struct alg_span uri, struct hostport *hp)
+int request_uri_locate_as(const char *buf, struct alg_span uri, struct hostport *hp, int fast)
 {
 	osip_uri_t *u = NULL;
 	char *z;
 	int ret;
 
+	hostport_reset(hp);
+	if (fast && fast_sip_uri(buf, uri, 0, hp))
+		return 0;
 	hostport_reset(hp);
 	ret = uri_hostport(buf, uri.off, uri.off + uri.len, hp);
 	if (ret)
@@ -296,14 +306,17 @@ static void lower_copy(char *dst, size_t cap, const char *a, const char *b)
 	dst[n] = '\0';
 }
 
-int content_type_read(const char *buf, struct alg_span value, char *type, size_t type_cap,
-		      char *boundary, size_t boundary_cap)
+int content_type_read_as(const char *buf, struct alg_span value, char *type, size_t type_cap,
+			 char *boundary, size_t boundary_cap, int fast)
 {
 	osip_content_type_t *ct = NULL;
 	osip_generic_param_t *b = NULL;
-	char *z = span_dup(buf, value);
+	char *z;
 	int ret = -1;
 
+	if (fast && fast_content_type(buf, value, type, type_cap, boundary, boundary_cap))
+		return 0;
+	z = span_dup(buf, value);
 	type[0] = '\0';
 	boundary[0] = '\0';
 	if (z && osip_content_type_init(&ct) == 0 && osip_content_type_parse(ct, z) == 0 &&
@@ -330,4 +343,27 @@ int content_type_read(const char *buf, struct alg_span value, char *type, size_t
 	osip_content_type_free(ct);
 	free(z);
 	return ret;
+}
+
+/* The core runs the locators with the fast path on. */
+int via_locate(const char *buf, struct alg_span elem, struct hostport *hp)
+{
+	return via_locate_as(buf, elem, hp, 1);
+}
+
+int name_addr_locate(const char *buf, struct alg_span elem, enum sip_hdr id, struct hostport *hp,
+		     uint32_t *expires)
+{
+	return name_addr_locate_as(buf, elem, (int)id, hp, expires, 1);
+}
+
+int request_uri_locate(const char *buf, struct alg_span uri, struct hostport *hp)
+{
+	return request_uri_locate_as(buf, uri, hp, 1);
+}
+
+int content_type_read(const char *buf, struct alg_span value, char *type, size_t type_cap,
+		      char *boundary, size_t boundary_cap)
+{
+	return content_type_read_as(buf, value, type, type_cap, boundary, boundary_cap, 1);
 }

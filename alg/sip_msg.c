@@ -2,49 +2,100 @@
 /* sip_msg.c: the in-place SIP message scanner (RFC 3261 section 7 framing). */
 #include "sip_msg.h"
 
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
-/* Long and compact names (RFC 3261 7.3.3) of the headers the ALG reads; the length first, so
- * that the many headers it does not read cost one comparison per entry. */
-#define KNOWN(name, compact, id) { name, sizeof(name) - 1, compact, id }
-static const struct {
-	const char *name;
-	size_t len;
-	char compact;
-	enum sip_hdr id;
-} known_headers[] = {
-	KNOWN("via", 'v', HDR_VIA),
-	KNOWN("contact", 'm', HDR_CONTACT),
-	KNOWN("record-route", 0, HDR_RECORD_ROUTE),
-	KNOWN("route", 0, HDR_ROUTE),
-	KNOWN("call-id", 'i', HDR_CALL_ID),
-	KNOWN("cseq", 0, HDR_CSEQ),
-	KNOWN("content-length", 'l', HDR_CONTENT_LENGTH),
-	KNOWN("content-type", 'c', HDR_CONTENT_TYPE),
-	KNOWN("expires", 0, HDR_EXPIRES),
-	KNOWN("from", 'f', HDR_FROM),
-	KNOWN("to", 't', HDR_TO),
-	KNOWN("refer-to", 'r', HDR_REFER_TO),       /* RFC 3515 */
-	KNOWN("referred-by", 'b', HDR_REFERRED_BY), /* RFC 3892 */
-};
+/* Words of a name, every byte | 0x20 (z's are lower case already): in any byte order. */
+static inline uint64_t word64(const char *s, uint64_t fold)
+{
+	uint64_t w;
 
+	memcpy(&w, s, 8);
+	return w | fold;
+}
+
+static inline uint32_t word32(const char *s, uint32_t fold)
+{
+	uint32_t w;
+
+	memcpy(&w, s, 4);
+	return w | fold;
+}
+
+/* The n bytes of a header name (token characters) equal the lower-case z, ASCII case
+ * ignored: among token characters only letters change under | 0x20. Compared as two
+ * overlapping words, not byte by byte: every header of every message is asked. */
+static inline int name_is(const char *name, size_t n, const char *z, size_t zn)
+{
+	if (n != zn)
+		return 0;
+	if (n >= 8)
+		return word64(name, 0x2020202020202020ull) == word64(z, 0) &&
+		       word64(name + n - 8, 0x2020202020202020ull) == word64(z + n - 8, 0);
+	if (n >= 4)
+		return word32(name, 0x20202020u) == word32(z, 0) &&
+		       word32(name + n - 4, 0x20202020u) == word32(z + n - 4, 0);
+	for (size_t i = 0; i < n; i++)
+		if ((char)(name[i] | 0x20) != z[i])
+			return 0;
+	return 1;
+}
+
+#define NAME(z) z, sizeof(z) - 1
+
+/* Long and compact names (RFC 3261 7.3.3) of the headers the ALG reads. Every message has a
+ * dozen headers or more, most of them unread: one switch on the length rules them out. */
 static enum sip_hdr header_id(const char *name, size_t n)
 {
-	for (size_t i = 0; i < sizeof(known_headers) / sizeof(known_headers[0]); i++) {
-		if (n == 1 && known_headers[i].compact &&
-		    (name[0] | 0x20) == known_headers[i].compact)
-			return known_headers[i].id;
-		if (known_headers[i].len == n && strncasecmp(name, known_headers[i].name, n) == 0)
-			return known_headers[i].id;
+	switch (n) {
+	case 1:
+		switch (name[0] | 0x20) {
+		case 'v': return HDR_VIA;
+		case 'm': return HDR_CONTACT;
+		case 'i': return HDR_CALL_ID;
+		case 'l': return HDR_CONTENT_LENGTH;
+		case 'c': return HDR_CONTENT_TYPE;
+		case 'f': return HDR_FROM;
+		case 't': return HDR_TO;
+		case 'r': return HDR_REFER_TO;    /* RFC 3515 */
+		case 'b': return HDR_REFERRED_BY; /* RFC 3892 */
+		}
+		break;
+	case 2:
+		return name_is(name, n, NAME("to")) ? HDR_TO : HDR_OTHER;
+	case 3:
+		return name_is(name, n, NAME("via")) ? HDR_VIA : HDR_OTHER;
+	case 4:
+		return name_is(name, n, NAME("cseq")) ? HDR_CSEQ : name_is(name, n, NAME("from")) ? HDR_FROM : HDR_OTHER;
+	case 5:
+		return name_is(name, n, NAME("route")) ? HDR_ROUTE : HDR_OTHER;
+	case 7:
+		return name_is(name, n, NAME("contact")) ? HDR_CONTACT :
+		       name_is(name, n, NAME("call-id")) ? HDR_CALL_ID :
+		       name_is(name, n, NAME("expires")) ? HDR_EXPIRES : HDR_OTHER;
+	case 8:
+		return name_is(name, n, NAME("refer-to")) ? HDR_REFER_TO : HDR_OTHER;
+	case 11:
+		return name_is(name, n, NAME("referred-by")) ? HDR_REFERRED_BY : HDR_OTHER;
+	case 12:
+		return name_is(name, n, NAME("record-route")) ? HDR_RECORD_ROUTE :
+		       name_is(name, n, NAME("content-type")) ? HDR_CONTENT_TYPE : HDR_OTHER;
+	case 14:
+		return name_is(name, n, NAME("content-length")) ? HDR_CONTENT_LENGTH : HDR_OTHER;
 	}
 	return HDR_OTHER;
 }
 
-static int is_token_char(char c)
+/* RFC 3261 token characters: alphanumerics and -.!%*_+`'~ */
+static const uint8_t token_chars[256] = {
+	['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['0' ... '9'] = 1, ['-'] = 1, ['.'] = 1, ['!'] = 1,
+	['%'] = 1, ['*'] = 1, ['_'] = 1, ['+'] = 1, ['`'] = 1, ['\''] = 1, ['~'] = 1,
+};
+
+static inline int is_token_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c != '\0' && strchr("-.!%*_+`'~", c) != NULL);
+	return token_chars[(uint8_t)c];
 }
 
 /* End of the line starting at p (the offset of its CR or LF), or len if none. */
@@ -198,6 +249,8 @@ enum sip_scan_error sip_msg_scan(const char *buf, size_t len, struct sip_msg *m)
 			ve--;
 		h = &m->headers[m->n_headers++];
 		h->id = header_id(buf + name, name_end - name);
+		if (!m->first[h->id])
+			m->first[h->id] = (uint8_t)m->n_headers;
 		h->name = (struct alg_span){ (uint32_t)name, (uint32_t)(name_end - name) };
 		h->value = (struct alg_span){ (uint32_t)v, (uint32_t)(ve - v) };
 	}
@@ -233,64 +286,105 @@ enum sip_scan_error sip_msg_scan_head(const char *buf, size_t len, struct sip_ms
 
 const struct sip_header *sip_msg_find(const struct sip_msg *m, enum sip_hdr id)
 {
-	for (size_t i = 0; i < m->n_headers; i++)
-		if (m->headers[i].id == id)
-			return &m->headers[i];
-	return NULL;
+	return m->first[id] ? &m->headers[m->first[id] - 1] : NULL;
 }
 
-char sip_unquoted_char(const char *s, uint32_t len, uint32_t *i, int *quoted)
-{
-	char c = s[*i];
+/* A byte of x is zero (the classic bit trick; any byte order). */
+#define HAS_ZERO(x) (((x) - 0x0101010101010101ull) & ~(x) & 0x8080808080808080ull)
+#define HAS_BYTE(w, c) HAS_ZERO((w) ^ (0x0101010101010101ull * (uint8_t)(c)))
+/* '<' or '>': they differ in bit 1 only */
+#define HAS_ANGLE(w) HAS_ZERO(((w) ^ 0x3c3c3c3c3c3c3c3cull) & ~0x0202020202020202ull)
 
-	if (*quoted) {
-		if (c == '\\' && *i + 1 < len)
-			(*i)++;
-		else if (c == '"')
-			*quoted = 0;
-		return 0;
+/* Outside quotes only '"', '<', '>' (and ',' when commas count) change how a value reads,
+ * inside only '"' and '\\': each state skips runs of the others eight bytes at a time. */
+static inline uint32_t skip_unquoted(const char *s, uint32_t i, uint32_t len, int commas)
+{
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, s + i, 8);
+		if (HAS_ANGLE(w) || HAS_BYTE(w, '"') || (commas && HAS_BYTE(w, ',')))
+			break;
 	}
-	if (c == '"') {
-		*quoted = 1;
-		return 0;
+	while (i < len && s[i] != '"' && s[i] != '<' && s[i] != '>' && !(commas && s[i] == ','))
+		i++;
+	return i;
+}
+
+/* Past the quoted string whose opening quote is at i - 1 (sip_unquoted_char's reading), or 0
+ * when it does not end. */
+static uint32_t quoted_end(const char *s, uint32_t i, uint32_t len)
+{
+	for (;;) {
+		for (; i + 8 <= len; i += 8) {
+			uint64_t w;
+
+			memcpy(&w, s + i, 8);
+			if (HAS_BYTE(w, '"') || HAS_BYTE(w, '\\'))
+				break;
+		}
+		while (i < len && s[i] != '"' && s[i] != '\\')
+			i++;
+		if (i >= len)
+			return 0;
+		if (s[i] == '"')
+			return i + 1;
+		if (i + 1 >= len) /* a backslash at the end escapes nothing */
+			return 0;
+		i += 2;
 	}
-	return c;
 }
 
 int sip_value_balanced(const char *buf, struct alg_span value)
 {
 	const char *s = buf + value.off;
-	int quoted = 0, angle = 0;
+	uint32_t i = 0;
+	int angle = 0;
 
-	for (uint32_t i = 0; i < value.len; i++) {
-		char c = sip_unquoted_char(s, value.len, &i, &quoted);
-
-		if ((c == '<' && angle) || (c == '>' && !angle))
+	for (;;) {
+		i = skip_unquoted(s, i, value.len, 0);
+		if (i >= value.len)
+			return !angle;
+		if (s[i] == '"') {
+			i = quoted_end(s, i + 1, value.len);
+			if (!i)
+				return 0;
+			continue;
+		}
+		if ((s[i] == '<') == angle) /* '<' inside <>, or '>' outside */
 			return 0;
-		if (c == '<' || c == '>')
-			angle = c == '<';
+		angle = s[i++] == '<';
 	}
-	return !quoted && !angle;
 }
 
 int sip_value_next(const char *buf, struct alg_span value, uint32_t *pos, struct alg_span *elem)
 {
 	const char *s = buf + value.off;
 	uint32_t i = *pos, start, end;
-	int quoted = 0, angle = 0;
+	int angle = 0;
 
 	while (i < value.len && (is_lws(s[i]) || s[i] == ','))
 		i++;
 	if (i >= value.len)
 		return -1;
 	start = i;
-	for (; i < value.len; i++) {
-		char c = sip_unquoted_char(s, value.len, &i, &quoted);
-
-		if (c == '<' || c == '>')
-			angle = c == '<';
-		else if (c == ',' && !angle)
+	for (;;) {
+		i = skip_unquoted(s, i, value.len, 1);
+		if (i >= value.len)
 			break;
+		if (s[i] == '"') {
+			i = quoted_end(s, i + 1, value.len);
+			if (!i) {
+				i = value.len;
+				break;
+			}
+		} else if (s[i] == ',') {
+			if (!angle)
+				break;
+			i++;
+		} else {
+			angle = s[i++] == '<';
+		}
 	}
 	end = i;
 	while (end > start && is_lws(s[end - 1]))

@@ -28,6 +28,7 @@ enum sip_hdr {
 	HDR_TO,
 	HDR_REFER_TO,
 	HDR_REFERRED_BY,
+	HDR_COUNT
 };
 
 struct sip_header {
@@ -44,6 +45,7 @@ struct sip_msg {
 	uint32_t body_off;  /* first byte after the empty line */
 	uint32_t body_len;  /* what Content-Length declares, or the rest of the datagram */
 	int has_content_length;
+	uint8_t first[HDR_COUNT]; /* 1 + the index of the first header of each id; 0: none */
 	size_t n_headers;
 	struct sip_header headers[SIP_MAX_HEADERS];
 };
@@ -73,8 +75,25 @@ int sip_start_line_may_begin(const char *buf, size_t len);
 const struct sip_header *sip_msg_find(const struct sip_msg *m, enum sip_hdr id);
 
 /* Steps over the character at *i of a header value (past a backslash escape inside a quoted
- * string) and returns it when it stands outside quotes, else 0. */
-char sip_unquoted_char(const char *s, uint32_t len, uint32_t *i, int *quoted);
+ * string) and returns it when it stands outside quotes, else 0. Inline: the scanners call it
+ * on every byte of every address header. */
+static inline char sip_unquoted_char(const char *s, uint32_t len, uint32_t *i, int *quoted)
+{
+	char c = s[*i];
+
+	if (*quoted) {
+		if (c == '\\' && *i + 1 < len)
+			(*i)++;
+		else if (c == '"')
+			*quoted = 0;
+		return 0;
+	}
+	if (c == '"') {
+		*quoted = 1;
+		return 0;
+	}
+	return c;
+}
 
 /* Quotes and angle brackets of a name-addr value are balanced. */
 int sip_value_balanced(const char *buf, struct alg_span value);
@@ -83,10 +102,19 @@ int sip_value_balanced(const char *buf, struct alg_span value);
  * *pos = 0 first; returns 0 and the next element (trimmed) while there is one. */
 int sip_value_next(const char *buf, struct alg_span value, uint32_t *pos, struct alg_span *elem);
 
-/* The span's bytes are the n bytes at z, ASCII case ignored. */
+/* The span's bytes are the n bytes at z, ASCII case ignored. Inline, without libc's call:
+ * the words compared (methods, schemes, SDP keywords) are short. */
 static inline int span_eq(const char *buf, struct alg_span s, const char *z, size_t n)
 {
-	return s.len == n && strncasecmp(buf + s.off, z, n) == 0;
+	if (s.len != n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char a = buf[s.off + i], b = z[i];
+
+		if (a != b && ((a | 0x20) != (b | 0x20) || (unsigned)((a | 0x20) - 'a') > 25))
+			return 0;
+	}
+	return 1;
 }
 
 /* The same for a C string; NULL (a part libosip2 did not find) equals no span. */

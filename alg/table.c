@@ -632,6 +632,17 @@ static int nat_private_endpoint(void *ctx, uint16_t pub, struct alg_endpoint *pr
 	return 0;
 }
 
+static int nat_signaling_public(void *ctx, struct alg_endpoint priv, uint16_t *pub)
+{
+	struct table_txn *x = ctx;
+	struct table_binding *b = find_priv(x->t, priv);
+
+	if (!b || b->kind != ALG_PORT_SIGNALING)
+		return -1;
+	*pub = b->pub_port;
+	return 0;
+}
+
 static int nat_media_private(void *ctx, uint16_t pub, struct alg_endpoint *priv)
 {
 	struct table_txn *x = ctx;
@@ -656,7 +667,7 @@ struct alg_nat table_nat(struct table_txn *x)
 {
 	return (struct alg_nat){ .public_port = nat_public_port, .private_endpoint = nat_private_endpoint,
 				 .request_contact = nat_request_contact, .media_private = nat_media_private,
-				 .ctx = x };
+				 .signaling_public = nat_signaling_public, .ctx = x };
 }
 
 /* Registration r (slot + 1) ends: out of both indexes, into the free list. */
@@ -1349,6 +1360,14 @@ const struct table_binding *table_binding_at(const struct alg_table *t, size_t *
 			return &t->bind[i];
 		}
 	return NULL;
+}
+
+const struct table_binding *table_dialog_media(const struct alg_table *t, const struct table_dialog *d,
+					       const struct table_binding *prev)
+{
+	uint32_t s = prev ? prev->next_in_dialog : d->first_binding;
+
+	return s ? &t->bind[s - 1] : NULL;
 }
 
 const struct table_dialog *table_dialog_at(const struct alg_table *t, size_t *id)

@@ -289,6 +289,12 @@ const struct table_dialog *table_dialog_at(const struct alg_table *t, size_t *id
 	for (size_t slot = 0; ((b) = table_binding_at((t), &slot)) != NULL; slot++)
 #define table_for_each_dialog(t, id, d) \
 	for (size_t id = 0; ((d) = table_dialog_at((t), &id)) != NULL; id++)
+/* A dialog's media bindings, through its own list (not a scan of every slot): the one after
+ * prev, or the first when prev is NULL; NULL after the last. */
+const struct table_binding *table_dialog_media(const struct alg_table *t, const struct table_dialog *d,
+					       const struct table_binding *prev);
+#define table_for_each_media(t, d, b) \
+	for ((b) = table_dialog_media((t), (d), NULL); (b) != NULL; (b) = table_dialog_media((t), (d), (b)))
 
 /* The phone's signaling endpoint behind public port pub, for a new connection from address
  * `from` (a server's to a registered Contact): 0 when a signaling binding holds pub and

@@ -578,6 +578,24 @@ static int register_star(struct xlate *x, const struct hostport *top_via)
 	return 0;
 }
 
+/* A LAN phone's request to another LAN phone named by its LAN address, sent through the
+ * phone's proxy (a transferee dialling the Refer-To that came in naming that phone's public
+ * binding, which the LAN sees as its private address): the Request-URI gets back the public
+ * name the proxy can reach. Only an existing signaling binding's, so it opens nothing and
+ * claims no other host's address (the own-address rule is about what a message binds; a
+ * Request-URI names where it goes). */
+static int ruri_to_public(struct xlate *x)
+{
+	const struct alg_nat *nat = &x->cfg->nat;
+	const struct hostport *hp = &x->ruri;
+	uint16_t pub;
+
+	if (x->ruri_state != 0 || !hp->ipv4 || !xlate_is_lan(x, hp->ip) || !nat->signaling_public ||
+	    nat->signaling_public(nat->ctx, (struct alg_endpoint){ hp->ip, hostport_port(hp) }, &pub))
+		return 0;
+	return put_hostport(x, hp, x->cfg->public_ip, pub);
+}
+
 static int translate_out(struct xlate *x, const struct hostport *top_via)
 {
 	const struct sip_msg *m = &x->msg;
@@ -585,7 +603,7 @@ static int translate_out(struct xlate *x, const struct hostport *top_via)
 	/* The top Via is the phone's only in its own requests; in its responses the Vias are
 	 * the requester's and stay as they are. */
 	x->hdr = HDR_VIA;
-	if (m->is_request && to_public(x, top_via, UINT32_MAX))
+	if (m->is_request && (to_public(x, top_via, UINT32_MAX) || ruri_to_public(x)))
 		return -1;
 	if (m->is_request && span_is(x->buf, m->method, "REGISTER")) {
 		x->aor = to_uri(x);
@@ -739,15 +757,14 @@ static int fix_content_length(struct xlate *x)
 	const struct sip_header *cl = sip_msg_find(&x->msg, HDR_CONTENT_LENGTH);
 	long delta;
 	char text[12];
-	int n;
 
 	if (!x->msg.has_content_length)
 		return 0;
 	delta = splice_delta(&x->edits, x->msg.body_off, x->msg.body_off + x->msg.body_len);
 	if (delta == 0)
 		return 0;
-	n = snprintf(text, sizeof(text), "%ld", (long)x->msg.body_len + delta);
-	return xlate_edit(x, cl->value, text, (size_t)n);
+	/* the new length is that of a body within the message: it fits 32 bits */
+	return xlate_edit(x, cl->value, text, uint_format((uint32_t)((long)x->msg.body_len + delta), text));
 }
 
 void alg_translate(const struct alg_config *cfg, const struct alg_packet *pkt, char *out,

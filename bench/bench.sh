@@ -4,8 +4,11 @@
 # sipalg benchmarks: plain NAT, the kernel's SIP helper and sipalgd on the same lab router and
 # the same traffic, in one run. Prints a table and writes bench/results.json.
 #
-# Usage: sh bench/bench.sh BUILD_DIR   (as root; make bench builds and runs it)
+# Usage: sh bench/bench.sh BUILD_DIR [all|soak|memory]   (as root; make bench builds and runs it)
+#   all (default) every figure, and the soak too when BENCH_SOAK=1 (make bench SOAK=1);
+#   soak or memory: that step alone (make soak), its figures merged into the JSON's others
 #   BENCH_JSON=path   where the JSON goes (default bench/results.json)
+#   SOAK_SECONDS=S    length of the soak (default 600), SOAK_PHONES, SOAK_RATE (5000, 2000)
 #   BENCH_SECONDS=S   length of each throughput run (default 2)
 #   BENCH_CPS_WINDOW=S  the window of each calls-per-second step (default 3)
 #   BENCH_ONLY=threads  only the figures of sipalgd's threads and system calls (a quick look);
@@ -38,6 +41,7 @@ set -u
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$BENCH_DIR/.." && pwd)
 BUILD=$(cd "${1:-$TOP/build}" && pwd)
+STEP=${2:-all}
 LAB_E2E=$TOP/tests/e2e
 SIPALG_TOP=$TOP
 SIPALGD=$BUILD/sipalgd
@@ -83,9 +87,17 @@ int() { awk "BEGIN { printf \"%.0f\", $1 }"; }
 ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (b + 0 == 0) print "null"; else printf "%.2f", a / b }'; }
 
 # ---- the translation core alone -------------------------------------------------------------
+# core_sizes: the core's figures over the golden corpus (bench/core.c), and the sizes of a
+# binding and a dialog.
+core_sizes() {
+	"$BUILD/bench/core" "$TOP/tests/golden" >"$B/core.out" || die "core benchmark"
+	SIZEOF_BINDING=$(kv "$B/core.out" sizeof_binding)
+	SIZEOF_DIALOG=$(kv "$B/core.out" sizeof_dialog)
+}
+
 core_bench() {
 	say "core: ns and heap allocations per message (golden corpus)"
-	"$BUILD/bench/core" "$TOP/tests/golden" >"$B/core.out" || die "core benchmark"
+	core_sizes
 	# Instructions: callgrind over two round counts; the difference leaves out start-up.
 	for r in 10 30; do
 		valgrind --tool=callgrind --toggle-collect=bench_round --callgrind-out-file="$B/cg.$r" \
@@ -102,11 +114,6 @@ core_bench() {
 	invite=$(grep '^case=zoiper-invite-stun-off ' "$B/core.out")
 	CORE_INVITE_NS=$(echo "$invite" | sed -n 's/.* ns=\([0-9]*\).*/\1/p')
 	CORE_INVITE_ALLOCS=$(echo "$invite" | sed -n 's/.* allocs=\([0-9.]*\).*/\1/p')
-	SIZEOF_BINDING=$(kv "$B/core.out" sizeof_binding)
-	SIZEOF_DIALOG=$(kv "$B/core.out" sizeof_dialog)
-	SIZEOF_TABLE=$(kv "$B/core.out" sizeof_table)
-	MAX_BINDINGS=$(kv "$B/core.out" max_bindings)
-	MAX_DIALOGS=$(kv "$B/core.out" max_dialogs)
 	scale_bench
 }
 
@@ -168,15 +175,21 @@ EOF
 		;;
 	sipalg)
 		: >"$LAB_DIR/sipalgd.log"
+		rm -f "$(alg_state)" # each set-up starts empty: no registrations of a run before
 		# The default settings, but for the per-host limits: here one address (phone1) stands
 		# for up to 10,000 phones, which the defaults rightly refuse from a single host.
 		# Sized for the 10,000 phones of the memory figures: each registered and in a call.
-		sed -e "s/option max_registrations_per_host '16'/option max_registrations_per_host '40000'/" \
-			-e "s/option max_bindings '4096'/option max_bindings '40000'/" \
-			-e "s/option max_calls '256'/option max_calls '10000'/" \
-			-e "s/option max_pinholes_per_host '64'/option max_pinholes_per_host '40000'/" \
-			-e "s/option max_pinholes '1024'/option max_pinholes '40000'/" \
+		# setup sipalg 100k: sized for 100,000 registrations and 50,000 calls, with every
+		# port above 1023 for the bindings.
+		n=40000 calls=10000 ports=16384-32767
+		[ "${2:-}" = 100k ] && n=200000 calls=50000 ports=1024-65535
+		sed -e "s/option max_registrations_per_host '16'/option max_registrations_per_host '$n'/" \
+			-e "s/option max_bindings '4096'/option max_bindings '$n'/" \
+			-e "s/option max_calls '256'/option max_calls '$calls'/" \
+			-e "s/option max_pinholes_per_host '64'/option max_pinholes_per_host '$n'/" \
+			-e "s/option max_pinholes '1024'/option max_pinholes '$n'/" \
 			-e "s/option max_new_pinholes_per_second '20'/option max_new_pinholes_per_second '100000'/" \
+			-e "s/option media_ports '16384-32767'/option media_ports '$ports'/" \
 			"$SIPALG_CONFIG" >"$LAB_DIR/bench.config"
 		alg_start --config "$LAB_DIR/bench.config" ||
 			{ tail -n 20 "$LAB_DIR/sipalgd.log" >&2; die "sipalgd did not start"; }
@@ -423,41 +436,265 @@ cps() {
 # (its own heap and data) or RssFile (the pages of its binary and shared libraries).
 rss_kib() { awk -v k="${1:-VmRSS}:" '$1 == k { print $2 }' "/proc/$ALG_PID/status"; }
 
+# alg_held: what sipalgd's table holds, "signaling registered pinholes dialogs" (the status's
+# "held", which comes before its listings: those may overflow the reply).
+alg_held() {
+	alg_status --json 2>/dev/null |
+		sed -n 's/.*"held":{"signaling":\([0-9]*\),"registered":\([0-9]*\),"pinholes":\([0-9]*\),"dialogs":\([0-9]*\)}.*/\1 \2 \3 \4/p'
+}
+
+# held_into PREFIX: alg_held into PREFIX_SIG, PREFIX_REG, PREFIX_PIN, PREFIX_DLG.
+held_into() {
+	# shellcheck disable=SC2046 # four numbers
+	set -- "$1" $(alg_held)
+	[ $# -eq 5 ] || die "memory: no held counts in sipalgd's status"
+	eval "$1_SIG=$2 $1_REG=$3 $1_PIN=$4 $1_DLG=$5"
+}
+
+# fill IP FIRST COUNT NAME: COUNT phones on ports FIRST.. of IP in phone1 register with far and
+# place a call each.
+fill() {
+	in_ns phone1 "$SIPLOAD" fill --from "$1" --to "$LAB_FAR_IP:5060" --first-port "$2" --count "$3" \
+		>"$B/fill-$4.out" 2>&1 || die "fill $4"
+}
+
 memory() {
 	setup sipalg
 	sleep 1
 	RSS_IDLE=$(rss_kib)
 	RSS_IDLE_ANON=$(rss_kib RssAnon)
 	RSS_IDLE_FILE=$(rss_kib RssFile)
-	in_ns far "$SIPLOAD" answer --at "$LAB_FAR_IP:5060" --seconds 300 >"$B/answer.out" 2>&1 &
+	in_ns far "$SIPLOAD" answer --at "$LAB_FAR_IP:5060" --seconds 900 >"$B/answer.out" 2>&1 &
 	ans=$!
 	lab_until_ready "$B/answer.out" || die "memory: the answering registrar did not start"
 	say "memory: 1,000 phones register and place a call each"
-	in_ns phone1 "$SIPLOAD" fill --from "$LAB_PHONE1_IP" --to "$LAB_FAR_IP:5060" --first-port 10000 \
-		--count 1000 >"$B/fill-1000.out" 2>&1 || die "fill 1000"
-	alg_status >"$B/status-1000.txt" || die "status after 1000"
+	fill "$LAB_PHONE1_IP" 10000 1000 1000
 	RSS_1K=$(rss_kib)
-	REG_1K=$(grep -c ' registered,' "$B/status-1000.txt")
-	DLG_1K=$(grep -c '^  call ' "$B/status-1000.txt")
+	held_into H1K
 	FILLOK_1K=$(kv "$B/fill-1000.out" answered)
 	say "memory: 9,000 more (10,000 in all)"
-	in_ns phone1 "$SIPLOAD" fill --from "$LAB_PHONE1_IP" --to "$LAB_FAR_IP:5060" --first-port 11000 \
-		--count 9000 >"$B/fill-10000.out" 2>&1 || die "fill 10000"
-	alg_status >"$B/status-10000.txt" || die "status after 10000"
+	fill "$LAB_PHONE1_IP" 11000 9000 10000
 	RSS_10K=$(rss_kib)
-	REG_10K=$(grep -c ' registered,' "$B/status-10000.txt")
-	DLG_10K=$(grep -c '^  call ' "$B/status-10000.txt")
+	RSS_10K_ANON=$(rss_kib RssAnon)
+	_t0=$(date +%s%N)
+	held_into H10K
+	STATUS_MS_10K=$((($(date +%s%N) - _t0) / 1000000))
 	FILLOK_10K=$(calc "$FILLOK_1K + $(kv "$B/fill-10000.out" answered)")
 	FILL_SECONDS=$(kv "$B/fill-10000.out" seconds)
-	kill "$ans" 2>/dev/null
-	wait "$ans" 2>/dev/null
 	teardown sipalg
-	if [ "$REG_1K" -lt 1000 ] || [ "$DLG_1K" -lt 1000 ]; then
-		die "memory: sipalgd holds $REG_1K registrations and $DLG_1K dialogs after 1,000 phones"
+	if [ "$H1K_REG" -lt 1000 ] || [ "$H1K_DLG" -lt 1000 ]; then
+		die "memory: sipalgd holds $H1K_REG registrations and $H1K_DLG dialogs after 1,000 phones"
 	fi
 	BYTES_PER_DIALOG=$(int "(($RSS_1K - $RSS_IDLE) * 1024 / 1000)")
+	memory_capacity
+	kill "$ans" 2>/dev/null
+	wait "$ans" 2>/dev/null
 	strip -o "$B/sipalgd.stripped" "$SIPALGD"
 	STRIPPED=$(wc -c <"$B/sipalgd.stripped")
+}
+
+# sipalgd configured for 100,000 registrations and 50,000 calls (max_bindings 200000, max_calls
+# 50000, media_ports over every port above 1023), filled by phones that register and call, 10,000
+# from each of three LAN addresses, as far as one public address's ports go: each signaling
+# binding and each pinhole holds a public port of its own.
+memory_capacity() {
+	setup sipalg 100k
+	sleep 1
+	CAP_RSS_IDLE=$(rss_kib)
+	CAP_PHONES=0
+	for a in "$LAB_PHONE1_IP" 192.168.1.100 192.168.1.101; do
+		[ "$a" = "$LAB_PHONE1_IP" ] || in_ns phone1 ip addr add "$a/24" dev eth0 || die "address $a in phone1"
+		say "memory: 10,000 phones from $a (sipalgd configured for 100,000 registrations and 50,000 calls)"
+		fill "$a" 10000 10000 "cap-$a"
+		CAP_PHONES=$((CAP_PHONES + 10000))
+	done
+	CAP_RSS=$(rss_kib)
+	CAP_RSS_ANON=$(rss_kib RssAnon)
+	held_into CAP
+	CAP_UNCHANGED_WHY=$(alg_status --json | sed -n 's/.*"unchanged_by_reason":{\([^}]*\)}.*/\1/p')
+	teardown sipalg
+	for a in 192.168.1.100 192.168.1.101; do in_ns phone1 ip addr del "$a/24" dev eth0; done
+}
+
+memory_report() {
+	echo "sipalgd memory: RSS idle $RSS_IDLE KiB ($RSS_IDLE_ANON anonymous, $RSS_IDLE_FILE binary and libraries); 1,000 phones: $RSS_1K KiB ($H1K_REG registrations, $H1K_DLG dialogs held)"
+	echo "  10,000 phones each registered and in a call (max_bindings 40000, max_calls 10000): $RSS_10K KiB ($RSS_10K_ANON anonymous), target < 16384; held $H10K_REG registrations, $H10K_DLG dialogs, $H10K_PIN pinholes (status took $STATUS_MS_10K ms)"
+	echo "  bytes per registration+dialog (RSS growth / 1,000): $BYTES_PER_DIALOG; in the table: dialog $SIZEOF_DIALOG + 2 bindings x $SIZEOF_BINDING"
+	echo "  configured for 100,000 registrations + 50,000 calls (max_bindings 200000, max_calls 50000, media_ports 1024-65535): idle $CAP_RSS_IDLE KiB;"
+	echo "    after $CAP_PHONES phones: $CAP_RSS KiB ($CAP_RSS_ANON anonymous), target < 98304; held $CAP_REG registrations, $CAP_DLG dialogs, $CAP_PIN pinholes ($((CAP_SIG + CAP_PIN)) public ports: one address's ports; beyond them: ${CAP_UNCHANGED_WHY:-nothing refused})"
+	echo "  stripped sipalgd: $STRIPPED bytes (dynamically linked: libosip2, libnetfilter_queue, libnftnl, libmnl, libnetfilter_conntrack)"
+}
+
+memory_json() {
+	printf '{"commit": "%s", "date": "%s", "rss_idle_kib": %s, "rss_idle_anon_kib": %s, "rss_idle_file_kib": %s, "rss_1000_kib": %s, "rss_10000_kib": %s, "rss_10000_anon_kib": %s, ' \
+		"$COMMIT" "$DATE" "$RSS_IDLE" "$RSS_IDLE_ANON" "$RSS_IDLE_FILE" "$RSS_1K" "$RSS_10K" "$RSS_10K_ANON"
+	printf '"held_1000": {"registrations": %s, "dialogs": %s, "pinholes": %s}, "held_10000": {"registrations": %s, "dialogs": %s, "pinholes": %s, "calls_answered": %s, "fill_seconds": %s, "status_ms": %s}, ' \
+		"$H1K_REG" "$H1K_DLG" "$H1K_PIN" "$H10K_REG" "$H10K_DLG" "$H10K_PIN" "$FILLOK_10K" "$FILL_SECONDS" "$STATUS_MS_10K"
+	printf '"capacity": {"max_bindings": 40000, "max_calls": 10000}, "bytes_per_registration_and_dialog": %s, "table_bytes": {"dialog": %s, "binding": %s}, ' \
+		"$BYTES_PER_DIALOG" "$SIZEOF_DIALOG" "$SIZEOF_BINDING"
+	printf '"configured_100000_50000": {"max_bindings": 200000, "max_calls": 50000, "media_ports": "1024-65535", "phones": %s, "rss_idle_kib": %s, "rss_kib": %s, "rss_anon_kib": %s, "held": {"signaling": %s, "registrations": %s, "dialogs": %s, "pinholes": %s}, "unchanged_by_reason": {%s}, "bound_by": "one public address: each signaling binding and pinhole holds a public port of its own"}, ' \
+		"$CAP_PHONES" "$CAP_RSS_IDLE" "$CAP_RSS" "$CAP_RSS_ANON" "$CAP_SIG" "$CAP_REG" "$CAP_DLG" "$CAP_PIN" "$CAP_UNCHANGED_WHY"
+	printf '"stripped_sipalgd_bytes": %s}\n' "$STRIPPED"
+}
+
+# ---- soak: hours of a router's life in minutes ----------------------------------------------
+# SOAK_PHONES phones on ports of phone1 (each its own socket) register with far and call it
+# (`sipload soak` against `sipload answer`) at SOAK_RATE messages per second for SOAK_SECONDS;
+# every 10 s a sample of sipalgd: VmRSS, RssAnon, open descriptors, what its table holds
+# (sipalgctl status --json "held") and its counters. Flat or growing: RSS's least-squares slope
+# over the samples after the warm-up (the first quarter, at most 60 s).
+SOAK_SECONDS=${SOAK_SECONDS:-600}
+SOAK_PHONES=${SOAK_PHONES:-5000}
+SOAK_RATE=${SOAK_RATE:-2000}
+
+# soak_sample T: one line of $B/soak.samples: T, VmRSS, RssAnon, descriptors, signaling
+# bindings, registered, pinholes, dialogs, packets, translated, unchanged, errors,
+# nftables errors, and how long the status took (ms).
+# open_fds: the daemon's open descriptors, the fewest of three looks 0.1 s apart (a conntrack
+# scan or a state file write holds one for a moment; a leaked one stays).
+open_fds() {
+	for _of in 1 2 3; do
+		find "/proc/$ALG_PID/fd" -mindepth 1 -maxdepth 1 | wc -l
+		sleep 0.1
+	done | sort -n | head -n 1
+}
+
+soak_sample() {
+	_ss_t0=$(date +%s%N)
+	_ss_json=$(alg_status --json 2>/dev/null)
+	_ss_ms=$((($(date +%s%N) - _ss_t0) / 1000000))
+	_ss_held=$(printf '%s' "$_ss_json" | sed -n 's/.*"held":{"signaling":\([0-9]*\),"registered":\([0-9]*\),"pinholes":\([0-9]*\),"dialogs":\([0-9]*\)}.*/\1 \2 \3 \4/p')
+	_ss_count=$(printf '%s' "$_ss_json" | sed -n 's/.*"counters":{\([^}]*\)}.*/\1/p' | tr ',' '\n' |
+		awk -F: '{ gsub(/"/, "", $1); v[$1] = $2 } END { print v["packets"], v["translated"], v["unchanged"], v["errors"], v["nftables_errors"] }')
+	echo "$1 $(rss_kib) $(rss_kib RssAnon) $(open_fds) ${_ss_held:-- - - -} ${_ss_count:-- - - - -} $_ss_ms" \
+		>>"$B/soak.samples"
+	awk '{ printf "bench: soak %4ss: RSS %6s KiB (anon %6s), fds %3s, held %5s signaling (%5s registered), %5s pinholes, %5s dialogs\n", $1, $2, $3, $4, $5, $6, $7, $8 }' \
+		"$B/soak.samples" | tail -n 1 >&2
+}
+
+soak() {
+	setup sipalg
+	sleep 1
+	: >"$B/soak.samples"
+	soak_sample 0
+	in_ns far "$SIPLOAD" answer --at "$LAB_FAR_IP:5060" --seconds $((SOAK_SECONDS + 60)) >"$B/soak-answer.out" 2>&1 &
+	ans=$!
+	lab_until_ready "$B/soak-answer.out" || die "soak: the answering side did not start"
+	say "soak: $SOAK_PHONES phones, $SOAK_RATE messages/s for ${SOAK_SECONDS}s; a sample every 10 s"
+	in_ns phone1 "$SIPLOAD" soak --from "$LAB_PHONE1_IP" --to "$LAB_FAR_IP:5060" --first-port 10000 \
+		--count "$SOAK_PHONES" --rate "$SOAK_RATE" --seconds "$SOAK_SECONDS" >"$B/soak.out" 2>&1 &
+	load=$!
+	t0=$(date +%s)
+	k=1
+	while kill -0 "$load" 2>/dev/null; do
+		due=$((t0 + 10 * k))
+		while [ "$(date +%s)" -lt "$due" ] && kill -0 "$load" 2>/dev/null; do sleep 0.5; done
+		kill -0 "$load" 2>/dev/null || break
+		soak_sample $((10 * k))
+		k=$((k + 1))
+	done
+	wait "$load" || die "soak: sipload failed: $(tail -n 3 "$B/soak.out")"
+	ls -l "/proc/$ALG_PID/fd" >"$B/soak-fds.txt" 2>&1
+	SOAK_UNCHANGED_WHY=$(alg_status --json | sed -n 's/.*"unchanged_by_reason":{\([^}]*\)}.*/\1/p')
+	kill "$ans" 2>/dev/null
+	wait "$ans" 2>/dev/null
+	kill -0 "$ALG_PID" 2>/dev/null || die "soak: sipalgd is gone (see $LAB_DIR/sipalgd.log)"
+	teardown sipalg
+	grep -q '^seconds=' "$B/soak.out" || die "soak: sipload printed no counts: $(tail -n 3 "$B/soak.out")"
+	soak_figures
+}
+
+# The figures of the samples: start (after the warm-up), end and max; RSS's and the
+# descriptors' slopes per minute over the steady part; the verdict.
+soak_figures() {
+	warm=$((SOAK_SECONDS / 4))
+	[ "$warm" -le 60 ] || warm=60
+	awk -v warm="$warm" '
+	function slope(col,   i, n, sx, sy, sxx, sxy) {
+		for (i = 1; i <= N; i++) if (T[i] >= warm) { n++; sx += T[i]; sy += V[i, col]; sxx += T[i] * T[i]; sxy += T[i] * V[i, col] }
+		return n > 1 && n * sxx != sx * sx ? (n * sxy - sx * sy) / (n * sxx - sx * sx) * 60 : 0
+	}
+	{ N++; T[N] = $1; for (c = 2; c <= NF; c++) V[N, c] = $c }
+	END {
+		for (i = 1; i <= N; i++) if (T[i] >= warm) { s = i; break }
+		for (c = 2; c <= 8; c++) { m = 0; for (i = s; i <= N; i++) if (V[i, c] > m) m = V[i, c]; MAX[c] = m }
+		rs = slope(2); as = slope(3); fs = slope(4)
+		span = T[N] - T[s]
+		# flat: what the steady part gained at its slope stays within 1% of RSS, and no
+		# descriptor was gained:
+		grow = rs * span / 60
+		# descriptors: the fewest in the last third against the fewest in the first third
+		# of the steady part (a sample may catch one held for a moment)
+		third = int((N - s + 1) / 3); if (third < 1) third = 1
+		f0 = V[s, 4]; for (i = s; i < s + third; i++) if (V[i, 4] < f0) f0 = V[i, 4]
+		f1 = V[N, 4]; for (i = N - third + 1; i <= N; i++) if (V[i, 4] < f1) f1 = V[i, 4]
+		verdict = (grow <= 0.01 * V[N, 2] && f1 <= f0) ? "flat" : "growing"
+		printf "SOAK_IDLE_RSS=%s SOAK_START_T=%s SOAK_RSS_START=%s SOAK_RSS_END=%s SOAK_RSS_MAX=%s ", V[1, 2], T[s], V[s, 2], V[N, 2], MAX[2]
+		printf "SOAK_ANON_START=%s SOAK_ANON_END=%s SOAK_ANON_MAX=%s ", V[s, 3], V[N, 3], MAX[3]
+		printf "SOAK_FDS_IDLE=%s SOAK_FDS_START=%s SOAK_FDS_END=%s SOAK_FDS_MAX=%s ", V[1, 4], V[s, 4], V[N, 4], MAX[4]
+		printf "SOAK_REG_END=%s SOAK_REG_MAX=%s SOAK_PIN_END=%s SOAK_PIN_MAX=%s SOAK_DLG_END=%s SOAK_DLG_MAX=%s ", V[N, 6], MAX[6], V[N, 7], MAX[7], V[N, 8], MAX[8]
+		printf "SOAK_PACKETS=%s SOAK_UNCHANGED=%s SOAK_ALG_ERRORS=%s SOAK_NFT_ERRORS=%s ", V[N, 9], V[N, 11], V[N, 12], V[N, 13]
+		ms = 0; for (i = 1; i <= N; i++) if (V[i, 14] > ms) ms = V[i, 14]
+		printf "SOAK_STATUS_MS_MAX=%s SOAK_RSS_SLOPE=%.1f SOAK_ANON_SLOPE=%.1f SOAK_FDS_SLOPE=%.2f SOAK_VERDICT=%s SOAK_SAMPLES=%s\n", ms, rs, as, fs, verdict, N
+	}' "$B/soak.samples" >"$B/soak.figures"
+	# shellcheck source=/dev/null
+	. "$B/soak.figures"
+	for v in seconds sent received rate registered in_call registers unregisters calls answered cancelled busy \
+		reinvites ended timeouts failed stray; do
+		eval "SOAK_LOAD_$v=\$(kv \"\$B/soak.out\" $v)"
+	done
+	SOAK_ERRORS=$((SOAK_LOAD_timeouts + SOAK_LOAD_failed + SOAK_ALG_ERRORS + SOAK_NFT_ERRORS))
+}
+
+soak_report() {
+	echo "soak: $SOAK_PHONES phones, ${SOAK_LOAD_seconds}s at $SOAK_LOAD_rate messages/s (target $SOAK_RATE), through sipalgd in the lab; a sample every 10 s:"
+	awk 'BEGIN { printf "  %5s %8s %8s %4s %9s %10s %8s %7s %9s %9s\n", "s", "RSS KiB", "anon KiB", "fds", "signaling", "registered", "pinholes", "dialogs", "packets", "unchanged" }
+		{ printf "  %5s %8s %8s %4s %9s %10s %8s %7s %9s %9s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $11 }' "$B/soak.samples"
+	echo "  RSS KiB: idle $SOAK_IDLE_RSS, at ${SOAK_START_T}s $SOAK_RSS_START, end $SOAK_RSS_END, max $SOAK_RSS_MAX; slope after ${SOAK_START_T}s $SOAK_RSS_SLOPE KiB/min (anon $SOAK_ANON_SLOPE)"
+	echo "  open descriptors: idle $SOAK_FDS_IDLE, at ${SOAK_START_T}s $SOAK_FDS_START, end $SOAK_FDS_END, max $SOAK_FDS_MAX"
+	echo "  held at the end (max): $SOAK_REG_END registrations ($SOAK_REG_MAX), $SOAK_DLG_END dialogs ($SOAK_DLG_MAX), $SOAK_PIN_END pinholes ($SOAK_PIN_MAX)"
+	echo "  messages: $SOAK_LOAD_sent sent, $SOAK_LOAD_received received by the phones; calls $SOAK_LOAD_calls ($SOAK_LOAD_answered answered, $SOAK_LOAD_reinvites media moves, $SOAK_LOAD_ended ended by BYE, $SOAK_LOAD_cancelled cancelled, $SOAK_LOAD_busy busy); registrations $SOAK_LOAD_registers, unregistrations $SOAK_LOAD_unregisters"
+	echo "  errors: $SOAK_ERRORS (transactions timed out $SOAK_LOAD_timeouts, failed $SOAK_LOAD_failed, answers matching none $SOAK_LOAD_stray; sipalgd errors $SOAK_ALG_ERRORS, nftables $SOAK_NFT_ERRORS); sipalgd packets $SOAK_PACKETS, passed unchanged $SOAK_UNCHANGED (${SOAK_UNCHANGED_WHY:-none}); slowest status ${SOAK_STATUS_MS_MAX} ms"
+	echo "  verdict: $SOAK_VERDICT (RSS $SOAK_RSS_SLOPE KiB/min, descriptors $SOAK_FDS_SLOPE/min)"
+}
+
+soak_json() {
+	printf '{"commit": "%s", "date": "%s", "phones": %s, "rate_target": %s, "seconds": %s, "rate_measured": %s, ' \
+		"$COMMIT" "$DATE" "$SOAK_PHONES" "$SOAK_RATE" "$SOAK_LOAD_seconds" "$SOAK_LOAD_rate"
+	printf '"rss_kib": {"idle": %s, "start": %s, "end": %s, "max": %s, "start_at_s": %s, "slope_kib_per_min": %s}, ' \
+		"$SOAK_IDLE_RSS" "$SOAK_RSS_START" "$SOAK_RSS_END" "$SOAK_RSS_MAX" "$SOAK_START_T" "$SOAK_RSS_SLOPE"
+	printf '"rss_anon_kib": {"start": %s, "end": %s, "max": %s, "slope_kib_per_min": %s}, ' \
+		"$SOAK_ANON_START" "$SOAK_ANON_END" "$SOAK_ANON_MAX" "$SOAK_ANON_SLOPE"
+	printf '"fds": {"idle": %s, "start": %s, "end": %s, "max": %s, "slope_per_min": %s}, ' \
+		"$SOAK_FDS_IDLE" "$SOAK_FDS_START" "$SOAK_FDS_END" "$SOAK_FDS_MAX" "$SOAK_FDS_SLOPE"
+	printf '"held": {"registrations": {"end": %s, "max": %s}, "calls": {"end": %s, "max": %s}, "pinholes": {"end": %s, "max": %s}}, ' \
+		"$SOAK_REG_END" "$SOAK_REG_MAX" "$SOAK_DLG_END" "$SOAK_DLG_MAX" "$SOAK_PIN_END" "$SOAK_PIN_MAX"
+	printf '"messages": {"sent": %s, "received": %s, "sipalgd_packets": %s, "passed_unchanged": %s, "unchanged_by_reason": {%s}}, ' \
+		"$SOAK_LOAD_sent" "$SOAK_LOAD_received" "$SOAK_PACKETS" "$SOAK_UNCHANGED" "$SOAK_UNCHANGED_WHY"
+	printf '"calls": {"started": %s, "answered": %s, "media_moves": %s, "ended": %s, "cancelled": %s, "busy": %s}, "registrations": %s, "unregistrations": %s, ' \
+		"$SOAK_LOAD_calls" "$SOAK_LOAD_answered" "$SOAK_LOAD_reinvites" "$SOAK_LOAD_ended" "$SOAK_LOAD_cancelled" \
+		"$SOAK_LOAD_busy" "$SOAK_LOAD_registers" "$SOAK_LOAD_unregisters"
+	printf '"errors": {"total": %s, "timeouts": %s, "failed": %s, "stray_answers": %s, "sipalgd": %s, "nftables": %s}, "status_ms_max": %s, "verdict": "%s", ' \
+		"$SOAK_ERRORS" "$SOAK_LOAD_timeouts" "$SOAK_LOAD_failed" "$SOAK_LOAD_stray" "$SOAK_ALG_ERRORS" "$SOAK_NFT_ERRORS" "$SOAK_STATUS_MS_MAX" "$SOAK_VERDICT"
+	printf '"samples": {"columns": ["s", "rss_kib", "rss_anon_kib", "fds", "signaling", "registered", "pinholes", "dialogs", "packets", "translated", "unchanged", "errors", "nftables_errors", "status_ms"], "rows": [%s]}}\n' \
+		"$(awk '{ printf "%s[%s", (NR > 1 ? ", " : ""), $1; for (c = 2; c <= NF; c++) printf ", %s", ($c == "-" ? "null" : $c); printf "]" }' "$B/soak.samples")"
+}
+
+# json_merge KEY FILE: the JSON value in FILE becomes KEY of $JSON (one line a key).
+json_merge() {
+	python3 - "$JSON" "$1" "$2" <<'PY' || die "could not merge $2 into $JSON"
+import json, sys
+path, key, value = sys.argv[1:4]
+try:
+    with open(path) as f:
+        doc = json.load(f)
+except (OSError, ValueError):
+    doc = {}
+with open(value) as f:
+    doc[key] = json.load(f)
+with open(path, "w") as f:
+    f.write("{\n" + ",\n".join("  %s: %s" % (json.dumps(k), json.dumps(v)) for k, v in doc.items()) + "\n}\n")
+PY
 }
 
 # ---- run ------------------------------------------------------------------------------------
@@ -486,6 +723,32 @@ if [ "${BENCH_ONLY:-}" = threads ]; then
 	echo "system calls per message (strace -c -f, every call of sipalgd): $SYS_2000 at 2000/s, $SYS_0 unpaced"
 	exit 0
 fi
+COMMIT=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)
+DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+
+# One step alone: its figures printed, and merged into the JSON's others.
+case $STEP in
+all) ;;
+soak)
+	soak
+	soak_report | tee "$B/soak-table.txt"
+	soak_json >"$B/soak.json"
+	json_merge soak "$B/soak.json"
+	say "results in $JSON (soak)"
+	exit 0
+	;;
+memory)
+	core_sizes
+	memory
+	memory_report | tee "$B/memory-table.txt"
+	memory_json >"$B/memory.json"
+	json_merge memory "$B/memory.json"
+	say "results in $JSON (memory)"
+	exit 0
+	;;
+*) die "no step '$STEP' (all, soak, memory)" ;;
+esac
+
 core_bench
 throughput out
 throughput in
@@ -497,13 +760,13 @@ cps
 memory
 threads
 syscalls
+[ "${BENCH_SOAK:-0}" = 1 ] && soak
 ELAPSED=$(($(date +%s) - T0))
 
 # ---- report ---------------------------------------------------------------------------------
 CPU=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)
 NPROC=$(nproc)
 KERNEL=$(uname -r)
-COMMIT=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)
 DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 for d in out in tcp; do
 	for s in kernel sipalg; do
@@ -551,14 +814,12 @@ dir_name() { case $1 in out) dn="LAN->WAN" ;; in) dn="WAN->LAN" ;; tcp) dn="SIP/
 	echo "core (alg/ alone, $(kv "$B/core.out" messages) golden messages, translate + table):"
 	echo "  ns/message mean $CORE_NS (INVITE with SDP: $CORE_INVITE_NS); instructions/message $CORE_IR (callgrind)"
 	echo "  heap allocations/message mean $CORE_ALLOCS (INVITE with SDP: $CORE_INVITE_ALLOCS); $CORE_ZERO of $(kv "$B/core.out" messages) messages with none"
-	echo "sipalgd memory: RSS idle $RSS_IDLE KiB ($RSS_IDLE_ANON anonymous, $RSS_IDLE_FILE binary and libraries); 1,000 phones: $RSS_1K KiB ($REG_1K registrations, $DLG_1K dialogs held)"
-	echo "  10,000 phones: $RSS_10K KiB, held $REG_10K registrations and $DLG_10K dialogs (capacity $MAX_BINDINGS bindings, $MAX_DIALOGS dialogs)"
-	echo "  bytes per registration+dialog (RSS growth / 1,000): $BYTES_PER_DIALOG; in the table: dialog $SIZEOF_DIALOG + 2 bindings x $SIZEOF_BINDING"
+	memory_report
 	echo "scale (core alone, table sized as sipalgd sizes it, filled through the core with REGISTER, INVITE and their 200s):"
 	echo "  10,000 phones registered and in a call: held $SCALE_10k_held_signaling signaling bindings, $SCALE_10k_held_pinholes pinholes, $SCALE_10k_held_calls calls; RSS $SCALE_10k_rss_kib KiB ($SCALE_10k_rss_kib_before_fill before the fill; table $SCALE_10k_table_bytes bytes allocated)"
 	echo "  configured for 100,000 registrations and 50,000 calls (capacity $SCALE_100k_capacity_bindings bindings, $SCALE_100k_capacity_dialogs dialogs, $SCALE_100k_table_bytes bytes): held $SCALE_100k_fill_registrations registrations and $SCALE_100k_fill_calls calls (one public address's ports); RSS $SCALE_100k_rss_kib KiB"
 	echo "  instructions/message (callgrind, golden corpus): $SCALE_IR_10 at 10 registrations, $SCALE_IR_100K at the fill above: ${SCALE_IR_RATIO}x"
-	echo "  stripped sipalgd: $STRIPPED bytes (dynamically linked: libosip2, libnetfilter_queue, libnftnl, libmnl, libnetfilter_conntrack)"
+	[ "${BENCH_SOAK:-0}" = 1 ] && soak_report
 	echo "  measured in ${ELAPSED}s"
 } | tee "$B/table.txt"
 
@@ -596,9 +857,7 @@ json_dir() { case $1 in out) echo lan_to_wan ;; in) echo wan_to_lan ;; tcp) echo
 		"$CPS_WINDOW" "$CPS_plain" "$CPS_kernel" "$CPS_sipalg" "$(ratio "$CPS_sipalg" "$CPS_kernel")" "$(ratio "$CPS_sipalg" "$CPS_plain")"
 	printf '  "core": {"messages": %s, "ns_per_msg": %s, "instructions_per_msg": %s, "allocs_per_msg": %s, "invite_sdp_ns": %s, "invite_sdp_allocs": %s, "messages_without_allocs": %s},\n' \
 		"$(kv "$B/core.out" messages)" "$CORE_NS" "$CORE_IR" "$CORE_ALLOCS" "$CORE_INVITE_NS" "$CORE_INVITE_ALLOCS" "$CORE_ZERO"
-	printf '  "memory": {"rss_idle_kib": %s, "rss_idle_anon_kib": %s, "rss_idle_file_kib": %s, "rss_1000_kib": %s, "rss_10000_kib": %s, "held_1000": {"registrations": %s, "dialogs": %s}, "held_10000": {"registrations": %s, "dialogs": %s, "calls_answered": %s, "fill_seconds": %s}, "capacity": {"bindings": %s, "dialogs": %s}, "bytes_per_registration_and_dialog": %s, "table_bytes": {"dialog": %s, "binding": %s, "whole_table": %s}, "stripped_sipalgd_bytes": %s}\n' \
-		"$RSS_IDLE" "$RSS_IDLE_ANON" "$RSS_IDLE_FILE" "$RSS_1K" "$RSS_10K" "$REG_1K" "$DLG_1K" "$REG_10K" "$DLG_10K" "$FILLOK_10K" "$FILL_SECONDS" \
-		"$MAX_BINDINGS" "$MAX_DIALOGS" "$BYTES_PER_DIALOG" "$SIZEOF_DIALOG" "$SIZEOF_BINDING" "$SIZEOF_TABLE" "$STRIPPED"
+	printf '  "memory": %s\n' "$(memory_json)"
 	printf '  ,"scale": {"phones_10000": {"signaling": %s, "pinholes": %s, "calls": %s, "core_rss_kib": %s, "core_rss_before_kib": %s, "table_bytes": %s}, "configured_100000_50000": {"capacity": {"bindings": %s, "dialogs": %s}, "table_bytes": %s, "held": {"registrations": %s, "calls": %s, "signaling": %s, "pinholes": %s}, "core_rss_kib": %s}, "instructions_per_msg": {"at_10": %s, "at_fill": %s, "ratio": %s}}\n' \
 		"$SCALE_10k_held_signaling" "$SCALE_10k_held_pinholes" "$SCALE_10k_held_calls" "$SCALE_10k_rss_kib" "$SCALE_10k_rss_kib_before_fill" "$SCALE_10k_table_bytes" \
 		"$SCALE_100k_capacity_bindings" "$SCALE_100k_capacity_dialogs" "$SCALE_100k_table_bytes" "$SCALE_100k_fill_registrations" "$SCALE_100k_fill_calls" \
@@ -607,6 +866,15 @@ json_dir() { case $1 in out) echo lan_to_wan ;; in) echo wan_to_lan ;; tcp) echo
 		"$(j "$THR_1")" "$(j "$THR_UNXL_1")" "$(j "$THR_PER_READ_1")" "$(j "$THR_PER_SEND_1")" "$(j "$THR_2")" "$(j "$THR_UNXL_2")" \
 		"$(j "$THR_PER_READ_2")" "$(j "$THR_PER_SEND_2")" "$THR_RATIO" "$(j "$SYS_2000")" "$(j "$SYS_0")"
 	printf '}\n'
-} >"$JSON"
-python3 -m json.tool "$JSON" >/dev/null 2>&1 || die "$JSON is not valid JSON"
+} >"$B/results.json"
+python3 -m json.tool "$B/results.json" >/dev/null 2>&1 || die "$B/results.json is not valid JSON"
+# The soak of this run, or the last one recorded (make soak merges its own).
+if [ "${BENCH_SOAK:-0}" = 1 ]; then
+	soak_json >"$B/soak.json"
+else
+	python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1])).get("soak")))' "$JSON" \
+		>"$B/soak.json" 2>/dev/null || echo null >"$B/soak.json"
+fi
+cp "$B/results.json" "$JSON"
+grep -qx null "$B/soak.json" || json_merge soak "$B/soak.json"
 say "results in $JSON"

@@ -21,6 +21,13 @@
  *   sipload fill   --from IP --to IP:PORT --first-port P --count N
  *       N phones on ports P.. of IP: each registers, then places a call (INVITE with SDP),
  *       waiting for each 200: registrations and answered dialogs for the ALG to hold.
+ *   sipload soak   --from IP --to IP:PORT --first-port P --count N --rate R --seconds S
+ *                  [--register-interval S]
+ *       N phones on ports P.. of IP, each its own socket, for S seconds at about R messages
+ *       per second (sent and received): all register, then re-register every interval (60 s;
+ *       one in 20 unregisters first), while calls start and end all the time: answered (a
+ *       re-INVITE moves the media port, then BYE), cancelled while ringing, refused busy.
+ *       Against `sipload answer`. A line of counts every 10 s and at the end.
  *
  * Results go to stdout as one line of key=value pairs.
  */
@@ -36,6 +43,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,7 +57,7 @@ struct opts {
 	struct sockaddr_in from, to, at, prime;
 	int have_from, have_to, have_at, have_prime;
 	unsigned calls, count, first_port;
-	double seconds, rate;
+	double seconds, rate, reg_interval;
 	int quiet_ms;
 	const char *need, *forbid;
 };
@@ -114,6 +123,16 @@ static int udp_socket(const struct sockaddr_in *bind_to, int big_buffers)
 	return fd;
 }
 
+/* The SDP offer of a phone at ip with its audio on media_port (version: o= line's). */
+static int format_offer(char *sdp, size_t cap, const char *ip, uint16_t media_port, unsigned version)
+{
+	return snprintf(sdp, cap,
+			"v=0\r\no=bench 1 %u IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+			"m=audio %u RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
+			"a=rtpmap:101 telephone-event/8000\r\na=ptime:20\r\na=sendrecv\r\n",
+			version, ip, ip, media_port);
+}
+
 /* An INVITE with an SDP offer from `from`, whose Request-URI names `to`. */
 static int format_invite(char *buf, size_t cap, const struct sockaddr_in *from,
 			 const struct sockaddr_in *to, const char *user, unsigned call, uint16_t media_port,
@@ -125,11 +144,7 @@ static int format_invite(char *buf, size_t cap, const struct sockaddr_in *from,
 
 	ip_of(from, fip);
 	ip_of(to, tip);
-	sdp_len = snprintf(sdp, sizeof(sdp),
-			   "v=0\r\no=bench 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
-			   "m=audio %u RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
-			   "a=rtpmap:101 telephone-event/8000\r\na=ptime:20\r\na=sendrecv\r\n",
-			   fip, fip, media_port);
+	sdp_len = format_offer(sdp, sizeof(sdp), fip, media_port, 1);
 	return snprintf(buf, cap,
 			"INVITE sip:%s@%s:%u SIP/2.0\r\n"
 			"Via: SIP/2.0/%s %s:%u;branch=z9hG4bK-%" PRIu64 ";rport\r\n"
@@ -147,9 +162,10 @@ static int format_invite(char *buf, size_t cap, const struct sockaddr_in *from,
 			fport, seq, sent_ns, sdp_len, sdp);
 }
 
-/* A REGISTER of user u<n> at `from` with the registrar `to`, for an hour. */
+/* A REGISTER of user u<n> at `from` with the registrar `to`, CSeq cseq, for `expires` seconds
+ * (0: unregisters). */
 static int format_register(char *buf, size_t cap, const struct sockaddr_in *from,
-			   const struct sockaddr_in *to, unsigned n)
+			   const struct sockaddr_in *to, unsigned n, unsigned cseq, unsigned expires)
 {
 	char fip[INET_ADDRSTRLEN], tip[INET_ADDRSTRLEN];
 	unsigned fport = ntohs(from->sin_port);
@@ -157,11 +173,21 @@ static int format_register(char *buf, size_t cap, const struct sockaddr_in *from
 	ip_of(from, fip);
 	ip_of(to, tip);
 	return snprintf(buf, cap,
-			"REGISTER sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s:%u;branch=z9hG4bK-r%u;rport\r\n"
+			"REGISTER sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s:%u;branch=z9hG4bK-r%u-%u;rport\r\n"
 			"Max-Forwards: 70\r\nFrom: <sip:u%u@%s>;tag=r%u\r\nTo: <sip:u%u@%s>\r\n"
-			"Call-ID: reg-%u@%s\r\nCSeq: 1 REGISTER\r\nContact: <sip:u%u@%s:%u>\r\n"
-			"Expires: 3600\r\nContent-Length: 0\r\n\r\n",
-			tip, fip, fport, n, n, tip, n, n, tip, n, fip, n, fip, fport);
+			"Call-ID: reg-%u@%s\r\nCSeq: %u REGISTER\r\nContact: <sip:u%u@%s:%u>\r\n"
+			"Expires: %u\r\nContent-Length: 0\r\n\r\n",
+			tip, fip, fport, n, cseq, n, tip, n, n, tip, n, fip, cseq, n, fip, fport, expires);
+}
+
+/* Paced sending: message seq leaves at start + seq / rate (t: now). */
+static void pace(int64_t start, uint64_t seq, double rate, int64_t t)
+{
+	int64_t due = start + (int64_t)((double)seq * 1e9 / rate);
+	struct timespec ts = { (time_t)(due / 1000000000), (long)(due % 1000000000) };
+
+	if (due > t)
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 }
 
 static int cmd_send(const struct opts *o)
@@ -178,13 +204,8 @@ static int cmd_send(const struct opts *o)
 	if (connect(fd, (const struct sockaddr *)&o->to, sizeof(o->to)))
 		die("connect");
 	while (!stop && (t = now_ns(CLOCK_MONOTONIC)) < end) {
-		if (o->rate > 0) { /* paced: message seq leaves at start + seq / rate */
-			int64_t due = start + (int64_t)((double)seq * 1e9 / o->rate);
-			struct timespec ts = { (time_t)(due / 1000000000), (long)(due % 1000000000) };
-
-			if (due > t)
-				clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-		}
+		if (o->rate > 0)
+			pace(start, seq, o->rate, t);
 		for (int i = 0; i < batch; i++) {
 			unsigned call = (unsigned)((seq + (uint64_t)i) % calls);
 			int n = format_invite(bufs[i], MSG_MAX, &o->from, &o->to, "1001", call,
@@ -262,6 +283,23 @@ static int cmp_i64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The receiver's result line: counts, the rate over the time messages came, latency. */
+static int print_received(uint64_t received, uint64_t good, int64_t first, int64_t last, int64_t *lat,
+			  uint64_t n_lat)
+{
+	double span = first && last > first ? (double)(last - first) / 1e9 : 0;
+	int64_t p50 = 0, p99 = 0;
+
+	if (n_lat) {
+		qsort(lat, n_lat, sizeof(lat[0]), cmp_i64);
+		p50 = lat[n_lat / 2];
+		p99 = lat[n_lat * 99 / 100];
+	}
+	printf("received=%" PRIu64 " translated=%" PRIu64 " span=%.3f rate=%.0f p50_us=%.1f p99_us=%.1f\n",
+	       received, good, span, span > 0 ? (double)good / span : 0, (double)p50 / 1e3, (double)p99 / 1e3);
+	return 0;
+}
+
 static int cmd_recv(const struct opts *o)
 {
 	static char bufs[BATCH][MSG_MAX + 1];
@@ -277,7 +315,7 @@ static int cmd_recv(const struct opts *o)
 	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
 	if (o->have_prime) {
 		char msg[MSG_MAX];
-		int n = format_register(msg, sizeof(msg), &o->at, &o->prime, 0);
+		int n = format_register(msg, sizeof(msg), &o->at, &o->prime, 0, 1, 3600);
 
 		if (sendto(fd, msg, (size_t)n, 0, (const struct sockaddr *)&o->prime, sizeof(o->prime)) < 0)
 			die("prime");
@@ -334,17 +372,7 @@ static int cmd_recv(const struct opts *o)
 			}
 		}
 	}
-	double span = first && last > first ? (double)(last - first) / 1e9 : 0;
-	int64_t p50 = 0, p99 = 0;
-
-	if (n_lat) {
-		qsort(lat, n_lat, sizeof(lat[0]), cmp_i64);
-		p50 = lat[n_lat / 2];
-		p99 = lat[n_lat * 99 / 100];
-	}
-	printf("received=%" PRIu64 " translated=%" PRIu64 " span=%.3f rate=%.0f p50_us=%.1f p99_us=%.1f\n",
-	       received, good, span, span > 0 ? (double)good / span : 0, (double)p50 / 1e3, (double)p99 / 1e3);
-	return 0;
+	return print_received(received, good, first, last, lat, n_lat);
 }
 
 
@@ -395,13 +423,8 @@ static int cmd_send_tcp(const struct opts *o)
 	while (!stop && (t = now_ns(CLOCK_MONOTONIC)) < end) {
 		size_t len = 0;
 
-		if (o->rate > 0) {
-			int64_t due = start + (int64_t)((double)seq * 1e9 / o->rate);
-			struct timespec ts = { (time_t)(due / 1000000000), (long)(due % 1000000000) };
-
-			if (due > t)
-				clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-		}
+		if (o->rate > 0)
+			pace(start, seq, o->rate, t);
 		for (int i = 0; i < batch; i++) {
 			unsigned call = (unsigned)((seq + (uint64_t)i) % calls);
 
@@ -517,24 +540,16 @@ static int cmd_recv_tcp(const struct opts *o)
 			}
 		}
 	}
-	double span = first && last > first ? (double)(last - first) / 1e9 : 0;
-	int64_t p50 = 0, p99 = 0;
-
-	if (n_lat) {
-		qsort(lat, n_lat, sizeof(lat[0]), cmp_i64);
-		p50 = lat[n_lat / 2];
-		p99 = lat[n_lat * 99 / 100];
-	}
-	printf("received=%" PRIu64 " translated=%" PRIu64 " span=%.3f rate=%.0f p50_us=%.1f p99_us=%.1f\n",
-	       received, good, span, span > 0 ? (double)good / span : 0, (double)p50 / 1e3, (double)p99 / 1e3);
-	return 0;
+	return print_received(received, good, first, last, lat, n_lat);
 }
 
-/* The 200 OK to a request: its Via, From, To (tagged), Call-ID and CSeq, then extra. */
-static int format_ok(char *out, size_t cap, const char *req, size_t len, const char *extra)
+/* A response to a request: its Via, From, To (tagged), Call-ID and CSeq (with the method
+ * INVITE when invite_cseq: the 487 to an INVITE made from its CANCEL), then extra. */
+static int format_reply(char *out, size_t cap, const char *status, const char *req, size_t len, int invite_cseq,
+			const char *extra)
 {
 	static const char *const copied[] = { "Via:", "From:", "To:", "Call-ID:", "CSeq:" };
-	int w = snprintf(out, cap, "SIP/2.0 200 OK\r\n");
+	int w = snprintf(out, cap, "SIP/2.0 %s\r\n", status);
 
 	for (size_t h = 0; h < sizeof(copied) / sizeof(copied[0]); h++) {
 		const char *line;
@@ -542,19 +557,41 @@ static int format_ok(char *out, size_t cap, const char *req, size_t len, const c
 
 		if (header_line(req, len, copied[h], &line, &l))
 			return -1;
-		w += snprintf(out + w, cap - (size_t)w, "%.*s%s\r\n", (int)l, line,
-			      h == 2 && !memmem(line, l, ";tag=", 5) ? ";tag=answer" : "");
+		if (h == 4 && invite_cseq)
+			w += snprintf(out + w, cap - (size_t)w, "CSeq: %lu INVITE\r\n", strtoul(line + 5, NULL, 10));
+		else
+			w += snprintf(out + w, cap - (size_t)w, "%.*s%s\r\n", (int)l, line,
+				      h == 2 && !memmem(line, l, ";tag=", 5) ? ";tag=answer" : "");
 	}
 	w += snprintf(out + w, cap - (size_t)w, "%s", extra);
 	return w < (int)cap ? w : -1;
 }
 
+static int format_ok(char *out, size_t cap, const char *req, size_t len, const char *extra)
+{
+	return format_reply(out, cap, "200 OK", req, len, 0, extra);
+}
+
+/* A string's hash (FNV-1a): the answer's media port follows the call. */
+static uint32_t fnv1a(const char *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	while (n--)
+		h = (h ^ (unsigned char)*p++) * 16777619u;
+	return h;
+}
+
+/* The answering side: a registrar, and a callee whose answer the Request-URI's user picks:
+ * "busy" gets 486, "ring" 180 and then 487 once the caller cancels, any other 200 with SDP
+ * (also to a re-INVITE). BYE and CANCEL get their 200. Stateless: every reply is made from
+ * the request it answers. */
 static int cmd_answer(const struct opts *o)
 {
 	char req[MSG_MAX + 1], out[MSG_MAX * 2], extra[1024], ip[INET_ADDRSTRLEN];
 	int fd = udp_socket(&o->at, 1);
 	int64_t end = now_ns(CLOCK_MONOTONIC) + (int64_t)((o->seconds > 0 ? o->seconds : 600) * 1e9);
-	uint64_t registers = 0, invites = 0, others = 0;
+	uint64_t registers = 0, invites = 0, cancels = 0, byes = 0, acks = 0, others = 0;
 
 	ip_of(&o->at, ip);
 	printf("ready\n");
@@ -563,6 +600,8 @@ static int cmd_answer(const struct opts *o)
 		struct sockaddr_in peer;
 		socklen_t plen = sizeof(peer);
 		struct pollfd pfd = { fd, POLLIN, 0 };
+		const char *line;
+		size_t l;
 		ssize_t n;
 		int w = -1;
 
@@ -573,32 +612,59 @@ static int cmd_answer(const struct opts *o)
 			continue;
 		req[n] = '\0';
 		if (strncmp(req, "REGISTER ", 9) == 0) {
-			const char *line;
-			size_t l;
+			const char *exp;
+			size_t el;
+			int gone = header_line(req, (size_t)n, "Expires:", &exp, &el) == 0 && atoi(exp + 8) == 0;
 
 			if (header_line(req, (size_t)n, "Contact:", &line, &l) == 0) {
-				snprintf(extra, sizeof(extra), "%.*s;expires=3600\r\nContent-Length: 0\r\n\r\n", (int)l, line);
+				snprintf(extra, sizeof(extra), "%.*s;expires=%s\r\nContent-Length: 0\r\n\r\n", (int)l, line,
+					 gone ? "0" : "3600");
 				w = format_ok(out, sizeof(out), req, (size_t)n, extra);
 			}
 			registers++;
+		} else if (strncmp(req, "INVITE sip:busy@", 16) == 0) {
+			w = format_reply(out, sizeof(out), "486 Busy Here", req, (size_t)n, 0, "Content-Length: 0\r\n\r\n");
+			invites++;
+		} else if (strncmp(req, "INVITE sip:ring@", 16) == 0) {
+			snprintf(extra, sizeof(extra), "Contact: <sip:answer@%s:%u>\r\nContent-Length: 0\r\n\r\n", ip,
+				 ntohs(o->at.sin_port));
+			w = format_reply(out, sizeof(out), "180 Ringing", req, (size_t)n, 0, extra);
+			invites++;
 		} else if (strncmp(req, "INVITE ", 7) == 0) {
 			char sdp[256];
-			int sl = snprintf(sdp, sizeof(sdp),
-					  "v=0\r\no=answer 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
-					  "m=audio 50000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n", ip, ip);
+			uint16_t port = 50000;
+			int sl;
 
+			if (header_line(req, (size_t)n, "Call-ID:", &line, &l) == 0)
+				port = (uint16_t)(40000 + 2 * (fnv1a(line, l) % 10000));
+			sl = snprintf(sdp, sizeof(sdp),
+				      "v=0\r\no=answer 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+				      "m=audio %u RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n", ip, ip, port);
 			snprintf(extra, sizeof(extra),
 				 "Contact: <sip:answer@%s:%u>\r\nContent-Type: application/sdp\r\n"
 				 "Content-Length: %d\r\n\r\n%s", ip, ntohs(o->at.sin_port), sl, sdp);
 			w = format_ok(out, sizeof(out), req, (size_t)n, extra);
 			invites++;
+		} else if (strncmp(req, "CANCEL ", 7) == 0) {
+			w = format_ok(out, sizeof(out), req, (size_t)n, "Content-Length: 0\r\n\r\n");
+			if (w > 0)
+				sendto(fd, out, (size_t)w, 0, (struct sockaddr *)&peer, plen);
+			w = format_reply(out, sizeof(out), "487 Request Terminated", req, (size_t)n, 1,
+					 "Content-Length: 0\r\n\r\n");
+			cancels++;
+		} else if (strncmp(req, "BYE ", 4) == 0) {
+			w = format_ok(out, sizeof(out), req, (size_t)n, "Content-Length: 0\r\n\r\n");
+			byes++;
+		} else if (strncmp(req, "ACK ", 4) == 0) {
+			acks++;
 		} else {
 			others++;
 		}
 		if (w > 0)
 			sendto(fd, out, (size_t)w, 0, (struct sockaddr *)&peer, plen);
 	}
-	printf("registers=%" PRIu64 " invites=%" PRIu64 " others=%" PRIu64 "\n", registers, invites, others);
+	printf("registers=%" PRIu64 " invites=%" PRIu64 " cancels=%" PRIu64 " byes=%" PRIu64 " acks=%" PRIu64
+	       " others=%" PRIu64 "\n", registers, invites, cancels, byes, acks, others);
 	return 0;
 }
 
@@ -638,11 +704,12 @@ static int cmd_fill(const struct opts *o)
 			die("connect");
 		/* The account is the port's: a second fill is other phones, not the first ones
 		 * again from new ports (which the ALG takes for phones that rebooted). */
-		n = format_register(msg, sizeof(msg), &me, &o->to, o->first_port + i);
+		n = format_register(msg, sizeof(msg), &me, &o->to, o->first_port + i, 1, 3600);
 		if (transact(fd, msg, (size_t)n) == 0)
 			reg_ok++;
+		/* the media port follows the phone's port: another fill's phones have others */
 		n = format_invite(msg, sizeof(msg), &me, &o->to, "answer", o->first_port + i,
-				  (uint16_t)(20000 + 2 * i), i, 0);
+				  (uint16_t)(20000 + 2 * ((o->first_port + i) % 20000)), i, 0);
 		if (transact(fd, msg, (size_t)n) == 0)
 			call_ok++;
 		close(fd);
@@ -652,9 +719,379 @@ static int cmd_fill(const struct opts *o)
 	return 0;
 }
 
+/* ---- soak: phones that register, call and hang up for a long time ---- */
+
+enum soak_state { S_IDLE, S_REGISTER, S_UNREGISTER, S_INVITE, S_CANCEL, S_TALK, S_REINVITE, S_BYE };
+enum soak_kind { K_ANSWER, K_RING, K_BUSY };
+
+struct soak_phone {
+	int fd;
+	struct sockaddr_in me;
+	enum soak_state state;
+	enum soak_kind kind;
+	int registered;
+	unsigned call, cseq, invite_cseq, version, tries;
+	uint16_t media;
+	int64_t reg_due, timeout, reinvite_at, hangup_at;
+	int len;
+	char last[MSG_MAX]; /* the request a timeout sends again */
+};
+
+struct soak_counts {
+	uint64_t committed; /* the messages of the transactions and calls started: the pacing's */
+	uint64_t sent, received, registers, unregisters, calls, answered, cancelled, busy, reinvites, ended,
+		timeouts, failed, stray, no_idle_phone;
+};
+
+static const char *const soak_user[] = { "answer", "ring", "busy" };
+
+static uint64_t rnd_state = 88172645463325252ull;
+static uint32_t rnd(void) /* xorshift64: the same run every time */
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return (uint32_t)(rnd_state >> 32);
+}
+
+/* A request of phone p's current call (Call-ID soak-PORT-CALL) to `to`: in the dialog once
+ * answered (the callee's Contact and To tag), with the phone's offer when sdp. branch
+ * names the transaction (an ACK to a failure and a CANCEL share the INVITE's). */
+static int soak_request(char *buf, size_t cap, const struct soak_phone *p, const struct sockaddr_in *to,
+			const char *method, unsigned cseq, const char *branch, int in_dialog, int sdp)
+{
+	char fip[INET_ADDRSTRLEN], tip[INET_ADDRSTRLEN], body[512] = "";
+	unsigned port = ntohs(p->me.sin_port);
+	const char *user = in_dialog ? "answer" : soak_user[p->kind];
+	int body_len = 0;
+
+	ip_of(&p->me, fip);
+	ip_of(to, tip);
+	if (sdp)
+		body_len = format_offer(body, sizeof(body), fip, p->media, p->version);
+	return snprintf(buf, cap,
+			"%s sip:%s@%s:%u SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP %s:%u;branch=z9hG4bK-s%u-%u-%s;rport\r\n"
+			"Max-Forwards: 70\r\n"
+			"From: <sip:u%u@%s>;tag=f%u-%u\r\n"
+			"To: <sip:%s@%s>%s\r\n"
+			"Call-ID: soak-%u-%u@%s\r\n"
+			"CSeq: %u %s\r\n"
+			"Contact: <sip:u%u@%s:%u>\r\n"
+			"%s"
+			"Content-Length: %d\r\n\r\n%s",
+			method, user, tip, ntohs(to->sin_port), fip, port, port, p->call, branch, port, tip, port,
+			p->call, user, tip, in_dialog ? ";tag=answer" : "", port, p->call, fip, cseq, method, port, fip,
+			port, sdp ? "Content-Type: application/sdp\r\n" : "", body_len, body);
+}
+
+static void soak_send(struct soak_phone *p, struct soak_counts *c, const char *msg, int len)
+{
+	if (send(p->fd, msg, (size_t)len, 0) == len)
+		c->sent++;
+}
+
+/* Sends a request that expects an answer: kept for the retransmission, and timed. */
+static void soak_transact(struct soak_phone *p, struct soak_counts *c, enum soak_state next, int64_t now)
+{
+	p->state = next;
+	p->tries = 0;
+	p->timeout = now + 500000000;
+	soak_send(p, c, p->last, p->len);
+}
+
+static void soak_register(struct soak_phone *p, struct soak_counts *c, const struct sockaddr_in *to,
+			  unsigned expires, int64_t now)
+{
+	p->len = format_register(p->last, sizeof(p->last), &p->me, to, ntohs(p->me.sin_port), ++p->cseq, expires);
+	soak_transact(p, c, expires ? S_REGISTER : S_UNREGISTER, now);
+	c->committed += 2;
+	if (expires)
+		c->registers++;
+	else
+		c->unregisters++;
+}
+
+/* The phone's next call: answered (80%: a re-INVITE moves its media half-way, then BYE),
+ * cancelled while ringing (10%), or refused busy (10%). */
+static void soak_call(struct soak_phone *p, struct soak_counts *c, const struct sockaddr_in *to, int64_t now)
+{
+	char branch[16];
+	uint32_t r = rnd() % 10;
+
+	p->kind = r == 0 ? K_RING : r == 1 ? K_BUSY : K_ANSWER;
+	c->committed += p->kind == K_RING ? 6 : p->kind == K_BUSY ? 3 : 8;
+	p->call++;
+	p->version = 1;
+	p->invite_cseq = ++p->cseq;
+	snprintf(branch, sizeof(branch), "%u", p->cseq);
+	p->len = soak_request(p->last, sizeof(p->last), p, to, "INVITE", p->cseq, branch, 0, 1);
+	soak_transact(p, c, S_INVITE, now);
+	c->calls++;
+}
+
+/* The media port moves to the phone's other one (a re-INVITE's new port, or the next call's). */
+static void soak_move_media(struct soak_phone *p)
+{
+	p->media ^= 2;
+}
+
+/* A request that expects no answer (ACK): by the branch of the INVITE for a failure's ACK. */
+static void soak_ack(struct soak_phone *p, struct soak_counts *c, const struct sockaddr_in *to, int success)
+{
+	char msg[MSG_MAX], branch[16];
+	int n;
+
+	snprintf(branch, sizeof(branch), success ? "%ua" : "%u", p->invite_cseq);
+	n = soak_request(msg, sizeof(msg), p, to, "ACK", p->invite_cseq, branch, success, 0);
+	soak_send(p, c, msg, n);
+}
+
+static void soak_in_dialog(struct soak_phone *p, struct soak_counts *c, const struct sockaddr_in *to,
+			   const char *method, enum soak_state next, int64_t now)
+{
+	char branch[16];
+	int invite = !strcmp(method, "INVITE");
+
+	if (invite)
+		p->invite_cseq = p->cseq + 1;
+	snprintf(branch, sizeof(branch), "%u", ++p->cseq);
+	p->len = soak_request(p->last, sizeof(p->last), p, to, method, p->cseq, branch, 1, invite);
+	soak_transact(p, c, next, now);
+}
+
+/* A response on phone p's socket: the state moves on when it answers the pending request. */
+static void soak_response(struct soak_phone *p, struct soak_counts *c, const struct sockaddr_in *to,
+			  const char *msg, size_t len, int64_t now, double interval)
+{
+	const char *line;
+	size_t l;
+	unsigned cseq;
+	char method[16];
+	int code;
+
+	c->received++;
+	if (len < 12 || strncmp(msg, "SIP/2.0 ", 8) || header_line(msg, len, "CSeq:", &line, &l) ||
+	    sscanf(line + 5, "%u %15s", &cseq, method) != 2) {
+		c->stray++;
+		return;
+	}
+	code = atoi(msg + 8);
+	if (p->state == S_CANCEL && !strcmp(method, "CANCEL") && cseq == p->invite_cseq)
+		return; /* the CANCEL's own 200: the 487 ends the call */
+	if (cseq != (p->state == S_CANCEL ? p->invite_cseq : p->cseq) || code < 180 ||
+	    p->state == S_IDLE || p->state == S_TALK) {
+		c->stray++; /* a retransmission's second answer, or one too late */
+		return;
+	}
+	if (code < 200) {
+		if (p->state == S_INVITE && p->kind == K_RING) {
+			char branch[16];
+
+			snprintf(branch, sizeof(branch), "%u", p->invite_cseq);
+			p->len = soak_request(p->last, sizeof(p->last), p, to, "CANCEL", p->invite_cseq, branch, 0, 0);
+			soak_transact(p, c, S_CANCEL, now);
+		}
+		return;
+	}
+	switch (p->state) {
+	case S_REGISTER:
+	case S_UNREGISTER:
+		if (code != 200) {
+			c->failed++;
+		} else if (p->state == S_UNREGISTER) {
+			p->registered = 0;
+			soak_register(p, c, to, 120, now); /* back at once, as after a reboot */
+			return;
+		} else {
+			p->registered++;
+		}
+		p->state = S_IDLE;
+		/* every interval (+-10%); the first time anywhere in one, so that the phones that
+		 * all registered at the start do not come back together */
+		p->reg_due = now + (int64_t)(interval * (p->registered == 1 ? (rnd() % 1000) / 1000.0 :
+							  0.9 + 0.2 * (rnd() % 1000) / 1000.0) * 1e9);
+		return;
+	case S_INVITE:
+	case S_CANCEL:
+		soak_ack(p, c, to, code == 200);
+		if (code == 200 && p->state == S_INVITE) {
+			int64_t hold = 2000000000 + (int64_t)(rnd() % 6000) * 1000000;
+
+			p->state = S_TALK;
+			p->reinvite_at = now + hold / 2;
+			p->hangup_at = now + hold;
+			c->answered++;
+			return;
+		}
+		if (code == 200) { /* answered as the CANCEL went: hang up */
+			soak_in_dialog(p, c, to, "BYE", S_BYE, now);
+			return;
+		}
+		if (code == 487)
+			c->cancelled++;
+		else if (code == 486)
+			c->busy++;
+		else
+			c->failed++;
+		soak_move_media(p);
+		p->state = S_IDLE;
+		return;
+	case S_REINVITE:
+		soak_ack(p, c, to, code == 200);
+		c->reinvites += code == 200;
+		p->state = S_TALK;
+		return;
+	case S_BYE:
+		c->ended += code == 200;
+		soak_move_media(p);
+		p->state = S_IDLE;
+		return;
+	default:
+		return;
+	}
+}
+
+/* Timers of one phone: retransmission (500 ms, doubling; given up after the third), the
+ * re-INVITE and BYE of a call, and the next registration when idle. */
+static void soak_timers(struct soak_phone *p, struct soak_counts *c, const struct sockaddr_in *to, int64_t now)
+{
+	switch (p->state) {
+	case S_IDLE:
+		if (p->reg_due && now >= p->reg_due)
+			soak_register(p, c, to, rnd() % 20 == 0 && p->registered ? 0 : 120, now);
+		return;
+	case S_TALK:
+		if (now >= p->hangup_at) {
+			soak_in_dialog(p, c, to, "BYE", S_BYE, now);
+		} else if (p->reinvite_at && now >= p->reinvite_at) {
+			p->reinvite_at = 0;
+			p->version++;
+			soak_move_media(p);
+			soak_in_dialog(p, c, to, "INVITE", S_REINVITE, now);
+		}
+		return;
+	default:
+		if (now < p->timeout)
+			return;
+		if (++p->tries <= 3) {
+			p->timeout = now + (500000000ll << p->tries);
+			soak_send(p, c, p->last, p->len);
+			return;
+		}
+		c->timeouts++;
+		if (p->state == S_REGISTER || p->state == S_UNREGISTER)
+			p->reg_due = now + 1000000000;
+		p->state = S_IDLE;
+		return;
+	}
+}
+
+static void soak_print(const struct soak_counts *c, const struct soak_phone *ph, unsigned n, double seconds)
+{
+	unsigned registered = 0, in_call = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		registered += ph[i].registered != 0;
+		in_call += ph[i].state == S_TALK || ph[i].state == S_REINVITE || ph[i].state == S_BYE;
+	}
+	printf("seconds=%.1f sent=%" PRIu64 " received=%" PRIu64 " rate=%.0f registered=%u in_call=%u registers=%" PRIu64
+	       " unregisters=%" PRIu64 " calls=%" PRIu64 " answered=%" PRIu64 " cancelled=%" PRIu64 " busy=%" PRIu64
+	       " reinvites=%" PRIu64 " ended=%" PRIu64 " timeouts=%" PRIu64 " failed=%" PRIu64 " stray=%" PRIu64
+	       " no_idle_phone=%" PRIu64 "\n",
+	       seconds, c->sent, c->received, seconds > 0 ? (double)(c->sent + c->received) / seconds : 0, registered,
+	       in_call, c->registers, c->unregisters, c->calls, c->answered, c->cancelled, c->busy, c->reinvites,
+	       c->ended, c->timeouts, c->failed, c->stray, c->no_idle_phone);
+}
+
+/* N phones on ports P.. of IP (each its own socket), for S seconds at about R messages per
+ * second (sent and received): all register at first (at R), then re-register every
+ * --register-interval (one in 20 unregisters and registers again), and calls start whenever
+ * the messages of what was started (a call: answered 8, INVITE 200 ACK, re-INVITE 200 ACK,
+ * BYE 200; cancelled 6, INVITE 180 CANCEL 200 487 ACK; busy 3; a registration 2) fall behind
+ * R. A line of counts every 10 s, and at the end. */
+static int cmd_soak(const struct opts *o)
+{
+	unsigned n = o->count;
+	double interval = o->reg_interval > 0 ? o->reg_interval : 60;
+	struct soak_phone *ph = calloc(n, sizeof(*ph));
+	struct soak_counts c = { 0 };
+	struct rlimit rl = { n + 64, n + 64 };
+	struct epoll_event ev[256];
+	int ep = epoll_create1(0);
+	int64_t start = now_ns(CLOCK_MONOTONIC), end = start + (int64_t)(o->seconds * 1e9), next_scan = 0;
+	int64_t next_print = start + 10000000000ll;
+	char msg[MSG_MAX + 1];
+
+	if (!ph || ep < 0)
+		die("soak");
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		die("setrlimit (one socket per phone)");
+	for (unsigned i = 0; i < n; i++) {
+		struct epoll_event e = { .events = EPOLLIN, .data.u32 = i };
+
+		ph[i].me = o->from;
+		ph[i].me.sin_port = htons((uint16_t)(o->first_port + i));
+		ph[i].fd = udp_socket(&ph[i].me, 0);
+		if (connect(ph[i].fd, (const struct sockaddr *)&o->to, sizeof(o->to)) ||
+		    epoll_ctl(ep, EPOLL_CTL_ADD, ph[i].fd, &e))
+			die("connect");
+		ph[i].media = (uint16_t)(30000 + 4 * (i % 8000));
+		/* the first registrations at the whole rate: 2 messages each */
+		ph[i].reg_due = start + 1 + (int64_t)((double)i * 2e9 / o->rate);
+	}
+	printf("ready\n");
+	while (!stop) {
+		int64_t now = now_ns(CLOCK_MONOTONIC);
+		int k;
+
+		if (now >= end)
+			break;
+		k = epoll_wait(ep, ev, 256, 2);
+		now = now_ns(CLOCK_MONOTONIC);
+		for (int e = 0; e < k; e++) {
+			struct soak_phone *p = &ph[ev[e].data.u32];
+			ssize_t len;
+
+			while ((len = recv(p->fd, msg, MSG_MAX, MSG_DONTWAIT)) > 0) {
+				msg[len] = '\0';
+				soak_response(p, &c, &o->to, msg, (size_t)len, now, interval);
+			}
+		}
+		if (now >= next_scan) {
+			for (unsigned i = 0; i < n; i++)
+				soak_timers(&ph[i], &c, &o->to, now);
+			next_scan = now + 5000000;
+		}
+		while ((double)c.committed < o->rate * (double)(now - start) / 1e9) {
+			int tries = 0;
+			struct soak_phone *p;
+
+			do
+				p = &ph[rnd() % n];
+			while ((p->state != S_IDLE || !p->registered) && ++tries < 16);
+			if (tries == 16) {
+				c.no_idle_phone++;
+				break;
+			}
+			soak_call(p, &c, &o->to, now);
+		}
+		if (now >= next_print) {
+			soak_print(&c, ph, n, (double)(now - start) / 1e9);
+			next_print += 10000000000ll;
+		}
+	}
+	soak_print(&c, ph, n, (double)(now_ns(CLOCK_MONOTONIC) - start) / 1e9);
+	for (unsigned i = 0; i < n; i++)
+		close(ph[i].fd);
+	free(ph);
+	close(ep);
+	return 0;
+}
+
 static int usage(void)
 {
-	fprintf(stderr, "usage: sipload send|recv|answer|fill [options] (see the comment at the top of sipload.c)\n");
+	fprintf(stderr, "usage: sipload send|recv|answer|fill|soak [options] (see the comment at the top of sipload.c)\n");
 	return 2;
 }
 
@@ -687,6 +1124,8 @@ int main(int argc, char **argv)
 			o.first_port = (unsigned)atoi(v);
 		else if (!strcmp(k, "--seconds"))
 			o.seconds = atof(v);
+		else if (!strcmp(k, "--register-interval"))
+			o.reg_interval = atof(v);
 		else if (!strcmp(k, "--rate"))
 			o.rate = atof(v);
 		else if (!strcmp(k, "--quiet-ms"))
@@ -718,5 +1157,8 @@ int main(int argc, char **argv)
 		return cmd_answer(&o);
 	if (!strcmp(argv[1], "fill") && o.have_from && o.have_to && o.count && o.first_port)
 		return cmd_fill(&o);
+	if (!strcmp(argv[1], "soak") && o.have_from && o.have_to && o.count && o.first_port && o.rate > 0 &&
+	    o.seconds > 0)
+		return cmd_soak(&o);
 	return usage();
 }

@@ -382,10 +382,8 @@ static int set_value(struct sipalg_config *c, const struct opt *o, const char *v
 		struct alg_endpoint ep;
 		const char *colon = strchr(v, ':');
 
-		/* whole, padding too: settings are compared bytewise (fuzz_config, a reload's restart check) */
-		memset(&ep, 0, sizeof(ep));
+		memset(&ep, 0, sizeof(ep)); /* its padding too: settings are compared whole */
 		ep.port = (uint16_t)o->off2;
-
 		if (*v && (colon ? addr_parse(v, (size_t)(colon - v), &ep.ip) ||
 					   port_parse(colon + 1, strlen(colon + 1), &ep.port)
 				 : addr_parse(v, strlen(v), &ep.ip)))

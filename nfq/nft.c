@@ -63,6 +63,8 @@ struct nft {
 	char buf[1 << 17] __attribute__((aligned(8))); /* netlink messages need alignment */
 	char rx[1 << 16] __attribute__((aligned(8)));
 	size_t capacity; /* binding slots: the table's */
+	size_t inst_top, sig_top; /* above these no slot of inst, sig was ever written: clearing
+				   * stops there, so that a large capacity costs pages only as used */
 	struct installed *inst;
 	/* The set tcp_sig_ports as written, per binding slot, and the slots changed since. */
 	struct sig_installed {
@@ -444,6 +446,8 @@ void nft_mirror(struct nft *n, size_t slot, const struct table_binding *b, enum 
 
 	if (slot >= n->capacity)
 		return;
+	if (slot >= n->inst_top)
+		n->inst_top = slot + 1;
 	if (c == TABLE_EXTENDED && in->in_use && b->expires <= in->expires)
 		return; /* the installed elements outlive it already */
 	if (in->in_use) {
@@ -527,7 +531,7 @@ int nft_resync(struct nft *n, const struct alg_table *t, uint32_t public_ip, int
 	batch_start(n);
 	for (int map = 0; map < MAP_COUNT; map++)
 		queue_flush(n, map);
-	memset(n->inst, 0, n->capacity * sizeof(*n->inst));
+	memset(n->inst, 0, n->inst_top * sizeof(*n->inst));
 	table_for_each_binding(t, slot, b)
 		nft_mirror(n, slot, b, TABLE_ADDED, public_ip, now);
 	return nft_commit(n);
@@ -599,7 +603,7 @@ static int sig_send(struct nft *n)
 	n->early_error = 0;
 	batch_start(n);
 	if (r) {
-		memset(n->sig, 0, n->capacity * sizeof(*n->sig));
+		memset(n->sig, 0, n->sig_top * sizeof(*n->sig));
 		n->n_sig_dirty = 0;
 		n->sig_handle = 0; /* written whole at the next nft_sig_check */
 	}
@@ -727,11 +731,13 @@ static int sig_write_all(struct nft *n, const struct alg_table *t, int64_t now)
 		return -1;
 	batch_start(n);
 	queue_sig_msg(n, SIG_FLUSH, NULL);
-	memset(n->sig, 0, n->capacity * sizeof(*n->sig));
+	memset(n->sig, 0, n->sig_top * sizeof(*n->sig));
 	n->n_sig_dirty = 0;
 	table_for_each_binding(t, slot, b) {
 		if (b->kind != ALG_PORT_SIGNALING || slot >= n->capacity)
 			continue;
+		if (slot >= n->sig_top)
+			n->sig_top = slot + 1;
 		n->sig[slot] = (struct sig_installed){ b->pub_port, 1, 0, b->expires + INSTALL_AHEAD };
 		sig_push(n, &add, b->pub_port, b->expires + INSTALL_AHEAD - now + ELEMENT_MARGIN);
 	}
@@ -745,6 +751,8 @@ void nft_sig_change(struct nft *n, size_t slot, const struct table_binding *b, e
 
 	if (slot >= n->capacity)
 		return;
+	if (slot >= n->sig_top)
+		n->sig_top = slot + 1;
 	in = &n->sig[slot];
 	if (in->dirty || (b->kind != ALG_PORT_SIGNALING && !in->in_use))
 		return;
@@ -819,5 +827,5 @@ void nft_sig_clear(struct nft *n)
 	batch_start(n);
 	queue_sig_msg(n, SIG_FLUSH, NULL);
 	sig_send(n);
-	memset(n->sig, 0, n->capacity * sizeof(*n->sig));
+	memset(n->sig, 0, n->sig_top * sizeof(*n->sig));
 }

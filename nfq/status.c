@@ -215,6 +215,22 @@ static void outer_nat_json(const struct status_view *v, struct out *o)
 	    v->keepalive_interval, v->keepalives, v->keepalive_failed);
 }
 
+/* What the table holds: signaling bindings, those registered, pinholes, dialogs. They come
+ * first, so that a script has them even when the listings below overflow the reply. */
+static void held_count(const struct alg_table *t, unsigned held[4])
+{
+	const struct table_binding *b;
+	const struct table_dialog *d;
+
+	memset(held, 0, 4 * sizeof(held[0]));
+	table_for_each_binding(t, slot, b) {
+		held[b->kind == ALG_PORT_SIGNALING ? 0 : 2]++;
+		held[1] += b->kind == ALG_PORT_SIGNALING && b->registered;
+	}
+	table_for_each_dialog(t, di, d)
+		held[3]++;
+}
+
 size_t status_format(const struct status_view *v, int json, char *buf, size_t cap)
 {
 	const struct counters *c = v->count;
@@ -226,17 +242,22 @@ size_t status_format(const struct status_view *v, int json, char *buf, size_t ca
 	struct out o = { buf, cap, 0 };
 	char pub[ADDR_STR_MAX], priv[ENDPOINT_STR_MAX], peer[ADDR_STR_MAX], id[TABLE_CALL_ID_MAX * 2 + 1];
 	const char *sep = "";
+	unsigned held[4];
 
 	buf[0] = '\0';
 	addr_format(v->public_ip, pub);
+	held_count(t, held);
 	if (json) {
 		put(&o, "{\"wan\":\"%s\",\"lan\":\"%s\",\"public\":\"%s\",", v->wan, v->lan, pub);
 		outer_nat_json(v, &o);
-		put(&o, "\"counters\":{");
+		put(&o, "\"held\":{\"signaling\":%u,\"registered\":%u,\"pinholes\":%u,\"dialogs\":%u},\"counters\":{",
+		    held[0], held[1], held[2], held[3]);
 	} else {
 		put(&o, "sipalgd: wan %s (public %s), lan %s\n", v->wan,
 		    v->outer->source == PUBLIC_UNKNOWN ? "unknown" : pub, v->lan);
 		outer_nat_text(v, &o);
+		put(&o, "held: %u signaling bindings (%u registered), %u pinholes, %u dialogs\n", held[0], held[1],
+		    held[2], held[3]);
 		put(&o, "counters:\n");
 	}
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
@@ -287,12 +308,10 @@ size_t status_format(const struct status_view *v, int json, char *buf, size_t ca
 			put(&o, "  call %s (%s, expires in %llds)\n", id,
 			    d->answered ? "answered" : d->from_lan ? "ringing" : "offered from the WAN, no pinhole",
 			    (long long)(d->expires - v->now));
-		table_for_each_binding(t, slot, b) {
+		table_for_each_media(t, d, b) {
 			unsigned stream = b->stream & ~TABLE_STREAM_REPLACED;
 			int replaced = (b->stream & TABLE_STREAM_REPLACED) != 0;
 
-			if (b->kind != ALG_PORT_MEDIA || b->dialog != (int)di)
-				continue;
 			binding_text(b, priv, peer);
 			if (json)
 				put(&o, "%s{\"stream\":%u,\"rtcp\":%s,\"private\":\"%s\",\"public_port\":%u,\"from\":\"%s\"%s}",

@@ -77,3 +77,14 @@ openwrt_init() {
 		"$@"' _ "$LAB_E2E/openwrt-shim.sh" "$SIPALG_TOP/openwrt/sipalg/files/sipalg.init" \
 		"$SIPALG_TOP" "$LAB_E2E/openwrt-shim.sh" "$@"
 }
+
+# alg_ran_clean: the daemon's log holds no sanitizer report (ASan, UBSan, TSan; a leak found
+# at exit is one); the first lines of one if it does.
+alg_ran_clean() {
+	if grep -q 'Sanitizer\|runtime error' "$LAB_DIR/sipalgd.log"; then
+		not_ok "sipalgd ($SIPALGD) ran clean: see $LAB_DIR/sipalgd.log"
+		grep -m 20 'ERROR\|WARNING\|runtime error\|#[0-9]' "$LAB_DIR/sipalgd.log"
+	else
+		ok "sipalgd ($SIPALGD) ran clean: no sanitizer report, no leak at exit"
+	fi
+}

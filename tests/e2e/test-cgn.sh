@@ -146,10 +146,6 @@ scenario_incoming_no_keepalive
 scenario_stun
 
 alg_stop
-if grep -q 'Sanitizer\|runtime error' "$LAB_DIR/sipalgd.log"; then
-	not_ok "sipalgd ($SIPALGD) ran clean: see $LAB_DIR/sipalgd.log"
-else
-	ok "sipalgd ($SIPALGD) ran clean"
-fi
+alg_ran_clean
 echo "     took $(($(date +%s) - start)) s"
 finish "e2e-cgn${E2E_NAME:+-$E2E_NAME}"

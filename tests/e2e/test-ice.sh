@@ -131,10 +131,6 @@ scenario_phone_offers
 scenario_phone_answers
 scenario_phone_traverses
 alg_stop
-if grep -q 'Sanitizer\|runtime error' "$LAB_DIR/sipalgd.log"; then
-	not_ok "sipalgd ($SIPALGD) ran clean: see $LAB_DIR/sipalgd.log"
-else
-	ok "sipalgd ($SIPALGD) ran clean: no sanitizer report"
-fi
+alg_ran_clean
 echo "     took $(($(date +%s) - start)) s"
 finish "e2e-ice${E2E_NAME:+-$E2E_NAME}"

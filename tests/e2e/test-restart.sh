@@ -95,7 +95,7 @@ scenario_corrupt() {
 		grep -q "^state file $(alg_state) refused: line [0-9]*: .*; starting with nothing restored (the file is kept as $(alg_state).bad)" "$LAB_DIR/sipalgd.log"
 	check "the refused file is kept aside as state.bad" [ -s "$(alg_state).bad" ]
 	check "nothing was restored: no registration in the status view" \
-		not sh -c 'ip netns exec "$1" "$2" --socket "$3" status | grep -q registered' _ "$(lab_ns router)" \
+		not sh -c 'ip netns exec "$1" "$2" --socket "$3" status | grep -q " registered,"' _ "$(lab_ns router)" \
 		"$SIPALG_TOP/build/sipalgctl" "$(alg_socket)"
 	check "phone1 registers again" lab_register phone1 1001
 	alg_kill TERM
@@ -165,8 +165,6 @@ scenario_killed
 scenario_corrupt
 scenario_init_restart
 
-if grep -q 'Sanitizer\|runtime error' "$LAB_DIR/sipalgd.log"; then
-	not_ok "sipalgd ($SIPALGD) ran clean: see $LAB_DIR/sipalgd.log"
-fi
+alg_ran_clean
 echo "     took $(($(date +%s) - start)) s"
 finish "e2e-restart${E2E_NAME:+-$E2E_NAME}"

@@ -37,6 +37,8 @@ both_zero() { [ "$1" -eq 0 ] && [ "$2" -eq 0 ]; }
 far_answers() {
 	_fa_name=$1 _fa_scen=$2
 	shift 2
+	# the previous callee's socket may still be closing on a loaded machine
+	lab_until 10 not lab_wait_udp far 5060 0 || not_ok "$_fa_name: far's port 5060 is free"
 	lab_sipp_bg "$_fa_name-uas" far "$_fa_scen" -key rtp_stats "$LAB_DIR/$_fa_name-far" \
 		-key rtp_count $RTP_COUNT "$@"
 	lab_wait_udp far 5060 5 || not_ok "$_fa_name: far listens"

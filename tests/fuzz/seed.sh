@@ -67,6 +67,10 @@ fuzz_stream)
 			cp "$f" "$corpus/golden-$(basename "$(dirname "$f")")"
 		fi
 	done
+	if [ "$name" = fuzz_fastpath ]; then
+		# header and SDP forms at the edges of the fast path's grammar
+		cp "$here"/seeds/fuzz_fastpath/* "$corpus/"
+	fi
 	if [ "$name" = fuzz_state ]; then
 		# state files as table_save writes them (the rest: messages, as fuzz_table takes them)
 		cp "$here"/seeds/fuzz_state/* "$corpus/"

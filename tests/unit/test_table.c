@@ -136,6 +136,17 @@ static void cancel_closes_call(void **state)
 	assert_int_equal(media_bindings(), 0);
 }
 
+
+/* phone1 (zoiper) calls out at t=100 and the far end answers at 101. */
+static void answered_call(void)
+{
+	struct run r;
+
+	step_fixture(&r, ALG_OUT, "zoiper-invite-stun-off", 100, provider);
+	run_free(&r);
+	step_fixture(&r, ALG_IN, "invite-200-in", 101, phone1);
+	run_free(&r);
+}
 /* The fixture's 486 with another status line. */
 static void failed_reinvite_keeps_answered_call(void **state)
 {
@@ -144,10 +155,7 @@ static void failed_reinvite_keeps_answered_call(void **state)
 	struct run r;
 
 	(void)state;
-	step_fixture(&r, ALG_OUT, "zoiper-invite-stun-off", 100, provider);
-	run_free(&r);
-	step_fixture(&r, ALG_IN, "invite-200-in", 101, phone1);
-	run_free(&r);
+	answered_call();
 	msg = fixture("busy-486-in", &len);
 	memcpy(msg, "SIP/2.0 491 Busy Here", 21); /* same length as "SIP/2.0 486 Busy Here" */
 	step(&r, ALG_IN, msg, len, 130, phone1);
@@ -827,6 +835,35 @@ static void refer_binds_only_the_lan_phones_own(void **state)
 	assert_non_null(binding_of(0xc0a80165, 5060));
 }
 
+/* A transferee dials the Refer-To that came in naming another LAN phone's public binding
+ * (given to it as that phone's private address) through its proxy: the Request-URI goes out
+ * as the proxy can reach it, the binding's public name; a LAN address with no binding stays,
+ * and nothing is bound for it. */
+static void request_to_a_lan_phone_named_publicly(void **state)
+{
+	size_t len;
+	char *to_phone2 = fixture_with("zoiper-invite-stun-off", &len, "INVITE sip:2001@sip.example.net;",
+				       "INVITE sip:1002@192.168.1.102:5060;", NULL);
+	char *to_nobody = fixture_with("zoiper-invite-stun-off", &len, "INVITE sip:2001@sip.example.net;",
+				       "INVITE sip:1003@192.168.1.103;", NULL);
+	char line[96];
+	struct run r;
+
+	(void)state;
+	register_phone2(1000);
+	snprintf(line, sizeof(line), "INVITE sip:1002@203.0.113.5:%u;transport=UDP SIP/2.0",
+		 binding_of(0xc0a80166, 5060)->pub_port);
+	assert_int_equal(try_step(&r, ALG_OUT, to_phone2, strlen(to_phone2), 1100, phone1, provider), ALG_OK);
+	assert_line(&r, line);
+	run_free(&r);
+	assert_int_equal(try_step(&r, ALG_OUT, to_nobody, strlen(to_nobody), 1200, phone1, provider), ALG_OK);
+	assert_line(&r, "INVITE sip:1003@192.168.1.103;transport=UDP SIP/2.0");
+	run_free(&r);
+	assert_null(binding_of(0xc0a80167, 5060));
+	free(to_phone2);
+	free(to_nobody);
+}
+
 /* Some registrars list no contact in their 2xx, whatever was asked: a registration then
  * stays as it was (only an unregister ends it); a retransmitted 2xx is restored again. */
 static void registrar_listing_no_contact(void **state)
@@ -1194,10 +1231,7 @@ static void t38_reinvite_moves_the_stream_at_the_answer(void **state)
 	struct run r;
 
 	(void)state;
-	step_fixture(&r, ALG_OUT, "zoiper-invite-stun-off", 100, provider);
-	run_free(&r);
-	step_fixture(&r, ALG_IN, "invite-200-in", 101, phone1);
-	run_free(&r);
+	answered_call();
 	step_sdp("reinvite-hold-out", t38_offer, ALG_OUT, 130, provider);
 	assert_non_null(binding_of(0xc0a80165, 8000)); /* the audio still flows until the answer */
 	assert_non_null(binding_of(0xc0a80165, 8001));
@@ -1221,10 +1255,7 @@ static void refused_t38_reinvite_keeps_the_audio(void **state)
 	struct run r;
 
 	(void)state;
-	step_fixture(&r, ALG_OUT, "zoiper-invite-stun-off", 100, provider);
-	run_free(&r);
-	step_fixture(&r, ALG_IN, "invite-200-in", 101, phone1);
-	run_free(&r);
+	answered_call();
 	step_sdp("reinvite-hold-out", t38_offer, ALG_OUT, 130, provider);
 	msg = fixture_with("busy-486-in", &len, "SIP/2.0 486 Busy Here", "SIP/2.0 488 Not Acceptable Here", NULL);
 	step_fixture_with_free(&r, ALG_IN, msg, len, 131, phone1);
@@ -1244,13 +1275,9 @@ static void t38_on_the_same_port_drops_rtcp(void **state)
 {
 	size_t len;
 	char *sdp = replace_all(t38_offer, strlen(t38_offer), "image 8100", "image 8000", &len);
-	struct run r;
 
 	(void)state;
-	step_fixture(&r, ALG_OUT, "zoiper-invite-stun-off", 100, provider);
-	run_free(&r);
-	step_fixture(&r, ALG_IN, "invite-200-in", 101, phone1);
-	run_free(&r);
+	answered_call();
 	step_sdp("reinvite-hold-out", sdp, ALG_OUT, 130, provider);
 	assert_int_equal(media_bindings(), 2);
 	step_sdp("invite-200-in", t38_answer, ALG_IN, 131, phone1);
@@ -1470,6 +1497,7 @@ int main(void)
 		cmocka_unit_test_setup(two_accounts_on_one_port_unregister_one, reset),
 		cmocka_unit_test_setup(stray_register_2xx_changes_nothing, reset),
 		cmocka_unit_test_setup(refer_binds_only_the_lan_phones_own, reset),
+		cmocka_unit_test_setup(request_to_a_lan_phone_named_publicly, reset),
 		cmocka_unit_test_setup(registrar_listing_no_contact, reset),
 		cmocka_unit_test_setup(unregistered_port_cools_down, reset),
 		cmocka_unit_test_setup(unregister_during_a_call_keeps_signaling, reset),
