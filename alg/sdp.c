@@ -361,13 +361,18 @@ static int open_stream(struct xlate *x, const struct sdp_scan *sc, size_t i)
 	a->offer = x->msg.is_request && span_is(x->buf, x->msg.method, "INVITE");
 	if (own) {
 		a->priv = own_rtp;
-		/* RTCP on the public address: a binding of the phone's that holds its port, else the
-		 * phone's own port (one up, or a=rtcp's; the pair's public ports go together) */
-		if (a->rtcp.port && a->rtcp.ip == x->cfg->public_ip &&
-		    xlate_own_public(x, a->rtcp.ip, a->rtcp.port, ALG_PORT_MEDIA, &own_rtcp) < 0)
-			return -1;
-		if (a->rtcp.port && a->rtcp.ip == x->cfg->public_ip)
-			a->rtcp = own_rtcp;
+		/* RTCP on the public address: one up from the phone's real RTP port; a=rtcp's, the
+		 * binding that holds it or the phone's own port (as for RTP), else nothing */
+		if (a->rtcp.port && a->rtcp.ip == x->cfg->public_ip && !s->rtcp_val) {
+			a->rtcp = own_rtp.port < 65535 ? (struct alg_endpoint){ own_rtp.ip, (uint16_t)(own_rtp.port + 1) }
+						       : (struct alg_endpoint){ 0, 0 };
+		} else if (a->rtcp.port && a->rtcp.ip == x->cfg->public_ip) {
+			int rtcp_own = xlate_own_public(x, a->rtcp.ip, a->rtcp.port, ALG_PORT_MEDIA, &own_rtcp);
+
+			if (rtcp_own < 0)
+				return -1;
+			a->rtcp = rtcp_own ? own_rtcp : (struct alg_endpoint){ 0, 0 };
+		}
 	}
 	a->pub_port = xlate_public_port(x, a->priv, ALG_PORT_MEDIA);
 	if (a->pub_port != s->port_val && xlate_edit_port(x, s->port, a->pub_port))

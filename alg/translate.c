@@ -61,9 +61,11 @@ int xlate_own_public(struct xlate *x, uint32_t ip, uint16_t port, enum alg_port_
 		       xlate_fail(x, ALG_FOREIGN_ADDRESS);
 	/* Else the phone wrote its own port with the router's address: bound as if it had
 	 * written its private address, when that gives the same public port (what it wrote is
-	 * then true); else it stays as written and binds nothing. */
+	 * then true); else it stays as written and binds nothing (*priv untouched). */
+	if (xlate_public_port(x, (struct alg_endpoint){ phone, port }, kind) != port)
+		return 0;
 	*priv = (struct alg_endpoint){ phone, port };
-	return xlate_public_port(x, *priv, kind) == port;
+	return 1;
 }
 
 uint16_t xlate_public_port(const struct xlate *x, struct alg_endpoint priv, enum alg_port_kind kind)
