@@ -27,6 +27,9 @@ fuzz_stun)
 '\200\050\000\004\300\175\114\226' >>"$corpus/rfc5769"
 	printf '\001\001\000\014\041\022\244\102abcdefghijkl\000\001\000\010\000\001\234\100\306\063\144\001' \
 		>"$corpus/mapped-address"
+	# requests, errors, IPv6, both address kinds, bad cookies and lengths (enough seeds for
+	# the big-endian replay without what native fuzzing grew)
+	cp "$here"/seeds/fuzz_stun/* "$corpus/"
 	;;
 fuzz_packet)
 	# the golden messages in IPv4/UDP packets, and the odd packets around them
