@@ -22,6 +22,11 @@
 					  * the page): every slot's message starts aligned */
 #define QUEUE_SEND_MAX 65536             /* a batch of verdicts longer than this goes in parts */
 #define VERDICT_HDR_MAX 64               /* nlmsghdr, nfgenmsg, verdict, the payload's header */
+/* A burst (a phone's or a provider's sendmmsg, a registration storm after an outage) waits in
+ * the kernel instead of passing untranslated through fail-open: room for about 2,000 INVITEs.
+ * The memory is the kernel's and taken only while packets wait. */
+#define QUEUE_MAXLEN 4096                /* packets the kernel holds for us (its default: 1024) */
+#define QUEUE_RCVBUF (2 << 20)           /* bytes of them on their way to us (default ~200 KiB) */
 
 struct queue {
 	struct mnl_socket *nl;
@@ -59,7 +64,7 @@ struct queue *queue_open(uint16_t num)
 {
 	struct queue *q = calloc(1, sizeof(*q));
 	struct nlmsghdr *nlh;
-	int one = 1;
+	int one = 1, rcvbuf = QUEUE_RCVBUF;
 
 	if (!q)
 		return NULL;
@@ -83,12 +88,16 @@ struct queue *queue_open(uint16_t num)
 	/* A full queue lets SIP through unmodified rather than dropping it. */
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_FAIL_OPEN));
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
+	mnl_attr_put_u32(nlh, NFQA_CFG_QUEUE_MAXLEN, htonl(QUEUE_MAXLEN));
 	if (send_cfg(q, nlh)) {
 		queue_close(q);
 		return NULL;
 	}
 	/* Losing a burst is better reported than fatal. */
 	mnl_socket_setsockopt(q->nl, NETLINK_NO_ENOBUFS, &one, sizeof(one));
+	/* past net.core.rmem_max as root (CAP_NET_ADMIN); else what rmem_max allows */
+	if (setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	return q;
 }
 

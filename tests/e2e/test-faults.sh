@@ -156,10 +156,10 @@ scenario_stale_flows() {
 # ---------------------------------------------------------------------------------------
 # 2. the daemon hangs with a call up: the kernel holds what the queue takes, the rest of the
 #    SIP passes unmodified (fail-open), media is not affected; after SIGCONT it catches up.
-#    sipalgd sets no queue length: the kernel's default, 1024 packets, holds at most that
-#    (fewer when the daemon's netlink socket buffer fills first: 166 of these here).
-QUEUE_MAXLEN=1024
-FLOOD=3000
+#    sipalgd sets the queue's length to 4096 packets (nfq/queue.c): the kernel holds at most
+#    that (fewer when the daemon's 2 MiB netlink socket buffer fills first).
+QUEUE_MAXLEN=4096
+FLOOD=8000
 
 scenario_queue_overflow() {
 	echo "--- sipalgd stopped (SIGSTOP) during a call while $FLOOD SIP requests arrive"
