@@ -180,7 +180,8 @@ static enum sip_scan_error read_content_length(const char *buf, size_t len, stru
 	const struct sip_header *cl = NULL;
 	uint64_t v;
 
-	for (size_t i = 0; i < m->n_headers; i++) {
+	for (size_t i = m->first[HDR_CONTENT_LENGTH] ? m->first[HDR_CONTENT_LENGTH] - 1u : m->n_headers;
+	     i < m->n_headers; i++) {
 		if (m->headers[i].id != HDR_CONTENT_LENGTH)
 			continue;
 		if (cl)
