@@ -5,25 +5,34 @@
 
 #include <string.h>
 
+/* The digit at s[i] (i < n), or 10. */
+static inline unsigned digit_at(const char *s, size_t n, size_t i)
+{
+	unsigned d = i < n ? (unsigned)(s[i] - '0') : 10;
+
+	return d <= 9 ? d : 10;
+}
+
 int addr_parse(const char *s, size_t n, uint32_t *ip)
 {
 	uint32_t out = 0;
 	size_t i = 0;
 
-	/* four parts of 1..3 digits up to 255, dots between (every host is asked: keep it tight) */
+	/* four parts of 1..3 digits up to 255, dots between; the digits of a part unrolled
+	 * (every host is asked: keep it tight) */
 	for (int part = 0;; part++) {
-		unsigned v, d = 0;
+		unsigned v = digit_at(s, n, i), d;
 
-		if (i >= n || (unsigned)(s[i] - '0') > 9)
+		if (v > 9)
 			return -1;
-		v = (unsigned)(s[i++] - '0');
-		while (i < n && (unsigned)(s[i] - '0') <= 9) {
-			if (++d == 3)
-				return -1;
-			v = v * 10 + (unsigned)(s[i++] - '0');
+		if ((d = digit_at(s, n, ++i)) <= 9) {
+			v = v * 10 + d;
+			if ((d = digit_at(s, n, ++i)) <= 9) {
+				v = v * 10 + d;
+				if (v > 255 || digit_at(s, n, ++i) <= 9)
+					return -1;
+			}
 		}
-		if (v > 255)
-			return -1;
 		out = out << 8 | v;
 		if (part == 3)
 			break;

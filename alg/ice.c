@@ -2,7 +2,7 @@
 /* ice.c: reading ICE candidates and writing the router's own (RFC 8839, RFC 8445). */
 #include "ice.h"
 
-#include <stdio.h>
+#include <string.h>
 
 #include "sip_msg.h"
 
@@ -47,16 +47,36 @@ int ice_candidate_read(const char *buf, const struct alg_span *f, size_t n, stru
 	return 0;
 }
 
+/* Appends the C string z at out + n; the new length. */
+static size_t put(char *out, size_t n, const char *z)
+{
+	size_t len = strlen(z);
+
+	memcpy(out + n, z, len);
+	return n + len;
+}
+
+/* Without snprintf, whose format parsing cost more than the rest of an ICE offer's edits:
+ * at most 19 + 5 + 5 + 10 + 1 + 15 + 1 + 5 + 17 + 15 + 7 + 5 + 2 = 107 bytes, under
+ * ICE_LINE_MAX. */
 size_t ice_mapped_line(char *out, uint16_t component, uint32_t public_ip, uint16_t pub_port,
 		       struct alg_endpoint base, const char *eol)
 {
 	uint32_t priority = (ICE_SRFLX_TYPE_PREF << 24) | (ICE_LOCAL_PREF << 8) | (256u - component);
-	char pub[ADDR_STR_MAX], raddr[ADDR_STR_MAX];
-	int n;
+	size_t n = put(out, 0, "a=candidate:" ICE_FOUNDATION " ");
 
-	addr_format(public_ip, pub);
-	addr_format(base.ip, raddr);
-	n = snprintf(out, ICE_LINE_MAX, "a=candidate:" ICE_FOUNDATION " %u UDP %u %s %u typ srflx raddr %s rport %u%s",
-		     component, priority, pub, pub_port, raddr, base.port, eol);
-	return n > 0 && n < ICE_LINE_MAX ? (size_t)n : 0;
+	n += uint_format(component, out + n);
+	n = put(out, n, " UDP ");
+	n += uint_format(priority, out + n);
+	out[n++] = ' ';
+	n += addr_format(public_ip, out + n);
+	out[n++] = ' ';
+	n += uint_format(pub_port, out + n);
+	n = put(out, n, " typ srflx raddr ");
+	n += addr_format(base.ip, out + n);
+	n = put(out, n, " rport ");
+	n += uint_format(base.port, out + n);
+	n = put(out, n, eol);
+	out[n] = '\0';
+	return n;
 }

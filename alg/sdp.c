@@ -42,6 +42,10 @@ struct sdp_stream {
 
 struct sdp_scan {
 	struct sdp_addr o, c;
+	/* The first NUL of the body and the first CR at or after the line being scanned (or the
+	 * body's end): each line must hold neither, and one search per body, or per line for
+	 * the CR of a CRLF, finds them instead of two per line. */
+	uint32_t nul, cr, body_end;
 	int ice_traversal; /* a srflx, prflx or relay candidate: the phone traverses NATs itself */
 	int line_crlf;     /* the line being scanned ends with CRLF */
 	size_t n;
@@ -71,12 +75,11 @@ static size_t fields(const char *buf, uint32_t p, uint32_t end, struct alg_span 
 /* "IN IP4 addr" as three fields; an IP6 address type makes the message IPv6. */
 static int read_addr(const char *buf, const struct alg_span *f, struct sdp_addr *a)
 {
-	uint32_t n = 0;
+	const char *slash = memchr(buf + f[2].off, '/', f[2].len); /* multicast /ttl stays */
+	uint32_t n = slash ? (uint32_t)(slash - (buf + f[2].off)) : f[2].len;
 
 	if (span_is(buf, f[1], "IP6"))
 		return -1;
-	while (n < f[2].len && buf[f[2].off + n] != '/') /* multicast /ttl stays */
-		n++;
 	a->present = 1;
 	a->text = (struct alg_span){ f[2].off, n };
 	a->ipv4 = span_is(buf, f[1], "IP4") && addr_parse(buf + f[2].off, n, &a->ip) == 0;
@@ -162,7 +165,12 @@ static int scan_line(struct xlate *x, struct sdp_scan *sc, struct sdp_fast *fast
 	unsigned all = 0;
 	size_t n = 0;
 
-	if (type < 'a' || type > 'z' || memchr(buf + p, '\0', end - p) || memchr(buf + p, '\r', end - p))
+	if (sc->cr < p) {
+		const char *cr = memchr(buf + p, '\r', sc->body_end - p);
+
+		sc->cr = cr ? (uint32_t)(cr - buf) : sc->body_end;
+	}
+	if (type < 'a' || type > 'z' || (sc->nul >= p && sc->nul < end) || sc->cr < end)
 		return xlate_fail(x, ALG_BAD_SDP);
 	/* o=, c= and m= are ASCII fields separated by single spaces (RFC 4566 9). libosip2 finds
 	 * its tokens with strchr across line ends, so only lines of this shape reach it. */
@@ -198,7 +206,9 @@ static int scan_line(struct xlate *x, struct sdp_scan *sc, struct sdp_fast *fast
 		s->not_rtp = !names_rtp(buf, f[2]);
 		break;
 	case 'a':
-		if (!s)
+		/* most a= lines are none of these (rtpmap, fmtp, sendrecv ...): their first letter
+		 * tells at once */
+		if (!s || p == end || ((buf[p] | 0x20) != 'r' && (buf[p] | 0x20) != 'c'))
 			break;
 		if (span_is(buf, (struct alg_span){ p, end - p }, "rtcp-mux")) {
 			s->rtcp_mux = 1;
@@ -260,8 +270,12 @@ static int sdp_scan(struct xlate *x, struct alg_span body, struct sdp_scan *sc)
 {
 	uint32_t p = body.off, end = body.off + body.len;
 	struct sdp_fast fast = { 1, 0, 0, 0 };
+	const char *nul;
 
 	memset(sc, 0, offsetof(struct sdp_scan, s));
+	sc->body_end = end;
+	nul = memchr(x->buf + p, '\0', end - p);
+	sc->nul = nul ? (uint32_t)(nul - x->buf) : end;
 	while (p < end) {
 		const char *nl = memchr(x->buf + p, '\n', end - p);
 		uint32_t e = nl ? (uint32_t)(nl - x->buf) : end, next = nl ? e + 1 : end;

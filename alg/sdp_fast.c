@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include "word.h"
+
 /* Line ranks, in the order libosip2 reads them; REPEAT: may come more than once. */
 enum { R_V = 1, R_O, R_S, R_I, R_C, R_B, R_T, R_A, R_M };
 #define REPEAT (1u << R_B | 1u << R_T | 1u << R_A)
@@ -31,25 +33,55 @@ static int rank(char type)
 	}
 }
 
+/* Marks (bit 7) of the bytes of w that are zero, exactly: no borrow crosses bytes. */
+static inline uint64_t zero_bytes(uint64_t w)
+{
+	const uint64_t low7 = 0x7f7f7f7f7f7f7f7full;
+
+	return ~(((w & low7) + low7) | w | low7);
+}
+
+/* Marks of the bytes of w outside 0x21..0x7e (spaces included). */
+static inline uint64_t not_graphic(uint64_t w)
+{
+	const uint64_t low7 = 0x7f7f7f7f7f7f7f7full, lo = w & low7;
+
+	return (~(lo + 0x5f5f5f5f5f5f5f5full) | (lo + 0x0101010101010101ull) | w) & ~low7;
+}
+
+/* Eight bytes at a time: the o=, c=, m= and t= lines of every SDP body go through here. */
 unsigned sdp_fields(const char *buf, uint32_t p, uint32_t end, struct alg_span *f, unsigned max)
 {
 	unsigned n = 1;
+	uint64_t before = 0; /* the mark of the last byte of the word before, when a space */
 
 	if (p == end || buf[p] == ' ' || buf[end - 1] == ' ')
 		return 0;
 	if (max)
 		f[0].off = p;
-	for (uint32_t i = p; i < end; i++) {
-		if (buf[i] == ' ') {
-			if (buf[i + 1] == ' ')
-				return 0;
+	for (uint32_t i = p; i < end; i += 8) {
+		uint32_t k = end - i < 8 ? end - i : 8;
+		uint64_t w = 0, valid = k == 8 ? ~0ull : (1ull << (8 * k)) - 1, sp;
+
+		if (k == 8)
+			w = le64_load(buf + i);
+		else if (end - p >= 8) /* the last k bytes, from a word ending at end */
+			w = le64_load(buf + end - 8) >> (8 * (8 - k));
+		else
+			for (uint32_t j = 0; j < k; j++)
+				w |= (uint64_t)(uint8_t)buf[i + j] << (8 * j);
+		sp = zero_bytes(w ^ 0x2020202020202020ull) & valid;
+		if ((not_graphic(w) & ~sp & valid) || (sp & (sp << 8 | before)))
+			return 0; /* a byte that is not printable ASCII, or two spaces */
+		before = sp >> 56;
+		for (; sp; sp &= sp - 1) {
+			uint32_t at = i + first_marked(sp);
+
 			if (n <= max)
-				f[n - 1].len = i - f[n - 1].off;
+				f[n - 1].len = at - f[n - 1].off;
 			if (n < max)
-				f[n].off = i + 1;
+				f[n].off = at + 1;
 			n++;
-		} else if (buf[i] < 0x21 || buf[i] > 0x7e) {
-			return 0;
 		}
 	}
 	if (n <= max)
@@ -77,10 +109,12 @@ static int value_ok(int r, const char *s, uint32_t n, unsigned fields)
 				return 0;
 		return 1;
 	case R_B: /* bwtype ":" bandwidth */
-	case R_A: /* field [":" value]: neither empty */
-		for (i = 0; i < n && s[i] != ':'; i++)
-			;
+	case R_A: { /* field [":" value]: neither empty */
+		const char *colon = memchr(s, ':', n);
+
+		i = colon ? (uint32_t)(colon - s) : n;
 		return i > 0 && (i == n ? r == R_A : i + 1 < n);
+	}
 	default: /* v s i: any text, not empty */
 		return n > 0;
 	}

@@ -4,6 +4,8 @@
  * noted where they bite. */
 #include "sip_fast.h"
 
+#include <string.h>
+
 #include "addr.h"
 #include "xlate.h"
 
@@ -34,14 +36,28 @@ static inline int is(char c, unsigned cls)
 	return char_class[(uint8_t)c] & cls;
 }
 
-/* Advances *p over a run of class cls; returns its length. */
+/* Advances *p over a run of class cls; returns its length. Four bytes a step while they
+ * all are of the class: a branch per byte costs more than the look-ups. */
 static inline uint32_t run(const char *buf, uint32_t *p, uint32_t end, unsigned cls)
 {
-	uint32_t s = *p;
+	const uint8_t *b = (const uint8_t *)buf;
+	uint32_t s = *p, i = *p;
 
-	while (*p < end && is(buf[*p], cls))
-		(*p)++;
-	return *p - s;
+	while (i + 4 <= end &&
+	       (char_class[b[i]] & char_class[b[i + 1]] & char_class[b[i + 2]] & char_class[b[i + 3]] & cls))
+		i += 4;
+	while (i < end && is(buf[i], cls))
+		i++;
+	*p = i;
+	return i - s;
+}
+
+/* The first c in [p, end), or end. */
+static inline uint32_t find(const char *buf, uint32_t p, uint32_t end, char c)
+{
+	const char *at = memchr(buf + p, c, end - p);
+
+	return at ? (uint32_t)(at - buf) : end;
 }
 
 static inline int lower(char c)
@@ -49,28 +65,30 @@ static inline int lower(char c)
 	return c >= 'A' && c <= 'Z' ? c | 0x20 : c;
 }
 
-/* The n bytes at s are z (lower case), ASCII case ignored. */
-static int same_word(const char *s, uint32_t n, const char *z)
+/* The n bytes at s are the zn bytes of z (lower case), ASCII case ignored: a letter of z
+ * matches either case, any other byte only itself. Lengths first: most words asked about
+ * (parameter names) differ in length from the wanted one. */
+static inline int same_word(const char *s, uint32_t n, const char *z, uint32_t zn)
 {
-	uint32_t i;
-
-	for (i = 0; i < n; i++)
-		if (z[i] == '\0' || lower(s[i]) != z[i])
+	if (n != zn)
+		return 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (s[i] != z[i] && ((s[i] | 0x20) != z[i] || (unsigned)(z[i] - 'a') > 25))
 			return 0;
-	return z[i] == '\0';
+	return 1;
 }
 
 /* The bytes at [p, end) begin with z (lower case), ASCII case ignored. */
-static int starts(const char *buf, uint32_t p, uint32_t end, const char *z, uint32_t n)
+static inline int starts(const char *buf, uint32_t p, uint32_t end, const char *z, uint32_t n)
 {
-	return end - p >= n && same_word(buf + p, n, z);
+	return end - p >= n && same_word(buf + p, n, z, n);
 }
 
 /* host [":" port], the port 1..65535 in at most 5 digits, into hp as read_hostport
  * (sip_addr.c) fills it: the host's characters are none of those that end its host. */
 static int hostport(const char *buf, uint32_t *p, uint32_t end, struct hostport *hp)
 {
-	uint32_t h = *p, s;
+	uint32_t h = *p, s, v = 0;
 
 	if (!run(buf, p, end, C_HOST))
 		return 0;
@@ -79,10 +97,14 @@ static int hostport(const char *buf, uint32_t *p, uint32_t end, struct hostport 
 	if (*p == end || buf[*p] != ':')
 		return 1;
 	s = ++*p;
-	while (*p < end && buf[*p] >= '0' && buf[*p] <= '9')
-		(*p)++;
+	/* port_parse's reading, in the same pass: 1..5 digits, 1..65535 */
+	while (*p < end && buf[*p] >= '0' && buf[*p] <= '9' && *p - s < 6)
+		v = v * 10 + (uint32_t)(buf[(*p)++] - '0');
 	hp->port = (struct alg_span){ s, *p - s };
-	return port_parse(buf + s, *p - s, &hp->port_val) == 0;
+	if (*p - s > 5 || v == 0 || v > 65535)
+		return 0;
+	hp->port_val = (uint16_t)v;
+	return 1;
 }
 
 /* A quoted string at *p without escapes; libosip2 ends it at the next quote. */
@@ -103,6 +125,7 @@ static int quoted(const char *buf, uint32_t *p, uint32_t end)
  * or no value; quotes included). */
 struct param_want {
 	const char *name; /* lower case */
+	uint32_t name_len;
 	struct alg_span val;
 	int found;
 };
@@ -123,7 +146,7 @@ static int params(const char *buf, uint32_t p, uint32_t end, int quotes_ok, stru
 		if (!n)
 			return 0;
 		for (size_t k = 0; k < n_want && !hit; k++)
-			if (!want[k].found && same_word(buf + name, n, want[k].name))
+			if (!want[k].found && same_word(buf + name, n, want[k].name, want[k].name_len))
 				hit = &want[k];
 		if (hit) {
 			hit->found = 1;
@@ -144,7 +167,7 @@ static int params(const char *buf, uint32_t p, uint32_t end, int quotes_ok, stru
 int fast_via(const char *buf, struct alg_span elem, struct hostport *hp)
 {
 	uint32_t p = elem.off, end = elem.off + elem.len, t;
-	struct param_want want[2] = { { "received", { 0, 0 }, 0 }, { "rport", { 0, 0 }, 0 } };
+	struct param_want want[2] = { { "received", 8, { 0, 0 }, 0 }, { "rport", 5, { 0, 0 }, 0 } };
 
 	/* libosip2 finds the sent-protocol by its slashes and the host after the first space */
 	if (!starts(buf, p, end, "sip/2.0/", 8))
@@ -156,7 +179,7 @@ int fast_via(const char *buf, struct alg_span elem, struct hostport *hp)
 		p++;
 	if (p == elem.off + 8 || p == end || buf[p] != ' ')
 		return 0;
-	if (p - t == 3 && same_word(buf + t, 3, "tls"))
+	if (same_word(buf + t, p - t, "tls", 3))
 		hp->dflt_port = 5061;
 	p++;
 	if (!hostport(buf, &p, end, hp) || !params(buf, p, end, 0, want, 2))
@@ -193,9 +216,7 @@ static int sip_uri(const char *buf, uint32_t p, uint32_t end, int headers_ok, st
 	 * than 6 characters */
 	if (!hostport(buf, &p, end, hp) || p - s < 6)
 		return 0;
-	q = p;
-	while (q < end && buf[q] != '?')
-		q++;
+	q = find(buf, p, end, '?');
 	if (!params(buf, p, q, 0, want, n_want))
 		return 0;
 	if (q == end)
@@ -214,7 +235,7 @@ int fast_sip_uri(const char *buf, struct alg_span uri, int headers_ok, struct ho
 int fast_name_addr(const char *buf, struct alg_span elem, uint32_t *expires, struct hostport *hp)
 {
 	uint32_t p = elem.off, end = elem.off + elem.len, u;
-	struct param_want want = { "expires", { 0, 0 }, 0 };
+	struct param_want want = { "expires", 7, { 0, 0 }, 0 };
 	uint64_t v;
 
 	if (p == end || buf[p] == '*') /* libosip2 takes a Contact starting with '*' for "*" */
@@ -233,8 +254,8 @@ int fast_name_addr(const char *buf, struct alg_span elem, uint32_t *expires, str
 			return 0;
 	}
 	if (buf[p] == '<') {
-		for (u = ++p; p < end && buf[p] != '>'; p++)
-			;
+		u = ++p;
+		p = find(buf, p, end, '>');
 		if (p == end || !sip_uri(buf, u, p, 1, hp, NULL, 0) ||
 		    !params(buf, p + 1, end, 1, &want, 1))
 			return 0;
@@ -255,7 +276,7 @@ int fast_content_type(const char *buf, struct alg_span value, char *type, size_t
 		      char *boundary, size_t boundary_cap)
 {
 	uint32_t p = value.off, end = value.off + value.len;
-	struct param_want want = { "boundary", { 0, 0 }, 0 };
+	struct param_want want = { "boundary", 8, { 0, 0 }, 0 };
 	struct alg_span b;
 	size_t n = 0;
 

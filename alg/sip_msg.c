@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "word.h"
+
 /* Words of a name, every byte | 0x20 (z's are lower case already): in any byte order. */
 static inline uint64_t word64(const char *s, uint64_t fold)
 {
@@ -98,6 +100,19 @@ static inline int is_token_char(char c)
 	return token_chars[(uint8_t)c];
 }
 
+/* End of the token at p, at most e: four bytes a step while they all are token characters
+ * (a branch per byte costs more than the look-ups), then one at a time. */
+static inline size_t token_end(const char *buf, size_t p, size_t e)
+{
+	const uint8_t *b = (const uint8_t *)buf;
+
+	while (p + 4 <= e && (token_chars[b[p]] & token_chars[b[p + 1]] & token_chars[b[p + 2]] & token_chars[b[p + 3]]))
+		p += 4;
+	while (p < e && is_token_char(buf[p]))
+		p++;
+	return p;
+}
+
 /* End of the line starting at p (the offset of its CR or LF), or len if none. */
 static size_t line_end(const char *buf, size_t len, size_t p)
 {
@@ -165,7 +180,8 @@ static enum sip_scan_error read_content_length(const char *buf, size_t len, stru
 	const struct sip_header *cl = NULL;
 	uint64_t v;
 
-	for (size_t i = 0; i < m->n_headers; i++) {
+	for (size_t i = m->first[HDR_CONTENT_LENGTH] ? m->first[HDR_CONTENT_LENGTH] - 1u : m->n_headers;
+	     i < m->n_headers; i++) {
 		if (m->headers[i].id != HDR_CONTENT_LENGTH)
 			continue;
 		if (cl)
@@ -220,9 +236,7 @@ enum sip_scan_error sip_msg_scan(const char *buf, size_t len, struct sip_msg *m)
 			return SCAN_NO_HEADER_END;
 		if (m->n_headers == SIP_MAX_HEADERS)
 			return SCAN_TOO_MANY_HEADERS;
-		name_end = p;
-		while (name_end < e && is_token_char(buf[name_end]))
-			name_end++;
+		name_end = token_end(buf, p, e);
 		v = name_end;
 		while (v < e && (buf[v] == ' ' || buf[v] == '\t'))
 			v++;
@@ -289,26 +303,39 @@ const struct sip_header *sip_msg_find(const struct sip_msg *m, enum sip_hdr id)
 	return m->first[id] ? &m->headers[m->first[id] - 1] : NULL;
 }
 
-/* A byte of x is zero (the classic bit trick; any byte order). */
-#define HAS_ZERO(x) (((x) - 0x0101010101010101ull) & ~(x) & 0x8080808080808080ull)
-#define HAS_BYTE(w, c) HAS_ZERO((w) ^ (0x0101010101010101ull * (uint8_t)(c)))
 /* '<' or '>': they differ in bit 1 only */
 #define HAS_ANGLE(w) HAS_ZERO(((w) ^ 0x3c3c3c3c3c3c3c3cull) & ~0x0202020202020202ull)
 
-/* Outside quotes only '"', '<', '>' (and ',' when commas count) change how a value reads,
- * inside only '"' and '\\': each state skips runs of the others eight bytes at a time. */
-static inline uint32_t skip_unquoted(const char *s, uint32_t i, uint32_t len, int commas)
-{
-	for (; i + 8 <= len; i += 8) {
-		uint64_t w;
+/* The bytes that change how a value reads: outside quotes '"', '<', '>' (and ',' where
+ * commas split), inside only '"' and '\\'. */
+enum marks { UNQUOTED, UNQUOTED_COMMAS, QUOTED };
 
-		memcpy(&w, s + i, 8);
-		if (HAS_ANGLE(w) || HAS_BYTE(w, '"') || (commas && HAS_BYTE(w, ',')))
-			break;
+static inline uint64_t marks(uint64_t w, enum marks k)
+{
+	if (k == QUOTED)
+		return HAS_BYTE(w, '"') | HAS_BYTE(w, '\\');
+	return HAS_ANGLE(w) | HAS_BYTE(w, '"') | (k == UNQUOTED_COMMAS ? HAS_BYTE(w, ',') : 0);
+}
+
+/* The first byte of s[i, len) of kind k, or len: eight bytes at a time, and the last word
+ * overlapping the one before, shifted past the bytes already seen, instead of a byte loop. */
+static inline uint32_t skip_to_mark(const char *s, uint32_t i, uint32_t len, enum marks k)
+{
+	uint64_t m;
+
+	for (; i + 8 <= len; i += 8)
+		if ((m = marks(le64_load(s + i), k)))
+			return i + first_marked(m);
+	if (i >= len)
+		return len;
+	if (len >= 8) {
+		m = marks(le64_load(s + len - 8) >> (8 * (i - (len - 8))), k);
+		return m ? i + first_marked(m) : len;
 	}
-	while (i < len && s[i] != '"' && s[i] != '<' && s[i] != '>' && !(commas && s[i] == ','))
-		i++;
-	return i;
+	for (; i < len; i++) /* a value shorter than a word: a byte at a time, alone in w */
+		if (marks((uint8_t)s[i], k) & 0x80)
+			return i;
+	return len;
 }
 
 /* Past the quoted string whose opening quote is at i - 1 (sip_unquoted_char's reading), or 0
@@ -316,15 +343,7 @@ static inline uint32_t skip_unquoted(const char *s, uint32_t i, uint32_t len, in
 static uint32_t quoted_end(const char *s, uint32_t i, uint32_t len)
 {
 	for (;;) {
-		for (; i + 8 <= len; i += 8) {
-			uint64_t w;
-
-			memcpy(&w, s + i, 8);
-			if (HAS_BYTE(w, '"') || HAS_BYTE(w, '\\'))
-				break;
-		}
-		while (i < len && s[i] != '"' && s[i] != '\\')
-			i++;
+		i = skip_to_mark(s, i, len, QUOTED);
 		if (i >= len)
 			return 0;
 		if (s[i] == '"')
@@ -342,7 +361,7 @@ int sip_value_balanced(const char *buf, struct alg_span value)
 	int angle = 0;
 
 	for (;;) {
-		i = skip_unquoted(s, i, value.len, 0);
+		i = skip_to_mark(s, i, value.len, UNQUOTED);
 		if (i >= value.len)
 			return !angle;
 		if (s[i] == '"') {
@@ -369,7 +388,7 @@ int sip_value_next(const char *buf, struct alg_span value, uint32_t *pos, struct
 		return -1;
 	start = i;
 	for (;;) {
-		i = skip_unquoted(s, i, value.len, 1);
+		i = skip_to_mark(s, i, value.len, UNQUOTED_COMMAS);
 		if (i >= value.len)
 			break;
 		if (s[i] == '"') {

@@ -2,7 +2,7 @@
 /* siphash.c: SipHash-2-4 (see siphash.h), after the reference implementation. */
 #include "siphash.h"
 
-#include <string.h>
+#include "word.h"
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
 
@@ -24,19 +24,6 @@
 		v2 = ROTL(v2, 32);                                                                 \
 	} while (0)
 
-/* A whole word in one load (swapped on a big-endian CPU), not eight: the table hashes a few
- * short keys per message. */
-static inline uint64_t le64_word(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	v = __builtin_bswap64(v);
-#endif
-	return v;
-}
-
 /* The last n < 8 bytes. */
 static inline uint64_t le64_tail(const uint8_t *p, size_t n)
 {
@@ -56,7 +43,7 @@ uint64_t siphash24(const struct siphash_key *key, const void *data, size_t len)
 	size_t left = len;
 
 	for (; left >= 8; p += 8, left -= 8) {
-		m = le64_word(p);
+		m = le64_load(p);
 		v3 ^= m;
 		SIPROUND;
 		SIPROUND;

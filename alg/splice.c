@@ -32,8 +32,12 @@ static void sort_edits(struct splice *s)
 {
 	/* Insertion sort: a message needs a handful of edits, already nearly in order. */
 	for (size_t i = 1; i < s->n; i++) {
-		struct splice_edit tmp = s->e[i];
+		struct splice_edit tmp;
 		size_t j = i;
+
+		if (s->e[i - 1].off <= s->e[i].off)
+			continue; /* in place already: no copy */
+		tmp = s->e[i];
 
 		while (j > 0 && s->e[j - 1].off > tmp.off) {
 			s->e[j] = s->e[j - 1];

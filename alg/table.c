@@ -175,6 +175,53 @@ static uint32_t hash_call_id(const struct alg_table *t, const char *id, uint32_t
 	return hash_bytes(t, id, n) ^ (len * 0x9e3779b9u);
 }
 
+/* A private endpoint's (host 0) or a LAN host's (host 1) hash, through t->hashed. */
+static uint32_t hashed_key(struct alg_table *t, uint32_t ip, uint16_t port, int host)
+{
+	struct table_hashed *c = &t->hashed;
+	uint64_t key = (uint64_t)ip << 32 | (uint32_t)port << 1 | (uint32_t)host;
+	uint32_t h;
+	unsigned i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->key[i] == key)
+			return c->hash[i];
+	h = host ? hash_ip(t, ip) : hash_endpoint(t, (struct alg_endpoint){ ip, port });
+	if (c->n < TABLE_HASHED) {
+		i = c->n++;
+	} else {
+		i = c->next;
+		c->next = (c->next + 1) % TABLE_HASHED;
+	}
+	c->key[i] = key;
+	c->hash[i] = h;
+	return h;
+}
+
+static uint32_t hashed_endpoint(struct alg_table *t, struct alg_endpoint e)
+{
+	return hashed_key(t, e.ip, e.port, 0);
+}
+
+static uint32_t hashed_ip(struct alg_table *t, uint32_t ip)
+{
+	return hashed_key(t, ip, 0, 1);
+}
+
+static uint32_t hashed_call_id(struct alg_table *t, const char *id, uint32_t len)
+{
+	struct table_hashed *c = &t->hashed;
+	uint32_t n = len < TABLE_CALL_ID_MAX ? len : TABLE_CALL_ID_MAX;
+
+	if (c->has_call_id && c->call_id_len == len && memcmp(c->call_id, id, n) == 0)
+		return c->call_id_hash;
+	c->has_call_id = 1;
+	c->call_id_len = len;
+	memcpy(c->call_id, id, n);
+	c->call_id_hash = hash_call_id(t, id, len);
+	return c->call_id_hash;
+}
+
 /* Removes slot + 1 `item` from the chain at *head, whose links next_of gives. */
 #define CHAIN_REMOVE(head, item, link_of)                                                          \
 	do {                                                                                       \
@@ -195,7 +242,7 @@ static uint32_t hash_call_id(const struct alg_table *t, const char *id, uint32_t
 
 static struct table_host *host_of(struct alg_table *t, uint32_t ip, int create)
 {
-	uint32_t *head = &t->host_head[hash_ip(t, ip) & t->host_mask], h;
+	uint32_t *head = &t->host_head[hashed_ip(t, ip) & t->host_mask], h;
 
 	for (h = *head; h; h = t->host[h - 1].next)
 		if (t->host[h - 1].ip == ip)
@@ -228,14 +275,14 @@ static void host_count(struct alg_table *t, uint32_t ip, enum alg_port_kind kind
 	if (h->n[0] || h->n[1])
 		return;
 	slot = (uint32_t)(h - t->host) + 1;
-	CHAIN_REMOVE(&t->host_head[hash_ip(t, ip) & t->host_mask], slot, HOST_NEXT);
+	CHAIN_REMOVE(&t->host_head[hashed_ip(t, ip) & t->host_mask], slot, HOST_NEXT);
 	h->next = t->host_free;
 	t->host_free = slot;
 }
 
-static uint32_t host_bindings(const struct alg_table *t, uint32_t ip, enum alg_port_kind kind)
+static uint32_t host_bindings(struct alg_table *t, uint32_t ip, enum alg_port_kind kind)
 {
-	const struct table_host *h = host_of((struct alg_table *)t, ip, 0);
+	const struct table_host *h = host_of(t, ip, 0);
 
 	return h ? h->n[kind] : 0;
 }
@@ -244,7 +291,7 @@ static uint32_t host_bindings(const struct alg_table *t, uint32_t ip, enum alg_p
 static void link_binding(struct alg_table *t, size_t slot)
 {
 	struct table_binding *b = &t->bind[slot];
-	uint32_t *head = &t->priv_head[hash_endpoint(t, b->priv) & t->priv_mask];
+	uint32_t *head = &t->priv_head[hashed_endpoint(t, b->priv) & t->priv_mask];
 
 	b->next_priv = *head;
 	*head = (uint32_t)slot + 1;
@@ -277,7 +324,7 @@ static void unlink_binding(struct alg_table *t, struct table_binding *b)
 {
 	uint32_t slot = (uint32_t)(b - t->bind) + 1;
 
-	CHAIN_REMOVE(&t->priv_head[hash_endpoint(t, b->priv) & t->priv_mask], slot, BIND_NEXT_PRIV);
+	CHAIN_REMOVE(&t->priv_head[hashed_endpoint(t, b->priv) & t->priv_mask], slot, BIND_NEXT_PRIV);
 	dialog_unlink_binding(t, b);
 	t->pub_slot[b->pub_port] = 0;
 	t->pub_taken[b->pub_port / 64] &= ~(1ull << (b->pub_port % 64));
@@ -289,7 +336,7 @@ static void unlink_binding(struct alg_table *t, struct table_binding *b)
 static void link_dialog(struct alg_table *t, size_t slot)
 {
 	struct table_dialog *d = &t->dialog[slot];
-	uint32_t *head = &t->call_head[hash_call_id(t, d->call_id, d->call_id_len) & t->call_mask];
+	uint32_t *head = &t->call_head[hashed_call_id(t, d->call_id, d->call_id_len) & t->call_mask];
 
 	d->next_call_id = *head;
 	*head = (uint32_t)slot + 1;
@@ -304,7 +351,7 @@ static void unlink_dialog(struct alg_table *t, struct table_dialog *d)
 {
 	uint32_t slot = (uint32_t)(d - t->dialog) + 1;
 
-	CHAIN_REMOVE(&t->call_head[hash_call_id(t, d->call_id, d->call_id_len) & t->call_mask], slot, DIALOG_NEXT);
+	CHAIN_REMOVE(&t->call_head[hashed_call_id(t, d->call_id, d->call_id_len) & t->call_mask], slot, DIALOG_NEXT);
 	slots_set(&t->dialog_slots, slot - 1, 0);
 	t->n_lan_calls -= d->from_lan != 0;
 	while (d->first_binding) {
@@ -315,22 +362,34 @@ static void unlink_dialog(struct alg_table *t, struct table_dialog *d)
 	}
 }
 
-const struct table_binding *table_find_private(const struct alg_table *t, struct alg_endpoint priv)
+static const struct table_binding *find_private_hashed(const struct alg_table *t, struct alg_endpoint priv,
+							uint32_t hash)
 {
-	for (uint32_t s = t->priv_head[hash_endpoint(t, priv) & t->priv_mask]; s; s = t->bind[s - 1].next_priv)
+	for (uint32_t s = t->priv_head[hash & t->priv_mask]; s; s = t->bind[s - 1].next_priv)
 		if (endpoint_eq(t->bind[s - 1].priv, priv))
 			return &t->bind[s - 1];
 	return NULL;
 }
 
-const struct table_dialog *table_find_call_id(const struct alg_table *t, const char *id, uint32_t len)
+const struct table_binding *table_find_private(const struct alg_table *t, struct alg_endpoint priv)
+{
+	return find_private_hashed(t, priv, hash_endpoint(t, priv));
+}
+
+static const struct table_dialog *find_call_id_hashed(const struct alg_table *t, const char *id, uint32_t len,
+						      uint32_t hash)
 {
 	uint32_t n = len < TABLE_CALL_ID_MAX ? len : TABLE_CALL_ID_MAX;
 
-	for (uint32_t s = t->call_head[hash_call_id(t, id, len) & t->call_mask]; s; s = t->dialog[s - 1].next_call_id)
+	for (uint32_t s = t->call_head[hash & t->call_mask]; s; s = t->dialog[s - 1].next_call_id)
 		if (t->dialog[s - 1].call_id_len == len && memcmp(t->dialog[s - 1].call_id, id, n) == 0)
 			return &t->dialog[s - 1];
 	return NULL;
+}
+
+const struct table_dialog *table_find_call_id(const struct alg_table *t, const char *id, uint32_t len)
+{
+	return find_call_id_hashed(t, id, len, hash_call_id(t, id, len));
 }
 
 void table_place_binding(struct alg_table *t, size_t slot)
@@ -441,7 +500,7 @@ static void report(struct alg_table *t, const struct table_binding *b, enum tabl
 
 static struct table_binding *find_priv(struct alg_table *t, struct alg_endpoint priv)
 {
-	return (struct table_binding *)table_find_private(t, priv);
+	return (struct table_binding *)find_private_hashed(t, priv, hashed_endpoint(t, priv));
 }
 
 static struct table_binding *find_pub(struct alg_table *t, uint16_t pub)
@@ -657,6 +716,8 @@ static int nat_media_private(void *ctx, uint16_t pub, struct alg_endpoint *priv)
 void table_begin(struct table_txn *x, struct alg_table *t, int64_t now)
 {
 	x->t = t;
+	t->hashed.n = t->hashed.next = 0;
+	t->hashed.has_call_id = 0;
 	x->cfg = NULL;
 	x->now = now;
 	x->n_proposed = 0;
@@ -675,7 +736,7 @@ static void reg_free(struct alg_table *t, uint32_t r)
 {
 	struct table_reg *g = &t->reg[r - 1];
 
-	CHAIN_REMOVE(&t->reg_priv_head[hash_endpoint(t, g->priv) & t->reg_mask], r, REG_NEXT_PRIV);
+	CHAIN_REMOVE(&t->reg_priv_head[hashed_endpoint(t, g->priv) & t->reg_mask], r, REG_NEXT_PRIV);
 	CHAIN_REMOVE(&t->reg_aor_head[hash_u64(t, g->aor) & t->reg_mask], r, REG_NEXT_AOR);
 	g->aor = 0;
 	g->next_aor = 0;
@@ -686,7 +747,7 @@ static void reg_free(struct alg_table *t, uint32_t r)
 static void remove_binding(struct alg_table *t, struct table_binding *b)
 {
 	if (b->kind == ALG_PORT_SIGNALING) { /* its registrations go with it */
-		uint32_t *head = &t->reg_priv_head[hash_endpoint(t, b->priv) & t->reg_mask];
+		uint32_t *head = &t->reg_priv_head[hashed_endpoint(t, b->priv) & t->reg_mask];
 
 		for (uint32_t r = *head, next; r; r = next) {
 			next = t->reg[r - 1].next_priv;
@@ -773,7 +834,8 @@ static struct table_dialog *find_dialog(struct alg_table *t, const char *msg, st
 					enum dialog_create create)
 {
 	uint32_t n = id.len < TABLE_CALL_ID_MAX ? id.len : TABLE_CALL_ID_MAX;
-	struct table_dialog *d = (struct table_dialog *)table_find_call_id(t, msg + id.off, id.len);
+	struct table_dialog *d = (struct table_dialog *)find_call_id_hashed(
+		t, msg + id.off, id.len, hashed_call_id(t, msg + id.off, id.len));
 
 	if (d || create == DIALOG_FIND)
 		return d;
@@ -921,7 +983,7 @@ static void note_peer(struct alg_table *t, struct table_dialog *d, uint8_t strea
 }
 
 /* Live bindings of a kind, of one host (ip 0: any) and of one dialog (di -1: any). */
-static uint32_t count_bindings(const struct alg_table *t, enum alg_port_kind kind, uint32_t ip, int di)
+static uint32_t count_bindings(struct alg_table *t, enum alg_port_kind kind, uint32_t ip, int di)
 {
 	const struct table_binding *b;
 	uint32_t n = 0;
@@ -1081,7 +1143,7 @@ static int asked_removal(const struct table_pending *p, struct alg_endpoint priv
 static void set_reg(struct alg_table *t, uint64_t aor, struct alg_endpoint priv, int64_t until,
 		    int64_t now)
 {
-	uint32_t *priv_head = &t->reg_priv_head[hash_endpoint(t, priv) & t->reg_mask];
+	uint32_t *priv_head = &t->reg_priv_head[hashed_endpoint(t, priv) & t->reg_mask];
 	uint32_t *aor_head = &t->reg_aor_head[hash_u64(t, aor) & t->reg_mask];
 	uint32_t r;
 
@@ -1140,7 +1202,7 @@ static void unregistered(struct alg_table *t, struct alg_endpoint priv, int64_t 
 
 	if (!b || b->kind != ALG_PORT_SIGNALING)
 		return;
-	for (uint32_t r = t->reg_priv_head[hash_endpoint(t, priv) & t->reg_mask]; r; r = t->reg[r - 1].next_priv)
+	for (uint32_t r = t->reg_priv_head[hashed_endpoint(t, priv) & t->reg_mask]; r; r = t->reg[r - 1].next_priv)
 		if (t->reg[r - 1].aor && t->reg[r - 1].expires > now && endpoint_eq(t->reg[r - 1].priv, priv))
 			return;
 	if (host_bindings(t, priv.ip, ALG_PORT_MEDIA)) {

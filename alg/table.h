@@ -157,6 +157,19 @@ struct table_host {
 	uint32_t next;     /* the index's chain; the free list */
 };
 
+/* The keys of the message being handled, hashed once: it looks its endpoints, host and
+ * Call-ID up several times (translating, admitting, applying), and the keyed SipHash is most
+ * of a lookup's cost. Emptied by table_begin, so that no message is spared another's work. */
+#define TABLE_HASHED 8
+struct table_hashed {
+	unsigned n, next; /* entries in use; the one to replace when all are */
+	uint64_t key[TABLE_HASHED]; /* ip << 32 | port << 1 | 1 for the host index's key (ip alone) */
+	uint32_t hash[TABLE_HASHED];
+	int has_call_id;
+	uint32_t call_id_len, call_id_hash;
+	char call_id[TABLE_CALL_ID_MAX];
+};
+
 /* Which slots of an array are taken: a bit per slot, and a bit per word that is full, so
  * that the lowest free slot is found in a few steps. */
 struct table_slots {
@@ -214,6 +227,7 @@ struct alg_table {
 	 * the first entry of their chain, keyed with `key`; public ports index the bindings
 	 * directly (they are unique). */
 	struct siphash_key key;
+	struct table_hashed hashed;
 	uint32_t priv_mask, host_mask, call_mask, reg_mask, pending_mask;
 	uint32_t *priv_head, *host_head, *call_head, *reg_priv_head, *reg_aor_head, *pending_head;
 	uint32_t *pub_slot;            /* 65536: slot + 1 of the binding on each public port */

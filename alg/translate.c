@@ -368,16 +368,28 @@ static int walk(struct xlate *x, unsigned ids, hostport_fn fn)
 
 typedef int (*body_fn)(struct xlate *x, struct alg_span body);
 
-/* Offset of the next "--boundary" at a line start in [p, end), or end. */
+/* Offset of the next "--boundary" at a line start in [p, end), or end: line start to line
+ * start (p itself when it is one, the body's start or after a LF). */
 static uint32_t find_delimiter(const char *buf, uint32_t start, uint32_t p, uint32_t end,
 			       const char *boundary, size_t blen)
 {
-	for (; p + 2 + blen <= end; p++) {
-		if ((p == start || buf[p - 1] == '\n') && buf[p] == '-' && buf[p + 1] == '-' &&
-		    memcmp(buf + p + 2, boundary, blen) == 0)
-			return p;
+	int line_start = p == start || (p > start && buf[p - 1] == '\n');
+
+	for (;;) {
+		const char *nl;
+
+		if (line_start) {
+			if (p + 2 + blen > end)
+				return end;
+			if (buf[p] == '-' && buf[p + 1] == '-' && memcmp(buf + p + 2, boundary, blen) == 0)
+				return p;
+		}
+		nl = p < end ? memchr(buf + p, '\n', end - p) : NULL;
+		if (!nl)
+			return end;
+		p = (uint32_t)(nl - buf) + 1;
+		line_start = 1;
 	}
-	return end;
 }
 
 /* The SDP parts of a multipart body (RFC 2046 5.1). */
@@ -704,9 +716,7 @@ static int check_form(struct xlate *x, struct alg_span cseq)
 	for (size_t i = 0; i < m->n_headers; i++) {
 		const struct sip_header *h = &m->headers[i];
 
-		if ((h->id == HDR_FROM || h->id == HDR_TO || h->id == HDR_CONTACT ||
-		     h->id == HDR_ROUTE || h->id == HDR_RECORD_ROUTE || h->id == HDR_REFER_TO ||
-		     h->id == HDR_REFERRED_BY) &&
+		if ((HDR_BIT(h->id) & (ADDR_HDRS | HDR_BIT(HDR_FROM) | HDR_BIT(HDR_TO) | HDR_BIT(HDR_ROUTE))) &&
 		    !sip_value_balanced(x->buf, h->value))
 			return xlate_fail(x, h->id == HDR_CONTACT ? ALG_BAD_CONTACT : ALG_BAD_HEADER);
 	}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_scan.c: the message scanner, value splitter, splice list and address parsers. */
 #include "harness.h"
+#include "sip_fast.h"
 #include "sip_msg.h"
 #include "splice.h"
 
@@ -72,6 +73,74 @@ static void value_lists_split_outside_quotes_and_brackets(void **state)
 	assert_int_not_equal(sip_value_next(v, value, &pos, &e), 0);
 }
 
+/* The checks read eight bytes at a time and the last word overlapped: a mark is found at
+ * every offset of values of every length around a word. */
+static void value_checks_find_marks_at_every_offset(void **state)
+{
+	char v[40];
+
+	(void)state;
+	for (uint32_t len = 1; len <= 26; len++) {
+		for (uint32_t i = 0; i < len; i++) {
+			struct alg_span value = { 3, len }, e;
+			uint32_t pos = 0;
+
+			memset(v, 'x', sizeof(v));
+			v[3 + i] = '>';
+			assert_false(sip_value_balanced(v, value));
+			v[3 + i] = '"';
+			assert_false(sip_value_balanced(v, value));
+			v[3 + i] = ',';
+			assert_true(sip_value_balanced(v, value));
+			if (len == 1) { /* "," alone: no element */
+				assert_int_not_equal(sip_value_next(v, value, &pos, &e), 0);
+				continue;
+			}
+			assert_int_equal(sip_value_next(v, value, &pos, &e), 0);
+			assert_int_equal(e.off, i ? 3 : 4);
+			assert_int_equal(e.len, i ? i : len - 1);
+			for (uint32_t j = i + 1; j < len; j++) { /* "..." or <...> from i to j */
+				v[3 + i] = '"';
+				v[3 + j] = '"';
+				assert_true(sip_value_balanced(v, value));
+				v[3 + i] = '<';
+				v[3 + j] = '>';
+				assert_true(sip_value_balanced(v, value));
+				v[3 + j] = 'x';
+				assert_false(sip_value_balanced(v, value));
+			}
+		}
+	}
+}
+
+/* SDP fields: single spaces between printable ASCII, at every offset of short lines. */
+static void sdp_fields_checked_at_every_offset(void **state)
+{
+	char v[40];
+	struct alg_span f[6];
+
+	(void)state;
+	for (uint32_t len = 3; len <= 26; len++) {
+		for (uint32_t i = 1; i + 1 < len; i++) {
+			memset(v, 'a', sizeof(v));
+			v[2 + i] = ' ';
+			assert_int_equal(sdp_fields(v, 2, 2 + len, f, 6), 2);
+			assert_int_equal(f[0].len, i);
+			assert_int_equal(f[1].off, 3 + i);
+			assert_int_equal(f[1].len, len - i - 1);
+			if (i + 2 < len) {
+				v[3 + i] = ' ';
+				assert_int_equal(sdp_fields(v, 2, 2 + len, f, 6), 0); /* two spaces */
+			}
+			v[2 + i] = '\r';
+			v[3 + i] = 'a';
+			assert_int_equal(sdp_fields(v, 2, 2 + len, f, 6), 0);
+			v[2 + i] = (char)0x80;
+			assert_int_equal(sdp_fields(v, 2, 2 + len, f, 6), 0);
+		}
+	}
+}
+
 static void splice_keeps_other_bytes(void **state)
 {
 	static const char in[] = "a=1.2.3.4 b=5";
@@ -99,6 +168,8 @@ int main(void)
 		cmocka_unit_test(addresses_parse_strictly),
 		cmocka_unit_test(scanner_reads_folded_and_lf_only_messages),
 		cmocka_unit_test(value_lists_split_outside_quotes_and_brackets),
+		cmocka_unit_test(value_checks_find_marks_at_every_offset),
+		cmocka_unit_test(sdp_fields_checked_at_every_offset),
 		cmocka_unit_test(splice_keeps_other_bytes),
 	};
 	return cmocka_run_group_tests_name("scan", tests, NULL, NULL);
