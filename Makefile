@@ -278,8 +278,14 @@ demo: deps-demo
 
 # Benchmarks: the load generator and the core's micro-benchmark (with and without the
 # allocation counter: callgrind runs the one without).
-BENCH_BIN := $(BUILD)/bench/sipload $(BUILD)/bench/core $(BUILD)/bench/core-plain
+BENCH_BIN := $(BUILD)/bench/sipload $(BUILD)/bench/core $(BUILD)/bench/core-plain $(BUILD)/bench/nfq_null
 bench-bin: $(BENCH_BIN)
+
+# NFQUEUE's round trip alone: sipalgd's queue code accepting every packet unchanged.
+$(BUILD)/bench/nfq_null: bench/nfq_null.c $(BUILD)/obj/nfq/queue.o $(BUILD)/obj/nfq/log.o
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lnetfilter_queue -lmnl
 
 $(BUILD)/bench/sipload: bench/sipload.c
 	@mkdir -p $(dir $@)

@@ -13,6 +13,8 @@
 #   BENCH_CPS_WINDOW=S  the window of each calls-per-second step (default 3)
 #   BENCH_ONLY=threads  only the figures of sipalgd's threads and system calls (a quick look);
 #   BENCH_ONLY=syscalls only the system calls (also of an older build: BUILD_DIR its build)
+#   BENCH_ONLY=udp      only UDP throughput (64 calls, new calls), sipalgd paced at the
+#                       helper's rate, and UDP latency with the NFQUEUE floor (a quick look)
 #
 # Set-ups (the router of tests/e2e/lab.sh: fw4-like forward policy, masquerade on wan0):
 #   plain   nothing more
@@ -20,6 +22,8 @@
 #           prerouting chain at priority filter to udp dport 5060; module parameters as the
 #           kernel has them (read and recorded, never written)
 #   sipalg  router-scripts/sipalg-firewall and build/sipalgd, as tests/e2e/alg.sh starts them
+#   nfqnull (latency only) the same diversion to a program that accepts every packet
+#           unchanged (bench/nfq_null.c, sipalgd's own queue code): NFQUEUE's round trip
 # Traffic: bench/sipload (sendmmsg) between phone1 192.168.1.10:5060 and far 203.0.113.20:5060.
 #   LAN->WAN: INVITE with SDP from phone1 to far; translated = no 192.168.x left outside the
 #     Call-ID when it reaches far.
@@ -31,6 +35,11 @@
 #     (unpaced: written back to back, so messages straddle segments; paced: one segment
 #     each), framed by Content-Length at far; the kernel helper is assigned on TCP 5060 too.
 #   The INVITEs cycle through 64 Call-IDs (64 live dialogs, each its own RTP port).
+#   New calls, LAN->WAN: every INVITE a new Call-ID and RTP port, so that each opens
+#     pinholes (sipalgd's nftables commit before the verdict); 1 s runs, sipalgd sized for
+#     100,000 registrations and 50,000 calls.
+#   Paced: sipalgd alone, LAN->WAN and WAN->LAN at the rate the kernel helper delivered at
+#     saturation in the same run: what share passed untranslated there.
 #   Threads: sipalgd alone with queues 1 and with queues 2 (option queues), LAN->WAN from 4
 #     LAN addresses at once (NFQUEUE balances flows by address: one sender would be one
 #     queue's); and the system calls sipalgd makes per message (strace -c), paced and unpaced.
@@ -70,7 +79,7 @@ die() {
 say() { printf 'bench: %s\n' "$*" >&2; }
 
 [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces)"
-for f in "$SIPALGD" "$SIPLOAD" "$BUILD/bench/core" "$BUILD/bench/core-plain" "$BUILD/sipalgctl"; do
+for f in "$SIPALGD" "$SIPLOAD" "$BUILD/bench/core" "$BUILD/bench/core-plain" "$BUILD/bench/nfq_null" "$BUILD/sipalgctl"; do
 	[ -x "$f" ] || die "$f is missing (make bench builds it)"
 done
 
@@ -173,6 +182,12 @@ table inet sipbench_helper {
 }
 EOF
 		;;
+	nfqnull)
+		alg_divert || die "sipalg-firewall start"
+		(exec ip netns exec "$(lab_ns router)" "$BUILD/bench/nfq_null" 0 >"$B/nfq_null.out" 2>&1) &
+		NULL_PID=$!
+		lab_until_ready "$B/nfq_null.out" || die "nfq_null did not start: $(cat "$B/nfq_null.out")"
+		;;
 	sipalg)
 		: >"$LAB_DIR/sipalgd.log"
 		rm -f "$(alg_state)" # each set-up starts empty: no registrations of a run before
@@ -201,14 +216,25 @@ teardown() {
 	case $1 in
 	kernel) in_ns router nft delete table inet sipbench_helper ;;
 	sipalg) alg_stop ;;
+	nfqnull)
+		kill "$NULL_PID" 2>/dev/null
+		wait "$NULL_PID" 2>/dev/null
+		in_ns router "$SIPALG_TOP/router-scripts/sipalg-firewall" stop
+		;;
 	esac
 }
 
 # ---- SIP load through the router ------------------------------------------------------------
 # flow DIR RATE NAME: one run of sipload (RATE 0: as fast as it goes) for SECONDS_RUN (or 2 s
-# when paced); the receiver's and the sender's lines in $B/NAME.recv and $B/NAME.send.
+# when paced; 1 s for new calls); the receiver's and the sender's lines in $B/NAME.recv and
+# $B/NAME.send. DIR out, in, tcp, or new (out with a new call in every INVITE).
 flow() {
-	fl_transport=udp
+	fl_transport=udp fl_calls=$CALLS fl_secs=$SECONDS_RUN
+	if [ "$1" = new ]; then
+		fl_calls=1000000 fl_secs=1
+		shift
+		set -- out "$@"
+	fi
 	if [ "$1" = out ] || [ "$1" = tcp ]; then
 		[ "$1" = tcp ] && fl_transport=tcp
 		rx_role=far rx_at=$LAB_FAR_IP:5060
@@ -219,7 +245,7 @@ flow() {
 		set -- "$@" --need "$LAB_PHONE1_IP" --prime "$LAB_FAR_IP:5060"
 		tx_role=far tx_from=$LAB_FAR_IP:5060 tx_to=$LAB_WAN_IP:5060
 	fi
-	fl_rate=$2 fl_name=$3 fl_secs=$SECONDS_RUN
+	fl_rate=$2 fl_name=$3
 	shift 3
 	[ "$fl_rate" = 0 ] || fl_secs=2
 	in_ns "$rx_role" "$SIPLOAD" recv --transport $fl_transport --at "$rx_at" --seconds $((fl_secs + 15)) --quiet-ms 700 "$@" \
@@ -229,10 +255,10 @@ flow() {
 	sleep 0.3 # the REGISTER that primes WAN->LAN goes through first
 	if [ "$fl_rate" = 0 ]; then
 		in_ns "$tx_role" "$SIPLOAD" send --transport $fl_transport --from "$tx_from" --to "$tx_to" \
-			--calls $CALLS --seconds "$fl_secs" >"$B/$fl_name.send" 2>&1 &
+			--calls $fl_calls --seconds "$fl_secs" >"$B/$fl_name.send" 2>&1 &
 	else
 		in_ns "$tx_role" "$SIPLOAD" send --transport $fl_transport --from "$tx_from" --to "$tx_to" \
-			--calls $CALLS --seconds "$fl_secs" --rate "$fl_rate" >"$B/$fl_name.send" 2>&1 &
+			--calls $fl_calls --seconds "$fl_secs" --rate "$fl_rate" >"$B/$fl_name.send" 2>&1 &
 	fi
 	wait $! || die "$fl_name: sender failed: $(cat "$B/$fl_name.send")"
 	wait $fl_rx || die "$fl_name: receiver failed: $(cat "$B/$fl_name.recv")"
@@ -255,7 +281,7 @@ delivered() {
 
 # The kernel helper and sipalgd must really have translated, or the comparison means nothing.
 must_translate() { # SETUP NAME
-	[ "$1" = plain ] && return 0
+	[ "$1" = plain ] || [ "$1" = nfqnull ] && return 0
 	_mt_sent=$(kv "$B/$2.send" sent)
 	_mt_ok=$(kv "$B/$2.recv" translated)
 	[ "$(calc "${_mt_ok:-0} >= 0.99 * ${_mt_sent:-1}")" = 1 ] ||
@@ -267,8 +293,9 @@ must_translate() { # SETUP NAME
 throughput() { # DIR
 	for rep in 1 2 3; do
 		for s in $SETUPS; do
-			setup "$s"
-			say "throughput $1 ($s, round $rep): as fast as it goes for ${SECONDS_RUN}s"
+			# new calls: sized for them (50,000 calls, every port above 1023)
+			if [ "$1" = new ] && [ "$s" = sipalg ]; then setup sipalg 100k; else setup "$s"; fi
+			say "throughput $1 ($s, round $rep): as fast as it goes"
 			n=tput-$1-$s-$rep
 			flow "$1" 0 "$n"
 			teardown "$s"
@@ -290,11 +317,34 @@ throughput() { # DIR
 # median A B C
 median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
 
+# paced DIR: sipalgd alone at the rate the kernel helper delivered at saturation (throughput
+# DIR first), three rounds; the median round by the share passed untranslated.
+paced() {
+	eval "pc_rate=\$TPUT_${1}_kernel"
+	for rep in 1 2 3; do
+		setup sipalg
+		say "paced $1 (sipalg, round $rep): $pc_rate/s, the kernel helper's saturation, for 2s"
+		n=paced-$1-$rep
+		flow "$1" "$pc_rate" "$n"
+		teardown sipalg
+		sent=$(kv "$B/$n.send" sent)
+		got=$(kv "$B/$n.recv" translated)
+		rcvd=$(kv "$B/$n.recv" received)
+		echo "$(calc "100 * (${rcvd:-0} - ${got:-0}) / ${sent:-1}") $(calc "100 * (${sent:-0} - ${rcvd:-0}) / ${sent:-1}") $(kv "$B/$n.send" rate) $got" \
+			>"$B/$n.fig"
+	done
+	# shellcheck disable=SC2046 # one line per round: untranslated % first
+	set -- "$1" $(for r in 1 2 3; do cat "$B/paced-$1-$r.fig"; done | sort -n | sed -n 2p)
+	eval "PACED_RATE_$1=$pc_rate PACED_UNXL_$1=$2 PACED_LOST_$1=$3 PACED_OFFERED_$1=$4 PACED_DELIVERED_$1=$5"
+}
+
 # Latency: three rounds too; each set-up's median round.
 # shellcheck disable=SC2034 # p50 and p99 are read through eval
 latency() { # DIR
+	lat_setups=$SETUPS
+	[ "$1" = tcp ] || lat_setups="plain nfqnull kernel sipalg" # the floor: UDP only (no relay)
 	for rep in 1 2 3; do
-		for s in $SETUPS; do
+		for s in $lat_setups; do
 			setup "$s"
 			say "latency $1 ($s, round $rep): 1000 msg/s for 2s"
 			flow "$1" 1000 "lat-$1-$s-$rep"
@@ -302,7 +352,7 @@ latency() { # DIR
 			must_translate "$s" "lat-$1-$s-$rep"
 		done
 	done
-	for s in $SETUPS; do
+	for s in $lat_setups; do
 		# shellcheck disable=SC2046 # one figure per round, one argument each
 		p50=$(median $(for r in 1 2 3; do kv "$B/lat-$1-$s-$r.recv" p50_us; done))
 		# shellcheck disable=SC2046
@@ -313,6 +363,8 @@ latency() { # DIR
 		# plain NAT translates nothing: check that it really passed the private address
 		[ "$(kv "$B/lat-out-plain-1.recv" translated)" = 0 ] ||
 			die "plain NAT set-up rewrote SIP: is a SIP helper active in the lab router?"
+		[ "$(kv "$B/lat-out-nfqnull-1.recv" translated)" = 0 ] ||
+			die "the NFQUEUE floor (nfq_null) set-up rewrote SIP: is a SIP helper active in the lab router?"
 	fi
 }
 
@@ -712,6 +764,81 @@ if [ "${BENCH_ONLY:-}" = syscalls ]; then
 	echo "system calls per message (strace -c -f, every call of $SIPALGD): $SYS_2000 at 2000/s, $SYS_0 unpaced"
 	exit 0
 fi
+# The added latencies (minus plain NAT's) of the UDP directions and the floor's split.
+added_latency() { # DIR...
+	for d in "$@"; do
+		for s in kernel sipalg nfqnull; do
+			[ "$d" = tcp ] && [ $s = nfqnull ] && continue
+			eval "ADD50_${d}_$s=\$(calc \"\$P50_${d}_$s - \$P50_${d}_plain\")"
+			eval "ADD99_${d}_$s=\$(calc \"\$P99_${d}_$s - \$P99_${d}_plain\")"
+		done
+		[ "$d" = tcp ] && continue
+		eval "OWN50_$d=\$(calc \"\$P50_${d}_sipalg - \$P50_${d}_nfqnull\")"
+		eval "OWN99_$d=\$(calc \"\$P99_${d}_sipalg - \$P99_${d}_nfqnull\")"
+	done
+}
+
+row() { printf '%-44s %12s %12s %12s %9s %9s\n' "$@"; }
+dir_name() { case $1 in out) dn="LAN->WAN" ;; in) dn="WAN->LAN" ;; new) dn="new calls LAN->WAN" ;; tcp) dn="SIP/TCP LAN->WAN" ;; esac; }
+
+# The rows of one direction's throughput.
+throughput_rows() { # DIR
+	dir_name "$1"
+	eval "a=\$TPUT_${1}_plain b=\$TPUT_${1}_kernel c=\$TPUT_${1}_sipalg"
+	row "INVITE+SDP delivered/s, $dn, saturation" "$a" "$b" "$c" "$(ratio "$c" "$b")" "$(ratio "$c" "$a")"
+	eval "a=\$LOSS_${1}_plain b=\$LOSS_${1}_kernel c=\$LOSS_${1}_sipalg"
+	row "  lost or not translated, %" "$a" "$b" "$c" "" ""
+	eval "a=\$OFFERED_${1}_plain b=\$OFFERED_${1}_kernel c=\$OFFERED_${1}_sipalg"
+	row "  offered/s ($([ "$1" = tcp ] && echo write || echo sendmmsg))" "$a" "$b" "$c" "" ""
+	eval "c=\$UNXL_${1}_sipalg"
+	row "  passed untranslated (queue full, bypass)" "" "" "$c" "" ""
+}
+
+# sipalgd paced at the helper's saturation rate.
+paced_rows() {
+	for d in out in; do
+		dir_name $d
+		eval "r=\$PACED_RATE_$d u=\$PACED_UNXL_$d l=\$PACED_LOST_$d o=\$PACED_OFFERED_$d"
+		row "sipalgd $dn paced at the helper's $r/s" "" "" "$o" "" ""
+		row "  passed untranslated, % of offered" "" "" "$u" "" ""
+		row "  lost, % of offered" "" "" "$l" "" ""
+	done
+}
+
+# The latency rows of one direction; with the NFQUEUE floor for UDP.
+latency_rows() { # DIR
+	dir_name "$1"
+	eval "a=\$P50_${1}_plain b=\$P50_${1}_kernel c=\$P50_${1}_sipalg"
+	row "latency p50 us at 1000/s, $dn" "$a" "$b" "$c" "$(ratio "$c" "$b")" "$(ratio "$c" "$a")"
+	eval "a=\$P99_${1}_plain b=\$P99_${1}_kernel c=\$P99_${1}_sipalg"
+	row "latency p99 us at 1000/s, $dn" "$a" "$b" "$c" "$(ratio "$c" "$b")" "$(ratio "$c" "$a")"
+	eval "b=\$ADD50_${1}_kernel c=\$ADD50_${1}_sipalg"
+	row "  added vs plain, p50 us" "0" "$b" "$c" "" ""
+	eval "b=\$ADD99_${1}_kernel c=\$ADD99_${1}_sipalg"
+	row "  added vs plain, p99 us" "0" "$b" "$c" "" ""
+	[ "$1" = tcp ] && return 0
+	eval "a=\$ADD50_${1}_nfqnull b=\$ADD99_${1}_nfqnull c=\$OWN50_$1 e=\$OWN99_$1"
+	row "  of which NFQUEUE alone (nfq_null), p50 p99" "" "" "$a $b" "" ""
+	row "  of which sipalgd's own, p50 p99" "" "" "$c $e" "" ""
+}
+
+if [ "${BENCH_ONLY:-}" = udp ]; then
+	throughput out
+	throughput in
+	throughput new
+	paced out
+	paced in
+	latency out
+	latency in
+	added_latency out in
+	{
+		row "figure" plain kernel sipalg "s/kernel" "s/plain"
+		for d in out in new; do throughput_rows $d; done
+		paced_rows
+		for d in out in; do latency_rows $d; done
+	} | tee "$B/udp-table.txt"
+	exit 0
+fi
 if [ "${BENCH_ONLY:-}" = threads ]; then
 	threads
 	syscalls
@@ -752,6 +879,9 @@ esac
 core_bench
 throughput out
 throughput in
+throughput new
+paced out
+paced in
 throughput tcp
 latency out
 latency in
@@ -768,41 +898,14 @@ CPU=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)
 NPROC=$(nproc)
 KERNEL=$(uname -r)
 DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-for d in out in tcp; do
-	for s in kernel sipalg; do
-		eval "ADD50_${d}_$s=\$(calc \"\$P50_${d}_$s - \$P50_${d}_plain\")"
-		eval "ADD99_${d}_$s=\$(calc \"\$P99_${d}_$s - \$P99_${d}_plain\")"
-	done
-done
-
-row() { printf '%-44s %12s %12s %12s %9s %9s\n' "$@"; }
-dir_name() { case $1 in out) dn="LAN->WAN" ;; in) dn="WAN->LAN" ;; tcp) dn="SIP/TCP LAN->WAN" ;; esac; }
+added_latency out in tcp
 {
 	echo
 	echo "sipalg benchmarks: $NPROC x $CPU, Linux $KERNEL, commit $COMMIT, $DATE"
 	row "figure" plain kernel sipalg "s/kernel" "s/plain"
-	for d in out in tcp; do
-		dir_name $d
-		eval "a=\$TPUT_${d}_plain b=\$TPUT_${d}_kernel c=\$TPUT_${d}_sipalg"
-		row "INVITE+SDP delivered/s, $dn, saturation" "$a" "$b" "$c" "$(ratio "$c" "$b")" "$(ratio "$c" "$a")"
-		eval "a=\$LOSS_${d}_plain b=\$LOSS_${d}_kernel c=\$LOSS_${d}_sipalg"
-		row "  lost or not translated, %" "$a" "$b" "$c" "" ""
-		eval "a=\$OFFERED_${d}_plain b=\$OFFERED_${d}_kernel c=\$OFFERED_${d}_sipalg"
-		row "  offered/s ($([ $d = tcp ] && echo write || echo sendmmsg))" "$a" "$b" "$c" "" ""
-		eval "c=\$UNXL_${d}_sipalg"
-		row "  passed untranslated (queue full, bypass)" "" "" "$c" "" ""
-	done
-	for d in out in tcp; do
-		dir_name $d
-		eval "a=\$P50_${d}_plain b=\$P50_${d}_kernel c=\$P50_${d}_sipalg"
-		row "latency p50 us at 1000/s, $dn" "$a" "$b" "$c" "$(ratio "$c" "$b")" "$(ratio "$c" "$a")"
-		eval "a=\$P99_${d}_plain b=\$P99_${d}_kernel c=\$P99_${d}_sipalg"
-		row "latency p99 us at 1000/s, $dn" "$a" "$b" "$c" "$(ratio "$c" "$b")" "$(ratio "$c" "$a")"
-		eval "b=\$ADD50_${d}_kernel c=\$ADD50_${d}_sipalg"
-		row "  added vs plain, p50 us" "0" "$b" "$c" "" ""
-		eval "b=\$ADD99_${d}_kernel c=\$ADD99_${d}_sipalg"
-		row "  added vs plain, p99 us" "0" "$b" "$c" "" ""
-	done
+	for d in out in new tcp; do throughput_rows $d; done
+	paced_rows
+	for d in out in tcp; do latency_rows $d; done
 	row "calls/s end to end, 0 failed in ${CPS_WINDOW}s" "$CPS_plain" "$CPS_kernel" "$CPS_sipalg" \
 		"$(ratio "$CPS_sipalg" "$CPS_kernel")" "$(ratio "$CPS_sipalg" "$CPS_plain")"
 	echo
@@ -824,13 +927,13 @@ dir_name() { case $1 in out) dn="LAN->WAN" ;; in) dn="WAN->LAN" ;; tcp) dn="SIP/
 } | tee "$B/table.txt"
 
 j() { printf '%s' "${1:-null}"; }
-json_dir() { case $1 in out) echo lan_to_wan ;; in) echo wan_to_lan ;; tcp) echo tcp_lan_to_wan ;; esac; }
+json_dir() { case $1 in out) echo lan_to_wan ;; in) echo wan_to_lan ;; new) echo new_calls_lan_to_wan ;; tcp) echo tcp_lan_to_wan ;; esac; }
 {
 	printf '{\n  "machine": {"nproc": %s, "cpu": "%s", "kernel": "%s"},\n' "$NPROC" "$CPU" "$KERNEL"
 	printf '  "commit": "%s", "date": "%s", "seconds": %s,\n' "$COMMIT" "$DATE" "$ELAPSED"
 	printf '  "kernel_helper": {"assignment": "nft ct helper type sip, prerouting priority filter, udp dport 5060 and tcp dport 5060", "module_parameters_untouched": {%s}},\n' "$HELPER_PARAMS"
 	printf '  "throughput": {\n'
-	for d in out in tcp; do
+	for d in out in new tcp; do
 		printf '    "%s": {' "$(json_dir $d)"
 		for s in $SETUPS; do
 			eval "printf '\"%s\": {\"delivered_per_s\": %s, \"offered_per_s\": %s, \"loss_percent\": %s, \"passed_untranslated\": %s}, ' \
@@ -840,12 +943,22 @@ json_dir() { case $1 in out) echo lan_to_wan ;; in) echo wan_to_lan ;; tcp) echo
 			\"\$(ratio \$TPUT_${d}_sipalg \$TPUT_${d}_kernel)\" \"\$(ratio \$TPUT_${d}_sipalg \$TPUT_${d}_plain)\""
 		[ $d = tcp ] && printf '\n' || printf ',\n'
 	done
+	printf '  },\n  "paced_at_kernel_saturation": {\n'
+	for d in out in; do
+		eval "printf '    \"%s\": {\"rate_per_s\": %s, \"offered_per_s\": %s, \"delivered\": %s, \"passed_untranslated_percent\": %s, \"lost_percent\": %s}' \
+			$(json_dir $d) \"\$(j \$PACED_RATE_$d)\" \"\$(j \$PACED_OFFERED_$d)\" \"\$(j \$PACED_DELIVERED_$d)\" \"\$(j \$PACED_UNXL_$d)\" \"\$(j \$PACED_LOST_$d)\""
+		[ $d = in ] && printf '\n' || printf ',\n'
+	done
 	printf '  },\n  "latency_us_at_1000_per_s": {\n'
 	for d in out in tcp; do
 		printf '    "%s": {' "$(json_dir $d)"
-		for s in $SETUPS; do
+		for s in $SETUPS nfqnull; do
+			[ $d = tcp ] && [ "$s" = nfqnull ] && continue
 			eval "printf '\"%s\": {\"p50\": %s, \"p99\": %s}, ' $s \"\$(j \$P50_${d}_$s)\" \"\$(j \$P99_${d}_$s)\""
 		done
+		[ $d = tcp ] || eval "printf '\"added_nfqueue_alone\": {\"p50\": %s, \"p99\": %s}, \"added_sipalgd_own\": {\"p50\": %s, \"p99\": %s}, ' \
+			\"\$ADD50_${d}_nfqnull\" \"\$ADD99_${d}_nfqnull\" \"\$OWN50_$d\" \"\$OWN99_$d\""
+
 		eval "printf '\"added_p50\": {\"kernel\": %s, \"sipalg\": %s}, \"added_p99\": {\"kernel\": %s, \"sipalg\": %s}, ' \
 			\"\$ADD50_${d}_kernel\" \"\$ADD50_${d}_sipalg\" \"\$ADD99_${d}_kernel\" \"\$ADD99_${d}_sipalg\""
 		eval "printf '\"ratio_p99_sipalg_kernel\": %s, \"ratio_p99_sipalg_plain\": %s}' \

@@ -3,8 +3,9 @@
  *
  *   sipload send   --from IP:PORT --to IP:PORT [--calls K] [--seconds S] [--rate R]
  *       INVITEs with SDP from IP:PORT to a Request-URI naming the destination, as fast as
- *       sendmmsg goes (no --rate) or R per second. K Call-IDs are reused in turn, so that an
- *       ALG holds K dialogs; each message carries its sequence number and send time.
+ *       sendmmsg goes (no --rate) or R per second (those due sent together). K Call-IDs are
+ *       reused in turn, so that an ALG holds K dialogs (K above the messages of the run: each
+ *       a new call); each message carries its sequence number and send time.
  *   sipload recv   --at IP:PORT [--seconds MAX] [--quiet-ms Q] [--need STR] [--forbid STR]
  *                  [--prime IP:PORT]
  *       counts what arrives until Q ms pass without a packet (after the first) or MAX seconds;
@@ -190,6 +191,24 @@ static void pace(int64_t start, uint64_t seq, double rate, int64_t t)
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 }
 
+/* After pace: the messages from seq on that are due now, 1 to max. At a rate above what one
+ * sleep per message keeps up with (tens of thousands per second: a sleep overshoots by tens
+ * of microseconds), those due go out together rather than falling behind. */
+static int due_now(int64_t start, uint64_t seq, double rate, int max)
+{
+	int64_t t = now_ns(CLOCK_MONOTONIC);
+	double due = (double)(t - start) * rate / 1e9 - (double)seq;
+
+	return due < 1 ? 1 : due > max ? max : (int)due;
+}
+
+/* The RTP port of call k: distinct for 25,000 calls (--calls above that: a new call per
+ * message for a run that short, each with pinholes of its own). */
+static uint16_t media_port_of(unsigned call)
+{
+	return (uint16_t)(10000 + 2 * (call % 25000));
+}
+
 static int cmd_send(const struct opts *o)
 {
 	static char bufs[BATCH][MSG_MAX];
@@ -197,20 +216,21 @@ static int cmd_send(const struct opts *o)
 	struct iovec iov[BATCH];
 	int fd = udp_socket(&o->from, 1);
 	unsigned calls = o->calls ? o->calls : 1;
-	int batch = o->rate > 0 ? 1 : BATCH;
+	int batch = BATCH;
 	int64_t start = now_ns(CLOCK_MONOTONIC), end = start + (int64_t)(o->seconds * 1e9), t;
 	uint64_t seq = 0, errors = 0;
 
 	if (connect(fd, (const struct sockaddr *)&o->to, sizeof(o->to)))
 		die("connect");
 	while (!stop && (t = now_ns(CLOCK_MONOTONIC)) < end) {
-		if (o->rate > 0)
+		if (o->rate > 0) {
 			pace(start, seq, o->rate, t);
+			batch = due_now(start, seq, o->rate, BATCH);
+		}
 		for (int i = 0; i < batch; i++) {
 			unsigned call = (unsigned)((seq + (uint64_t)i) % calls);
-			int n = format_invite(bufs[i], MSG_MAX, &o->from, &o->to, "1001", call,
-					      (uint16_t)(30000 + 2 * (call % 10000)), seq + (uint64_t)i,
-					      now_ns(CLOCK_REALTIME));
+			int n = format_invite(bufs[i], MSG_MAX, &o->from, &o->to, "1001", call, media_port_of(call),
+					      seq + (uint64_t)i, now_ns(CLOCK_REALTIME));
 
 			iov[i] = (struct iovec){ bufs[i], (size_t)n };
 			memset(&mm[i], 0, sizeof(mm[i]));
@@ -429,8 +449,7 @@ static int cmd_send_tcp(const struct opts *o)
 			unsigned call = (unsigned)((seq + (uint64_t)i) % calls);
 
 			len += (size_t)format_invite(buf + len, MSG_MAX, &o->from, &o->to, "1001", call,
-						     (uint16_t)(30000 + 2 * (call % 10000)), seq + (uint64_t)i,
-						     now_ns(CLOCK_REALTIME));
+						     media_port_of(call), seq + (uint64_t)i, now_ns(CLOCK_REALTIME));
 		}
 		if (write_all(fd, buf, len)) {
 			errors++;

@@ -80,20 +80,27 @@ static void sync_sig_ports(struct mirror *m, int whole)
 	m->sig_missing = missing;
 }
 
+/* The messages' bindings go again, the last message's first: a later message may have
+ * taken a slot that an earlier one's binding left (closed in between). */
+static void undo_all(struct table_txn *txn, size_t n_txn)
+{
+	while (n_txn--)
+		table_undo(&txn[n_txn]);
+}
+
 /* Refusals are logged at 1, 10, 100, ... */
-int mirror_commit(struct mirror *m, struct table_txn *txn)
+int mirror_commit(struct mirror *m, struct table_txn *txn, size_t n_txn)
 {
 	unsigned long n;
 
 	if (!m->nft && reopen(m)) { /* lost earlier: try again */
-		if (txn)
-			table_undo(txn);
+		undo_all(txn, n_txn);
 		return -1;
 	}
 	if (nft_commit(m->nft) == 0) {
-		if (txn)
-			table_commit(txn);
-		if (!txn)
+		for (size_t i = 0; i < n_txn; i++)
+			table_commit(&txn[i]);
+		if (!n_txn)
 			sync_sig_ports(m, 0); /* after the verdicts, as refreshes are */
 		return 0;
 	}
@@ -101,10 +108,10 @@ int mirror_commit(struct mirror *m, struct table_txn *txn)
 	while (n % 10 == 0)
 		n /= 10;
 	if (n == 1)
-		log_warn("nftables refused a change (%s); the message passes untranslated "
-			 "(%lu refusals so far)", nft_last_error(m->nft), m->refusals);
-	if (txn)
-		table_undo(txn);
+		log_warn("nftables refused a change (%s); %s (%lu refusals so far)", nft_last_error(m->nft),
+			 n_txn > 1 ? "the messages of the batch pass untranslated" : "the message passes untranslated",
+			 m->refusals);
+	undo_all(txn, n_txn);
 	/* In place, or as a new table when the one there cannot take them (someone replaced it). */
 	if (nft_resync(m->nft, m->table, m->public_ip, m->now))
 		reopen(m);

@@ -40,9 +40,11 @@ struct mirror {
 int mirror_open(struct mirror *m, struct alg_table *t, const char *wan, uint32_t public_ip);
 /* The table's change callback (ctx: the mirror). */
 void mirror_change(void *ctx, size_t slot, const struct table_binding *b, enum table_change c);
-/* Sends the pending changes. On a refusal, the bindings of txn (when not NULL) are undone,
- * the kernel's state is rebuilt from the table, and -1 is returned; else txn is committed. */
-int mirror_commit(struct mirror *m, struct table_txn *txn);
+/* Sends the pending changes, in one batch. On a refusal, the bindings of the n_txn
+ * messages' transactions txn[] are undone (all of them: the kernel takes a batch whole or
+ * not at all), the kernel's state is rebuilt from the table, and -1 is returned; else they
+ * are committed. n_txn 0: the changes left for after the verdicts. */
+int mirror_commit(struct mirror *m, struct table_txn *txn, size_t n_txn);
 /* Installs every binding of the table at once: after it was filled from the state file,
  * which reports nothing (0 on success; else logged, and retried by the next commit). */
 int mirror_install(struct mirror *m);

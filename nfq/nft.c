@@ -55,6 +55,7 @@ struct nft {
 	struct mnl_socket *nl;
 	uint32_t portid, seq;
 	uint32_t batch_last; /* the sequence number of the batch's last message, which ends the acks */
+	size_t last_off;     /* where that message starts in buf: it alone asks for an ack */
 	char wan[IF_NAMESIZE];
 	struct mnl_nlmsg_batch *batch;
 	size_t queued;
@@ -104,7 +105,11 @@ static struct nlmsghdr *batch_msg_family(struct nft *n, uint16_t type, uint16_t 
 	/* Not seq - 2 at the end: a GET (the status view's counter, nft_table_exists) may take a
 	 * number between the batch's messages. */
 	n->batch_last = n->seq;
-	return nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(n->batch), type, family, flags, n->seq++);
+	n->last_off = (size_t)((char *)mnl_nlmsg_batch_current(n->batch) - n->buf);
+	/* An ack for every message would be a datagram each to read (two system calls per map
+	 * element): the kernel reports a refused message whether asked or not, and goes on to the
+	 * end of the batch, so the last message's ack comes after every error. */
+	return nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(n->batch), type, family, flags & ~NLM_F_ACK, n->seq++);
 }
 
 static struct nlmsghdr *batch_msg(struct nft *n, uint16_t type, uint16_t flags)
@@ -118,6 +123,7 @@ static int batch_send(struct nft *n)
 	uint32_t last = n->batch_last; /* the last real message carries NLM_F_ACK */
 	int err = 0, done = 0;
 
+	((struct nlmsghdr *)(n->buf + n->last_off))->nlmsg_flags |= NLM_F_ACK;
 	nftnl_batch_end(mnl_nlmsg_batch_current(n->batch), n->seq++);
 	mnl_nlmsg_batch_next(n->batch);
 	if (mnl_socket_sendto(n->nl, mnl_nlmsg_batch_head(n->batch), mnl_nlmsg_batch_size(n->batch)) < 0) {
@@ -128,10 +134,14 @@ static int batch_send(struct nft *n)
 		struct pollfd pfd = { mnl_socket_get_fd(n->nl), POLLIN, 0 };
 		ssize_t len;
 
-		/* After an error the rest may never be acknowledged: drain what is there. */
-		if (poll(&pfd, 1, err ? 0 : 2000) <= 0)
-			return err ? -1 : (log_err("nftables: no answer from the kernel"), -1);
-		len = mnl_socket_recvfrom(n->nl, n->rx, sizeof(n->rx));
+		/* The kernel answers within the send: read first, wait only when nothing is there.
+		 * After an error the rest may never be acknowledged: drain what is there. */
+		len = recv(pfd.fd, n->rx, sizeof(n->rx), MSG_DONTWAIT);
+		if (len < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (poll(&pfd, 1, err ? 0 : 2000) <= 0)
+				return err ? -1 : (log_err("nftables: no answer from the kernel"), -1);
+			len = mnl_socket_recvfrom(n->nl, n->rx, sizeof(n->rx));
+		}
 		if (len < 0)
 			return -1;
 		for (struct nlmsghdr *h = (struct nlmsghdr *)n->rx; mnl_nlmsg_ok(h, (int)len);

@@ -115,33 +115,46 @@ int queue_fd(const struct queue *q)
 	return mnl_socket_get_fd(q->nl);
 }
 
+/* The packets of one read, as they are parsed: handed on together. */
 struct dispatch {
 	struct queue *q;
-	queue_packet_fn *fn;
+	queue_packets_fn *fn;
 	void *ctx;
 	char *end; /* of the slot being read: a packet may grow in place up to it */
+	size_t n;
+	struct queued_packet p[QUEUE_BATCH];
 };
+
+static void dispatch_flush(struct dispatch *d)
+{
+	if (d->n)
+		d->fn(d->ctx, d->q, d->p, d->n);
+	d->n = 0;
+}
 
 static int on_packet(const struct nlmsghdr *nlh, void *data)
 {
 	struct dispatch *d = data;
 	struct nlattr *attr[NFQA_MAX + 1] = { 0 };
 	struct nfqnl_msg_packet_hdr *ph;
-	struct queued_packet p = { 0 };
+	struct queued_packet *p;
 
 	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR])
 		return MNL_CB_OK;
+	if (d->n == QUEUE_BATCH) /* more messages than datagrams: the kernel sends one a packet */
+		dispatch_flush(d);
+	p = &d->p[d->n++];
+	*p = (struct queued_packet){ 0 };
 	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
-	p.id = ntohl(ph->packet_id);
+	p->id = ntohl(ph->packet_id);
 	if (attr[NFQA_IFINDEX_INDEV])
-		p.indev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV]));
+		p->indev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV]));
 	if (attr[NFQA_PAYLOAD]) {
-		p.data = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
-		p.len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
-		p.room = (size_t)(d->end - (char *)p.data);
+		p->data = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
+		p->len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+		p->room = (size_t)(d->end - (char *)p->data);
 	}
 	d->q->stats.packets++;
-	d->fn(d->ctx, d->q, &p);
 	return MNL_CB_OK;
 }
 
@@ -164,8 +177,9 @@ static int send_verdicts(struct queue *q)
 	return rc;
 }
 
-int queue_receive(struct queue *q, queue_packet_fn *fn, void *ctx)
+int queue_receive(struct queue *q, queue_packets_fn *fn, void *ctx)
 {
+	struct dispatch d;
 	struct sockaddr_nl from[QUEUE_BATCH];
 	struct mmsghdr msgs[QUEUE_BATCH];
 	struct iovec iov[QUEUE_BATCH];
@@ -180,14 +194,18 @@ int queue_receive(struct queue *q, queue_packet_fn *fn, void *ctx)
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR || errno == ENOBUFS ? 0 : -1;
 	q->stats.receives++;
+	d.q = q;
+	d.fn = fn;
+	d.ctx = ctx;
+	d.n = 0;
 	for (int i = 0; i < n && rc == 0; i++) {
-		struct dispatch d = { q, fn, ctx, q->slot[i] + QUEUE_SLOT };
-
 		if (from[i].nl_pid != 0)
 			continue; /* only the kernel's messages (as mnl_socket_recvfrom) */
+		d.end = q->slot[i] + QUEUE_SLOT;
 		if (mnl_cb_run(q->slot[i], msgs[i].msg_len, 0, q->portid, on_packet, &d) < 0)
 			rc = -1;
 	}
+	dispatch_flush(&d);
 	if (send_verdicts(q) || rc)
 		return -1;
 	return n;

@@ -31,11 +31,12 @@ void queue_close(struct queue *q);
 int queue_fd(const struct queue *q);
 
 /* Reads what the kernel has queued, up to a batch of packets in one system call, and calls
- * fn for each; fn must answer with queue_verdict. The batch's verdicts are sent together
- * before it returns. Returns the number of netlink messages read (0: none waited), -1 on a
- * socket error other than EAGAIN/ENOBUFS. */
-typedef void queue_packet_fn(void *ctx, struct queue *q, const struct queued_packet *p);
-int queue_receive(struct queue *q, queue_packet_fn *fn, void *ctx);
+ * fn with them (all at once, in the order they came); fn must answer each with
+ * queue_verdict. The batch's verdicts are sent together before it returns. Returns the
+ * number of netlink messages read (0: none waited), -1 on a socket error other than
+ * EAGAIN/ENOBUFS. */
+typedef void queue_packets_fn(void *ctx, struct queue *q, struct queued_packet *p, size_t n);
+int queue_receive(struct queue *q, queue_packets_fn *fn, void *ctx);
 
 /* Accepts packet id, replaced by data (len bytes) when data is not NULL; data must stay as it
  * is until queue_receive returns (the packet's own bytes, rewritten in place, do). */

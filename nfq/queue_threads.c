@@ -16,7 +16,7 @@
 struct queue_thread {
 	struct queue *queue;
 	uint16_t num;
-	queue_packet_fn *fn;
+	queue_packets_fn *fn;
 	queue_batch_fn *after;
 	void *ctx;
 	pthread_t id;
@@ -63,7 +63,7 @@ static void *run(void *arg)
 	return NULL;
 }
 
-struct queue_threads *queue_threads_open(uint16_t first, uint16_t n, queue_packet_fn *fn, queue_batch_fn *after,
+struct queue_threads *queue_threads_open(uint16_t first, uint16_t n, queue_packets_fn *fn, queue_batch_fn *after,
 					 void *const *ctx)
 {
 	struct queue_threads *ts = calloc(1, sizeof(*ts) + n * sizeof(ts->t[0]));

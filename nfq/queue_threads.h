@@ -18,7 +18,7 @@ typedef void queue_batch_fn(void *ctx);
 /* Opens queues first .. first + n - 1 (each fail-open); fn gets ctx[i] for queue first + i,
  * packet by packet, and after (if not NULL) once each batch's verdicts are sent. NULL on
  * error (logged), with nothing left open. */
-struct queue_threads *queue_threads_open(uint16_t first, uint16_t n, queue_packet_fn *fn, queue_batch_fn *after,
+struct queue_threads *queue_threads_open(uint16_t first, uint16_t n, queue_packets_fn *fn, queue_batch_fn *after,
 					 void *const *ctx);
 /* Starts the threads (signals are left to the calling thread). A fatal socket error in one
  * is logged and ends the daemon as SIGTERM does. 0, or -1 (logged: none runs). */

@@ -57,10 +57,25 @@ struct daemon {
 	char tcp_out[0xffff + 1024]; /* the relay's translated message (the main thread's) */
 };
 
-/* A queue thread's own. */
+/* The largest translated message. */
+#define MSG_OUT_MAX (0xffff + 1024)
+/* Where a batch's translated messages wait for the commit of their bindings: a full batch of
+ * ordinary messages (a few KiB each) fits; a batch of large ones is answered in parts, each
+ * part with room for one more of the largest. */
+#define BATCH_OUT (MSG_OUT_MAX + QUEUE_BATCH * 4096)
+
+/* A queue thread's own: the part of a batch in hand, translated, until the bindings its
+ * messages added are committed in one nftables batch (README: Threads). */
 struct queue_worker {
 	struct daemon *d;
-	char msg_out[0xffff + 1024]; /* the translated message, before it goes into the packet */
+	size_t n;            /* packets in hand */
+	struct batch_msg {
+		struct udp_packet u;
+		size_t out_off, out_len; /* the translated message in out; out_len 0: none */
+	} msg[QUEUE_BATCH];
+	struct table_txn txn[QUEUE_BATCH]; /* each packet's (n_added 0: it added nothing) */
+	size_t out_used;
+	char out[BATCH_OUT];
 };
 
 static volatile sig_atomic_t stop, reload;
@@ -280,19 +295,19 @@ static void log_actions(const struct alg_result *res, const char *msg, uint32_t 
 	}
 }
 
-/* One SIP message through the table, over either transport: translate, admit, apply; new
- * bindings and pinholes are in place before the message moves on, and if the kernel refused
- * them the message must not announce them: it passes untranslated. Other changes
- * (refreshes, narrowing, closing) go in the next batch. Returns 1 when out holds the
- * translated message (*out_len bytes), 0 when the message passes as it came: reasons[] counts
- * why (the first of each logged); an understood message with nothing to change returns 0.
- * The caller holds d->lock. */
-static int translate_message(struct daemon *d, const struct alg_packet *pkt, size_t max_message,
-			     unsigned long *reasons, const char *transport, char *out, size_t out_cap,
-			     size_t *out_len)
+/* One SIP message through the table, over either transport: translate, admit, apply. The
+ * bindings and pinholes it added are in the table, listed in txn: they must be in the kernel
+ * before the message moves on (mirror_commit), and if the kernel refuses them they are undone
+ * and the message must not announce them: it passes untranslated. Other changes (refreshes,
+ * narrowing, closing) go in the next nftables batch. Returns 1 when out holds the translated
+ * message (*out_len bytes), 0 when the message passes as it came: reasons[] counts why (the
+ * first of each logged); an understood message with nothing to change returns 0 (its txn may
+ * still hold bindings: the phone's own port, say). The caller holds d->lock. */
+static int translate_apply(struct daemon *d, struct table_txn *txn, const struct alg_packet *pkt,
+			   size_t max_message, unsigned long *reasons, const char *transport, char *out,
+			   size_t out_cap, size_t *out_len)
 {
 	struct alg_config core = d->cfg.core; /* the limits; the networks and address are the daemon's */
-	struct table_txn txn;
 	struct alg_result res;
 
 	core.lan = d->ifs.lan_nets;
@@ -306,7 +321,7 @@ static int translate_message(struct daemon *d, const struct alg_packet *pkt, siz
 	core.server_ports = d->cfg.sip_ports; /* what the owner forwards to the servers */
 	core.n_server_ports = d->cfg.n_sip_ports;
 	d->mirror.now = monotonic_seconds();
-	table_translate(&txn, &d->table, &core, pkt, d->mirror.now, out, out_cap, &res);
+	table_translate(txn, &d->table, &core, pkt, d->mirror.now, out, out_cap, &res);
 	if (res.reason != ALG_OK) {
 		if (reasons[res.reason]++ == 0)
 			log_notice("passing SIP%s unchanged: %s (first time; see counters)", transport,
@@ -314,34 +329,51 @@ static int translate_message(struct daemon *d, const struct alg_packet *pkt, siz
 		return 0;
 	}
 	log_actions(&res, pkt->msg, d->public_ip, *transport != '\0');
-	if (txn.n_added && mirror_commit(&d->mirror, &txn))
-		return 0;
-	table_commit(&txn);
 	*out_len = res.out_len;
 	return res.changed;
 }
 
-/* One SIP/UDP message. Returns the length of the translated message in w->msg_out, to be
- * written into the packet (it fits: checked here), or 0 when the packet passes as it came.
+/* translate_apply and the commit of its bindings, for one message on its own (SIP/TCP's).
  * The caller holds d->lock. */
-static size_t translate_udp(struct queue_worker *w, const struct queued_packet *p, const struct udp_packet *u)
+static int translate_message(struct daemon *d, const struct alg_packet *pkt, size_t max_message,
+			     unsigned long *reasons, const char *transport, char *out, size_t out_cap,
+			     size_t *out_len)
+{
+	struct table_txn txn;
+	int changed = translate_apply(d, &txn, pkt, max_message, reasons, transport, out, out_cap, out_len);
+
+	if (txn.n_added && mirror_commit(&d->mirror, &txn, 1))
+		return 0;
+	return changed;
+}
+
+static struct alg_packet udp_message(const struct daemon *d, const struct queued_packet *p, const struct udp_packet *u)
+{
+	return (struct alg_packet){ u->payload, u->payload_len, p->indev == d->ifs.lan_index ? ALG_OUT : ALG_IN,
+				    u->src, u->dst };
+}
+
+/* One SIP/UDP message of the batch, translated into the worker's out; its bindings wait for
+ * the batch's commit. The caller holds d->lock. */
+static void translate_udp(struct queue_worker *w, const struct queued_packet *p, struct batch_msg *m,
+			  struct table_txn *txn)
 {
 	struct daemon *d = w->d;
-	const struct alg_packet pkt = { u->payload, u->payload_len,
-					p->indev == d->ifs.lan_index ? ALG_OUT : ALG_IN, u->src, u->dst };
+	const struct alg_packet pkt = udp_message(d, p, &m->u);
 	size_t len;
 
-	if (!translate_message(d, &pkt, 0, d->count.reasons, "", w->msg_out, sizeof(w->msg_out), &len)) {
+	if (!translate_apply(d, txn, &pkt, 0, d->count.reasons, "", w->out + w->out_used, MSG_OUT_MAX, &len)) {
 		d->count.unchanged++;
-		return 0;
+		return;
 	}
-	if (!packet_rewritten_len(p->data, p->room, u, len)) {
+	if (!packet_rewritten_len(p->data, p->room, &m->u, len)) {
 		d->count.errors++;
 		log_warn("could not rewrite a %zu-byte packet; passing it unchanged", p->len);
-		return 0;
+		return;
 	}
-	d->count.translated++;
-	return len;
+	m->out_off = w->out_used;
+	m->out_len = len;
+	w->out_used += len;
 }
 
 /* One SIP/TCP message, for the relay (tcp_relay.h): the same path as UDP's. */
@@ -358,39 +390,94 @@ static int translate_tcp(void *ctx, const struct alg_packet *pkt, size_t max_mes
 	return changed;
 }
 
+/* Decodes and translates the packets from p[0] on, as many as out has room for (all of a
+ * batch of ordinary messages); returns how many. Each packet is counted here, and
+ * translated (UDP SIP between the LAN and the WAN) or left to pass as it came. Later
+ * messages see what earlier ones added (a retransmitted INVITE finds its first copy's
+ * ports). The caller holds d->lock. */
+static size_t translate_batch(struct queue_worker *w, struct queued_packet *p, size_t n)
+{
+	struct daemon *d = w->d;
+
+	w->out_used = 0;
+	for (w->n = 0; w->n < n && w->out_used + MSG_OUT_MAX <= sizeof(w->out); w->n++) {
+		struct batch_msg *m = &w->msg[w->n];
+		struct table_txn *txn = &w->txn[w->n];
+		const struct queued_packet *pk = &p[w->n];
+
+		*m = (struct batch_msg){ 0 };
+		table_begin(txn, &d->table, 0); /* empty, for those not translated */
+		d->count.seen++;
+		switch (packet_decode(pk->data, pk->len, &m->u)) {
+		case PACKET_UDP:
+			if (pk->indev == d->ifs.lan_index || pk->indev == d->ifs.wan_index)
+				translate_udp(w, pk, m, txn);
+			else
+				d->count.not_sip_udp++;
+			break;
+		case PACKET_FRAGMENT:
+			d->count.fragments++;
+			break;
+		case PACKET_MALFORMED:
+			d->count.malformed++;
+			break;
+		default:
+			d->count.not_sip_udp++;
+			break;
+		}
+	}
+	return w->n;
+}
+
+/* The bindings the messages in hand added go to the kernel in one nftables batch, before any
+ * of their verdicts: one round trip for a batch of new calls, not one per call. Nothing
+ * added: nothing to wait for (the rest goes after the verdicts). The caller holds d->lock. */
+static void commit_batch(struct queue_worker *w)
+{
+	struct daemon *d = w->d;
+	size_t added = 0;
+
+	for (size_t i = 0; i < w->n; i++)
+		added += w->txn[i].n_added;
+	if (!added || mirror_commit(&d->mirror, w->txn, w->n) == 0) {
+		for (size_t i = 0; i < w->n; i++)
+			d->count.translated += w->msg[i].out_len != 0;
+		return;
+	}
+	/* Refused: the kernel took none of it, and every binding of the batch is undone. A
+	 * message may name what an earlier one added, so none of those translated passes
+	 * translated: each goes as it came, counted unchanged. */
+	for (size_t i = 0; i < w->n; i++)
+		if (w->msg[i].out_len) {
+			w->msg[i].out_len = 0;
+			d->count.unchanged++;
+		}
+}
+
 /* Every queued packet gets exactly one verdict, here: accepted as it came, or rewritten (in
- * place). Runs in the queue's thread: decoding and the verdict outside the lock. */
-static void on_packet(void *ctx, struct queue *q, const struct queued_packet *p)
+ * place). Runs in the queue's thread: the lock is held from the first translation to the
+ * commit (the undo of a refused batch must find the table as its messages left it); the
+ * rewriting and the verdicts are outside it. */
+static void on_packets(void *ctx, struct queue *q, struct queued_packet *p, size_t n)
 {
 	struct queue_worker *w = ctx;
 	struct daemon *d = w->d;
-	struct udp_packet u;
-	enum packet_kind kind = packet_decode(p->data, p->len, &u);
-	size_t len = 0, n = 0;
 
-	pthread_mutex_lock(&d->lock);
-	d->count.seen++;
-	switch (kind) {
-	case PACKET_UDP:
-		if (p->indev == d->ifs.lan_index || p->indev == d->ifs.wan_index)
-			len = translate_udp(w, p, &u);
-		else
-			d->count.not_sip_udp++;
-		break;
-	case PACKET_FRAGMENT:
-		d->count.fragments++;
-		break;
-	case PACKET_MALFORMED:
-		d->count.malformed++;
-		break;
-	default:
-		d->count.not_sip_udp++;
-		break;
+	for (size_t first = 0; first < n; first += w->n) {
+		pthread_mutex_lock(&d->lock);
+		translate_batch(w, p + first, n - first);
+		commit_batch(w);
+		pthread_mutex_unlock(&d->lock);
+		for (size_t i = 0; i < w->n; i++) {
+			struct queued_packet *pk = &p[first + i];
+			struct batch_msg *m = &w->msg[i];
+			size_t len = 0;
+
+			if (m->out_len)
+				len = packet_rewrite_in_place(pk->data, pk->room, &m->u, w->out + m->out_off, m->out_len);
+			queue_verdict(q, pk->id, len ? pk->data : NULL, len);
+		}
 	}
-	pthread_mutex_unlock(&d->lock);
-	if (len)
-		n = packet_rewrite_in_place(p->data, p->room, &u, w->msg_out, len);
-	queue_verdict(q, p->id, n ? p->data : NULL, n);
 }
 
 /* A queue thread's batch is answered: the changes its messages left for later (refreshes,
@@ -402,7 +489,7 @@ static void after_batch(void *ctx)
 
 	pthread_mutex_lock(&d->lock);
 	d->mirror.now = monotonic_seconds();
-	mirror_commit(&d->mirror, NULL);
+	mirror_commit(&d->mirror, NULL, 0);
 	mirror_forget_flows(&d->mirror, 0);
 	pthread_mutex_unlock(&d->lock);
 }
@@ -421,7 +508,7 @@ static int queues_open(struct daemon *d)
 		d->workers[i].d = d;
 		ctx[i] = &d->workers[i];
 	}
-	d->queues = queue_threads_open(d->cfg.queue, d->cfg.queues, on_packet, after_batch, ctx);
+	d->queues = queue_threads_open(d->cfg.queue, d->cfg.queues, on_packets, after_batch, ctx);
 	return d->queues ? 0 : -1;
 }
 
@@ -590,7 +677,7 @@ int main(int argc, char **argv)
 			next = next_media_check;
 		if (next > next_table_check)
 			next = next_table_check;
-		mirror_commit(&d.mirror, NULL);
+		mirror_commit(&d.mirror, NULL, 0);
 		state_save(&d.state, &d.table, now, d.mirror.changes, 0);
 		timeout = next - now < 1 ? 1000 : next - now > 5 ? 5000 : (int)(next - now) * 1000;
 		if (d.mirror.n_closed && timeout > 500)
@@ -611,7 +698,7 @@ int main(int argc, char **argv)
 			log_err("poll: %s", strerror(errno));
 			break;
 		}
-		if (r > 0 && (pfd[3].revents & POLLIN) && queue_receive(single, on_packet, &d.workers[0]) < 0) {
+		if (r > 0 && (pfd[3].revents & POLLIN) && queue_receive(single, on_packets, &d.workers[0]) < 0) {
 			log_err("nfqueue: %s", strerror(errno));
 			break;
 		}
@@ -621,7 +708,7 @@ int main(int argc, char **argv)
 			control_serve(d.control, answer_control, &d); /* locks while it reads the table */
 		wan_changed = r > 0 && (pfd[1].revents & POLLIN) && wan_watch_read(d.wan_watch);
 		pthread_mutex_lock(&d.lock);
-		mirror_commit(&d.mirror, NULL);
+		mirror_commit(&d.mirror, NULL, 0);
 		mirror_forget_flows(&d.mirror, 0);
 		if (wan_changed)
 			follow_wan_address(&d);
