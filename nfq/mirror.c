@@ -145,15 +145,25 @@ void mirror_set_public_ip(struct mirror *m, uint32_t public_ip)
 }
 
 /* A dump costs milliseconds on a busy router: too much to pay before each BYE's verdict. */
-void mirror_forget_flows(struct mirror *m, int force)
+size_t mirror_take_closed(struct mirror *m, int force, struct ct_flow_key *out)
 {
 	int64_t now = monotonic_ms();
+	size_t n = m->n_closed;
 
-	if (!m->n_closed || (!force && now < m->next_forget_ms && m->n_closed < MIRROR_MAX_CLOSED * 3 / 4))
-		return;
-	ct_forget(m->closed, m->n_closed);
+	if (!n || (!force && now < m->next_forget_ms && n < MIRROR_MAX_CLOSED * 3 / 4))
+		return 0;
+	if (out != m->closed)
+		memcpy(out, m->closed, n * sizeof(*out));
 	m->n_closed = 0;
 	m->next_forget_ms = now + 500;
+	return n;
+}
+
+void mirror_forget_flows(struct mirror *m, int force)
+{
+	size_t n = mirror_take_closed(m, force, m->closed);
+
+	ct_forget(m->closed, n);
 }
 
 void mirror_watch_media(struct mirror *m)

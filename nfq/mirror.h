@@ -13,7 +13,10 @@
 #include "nft.h"
 #include "table.h"
 
-#define MIRROR_MAX_CLOSED 256
+/* Media bindings whose flows wait to be forgotten: a conntrack dump walks the whole table,
+ * so it is paid at most every 500 ms, or when this many wait (new calls at thousands a
+ * second). */
+#define MIRROR_MAX_CLOSED 2048
 
 struct mirror {
 	struct alg_table *table;
@@ -55,6 +58,10 @@ void mirror_set_public_ip(struct mirror *m, uint32_t public_ip);
 /* Deletes the flows of closed pinholes: in one conntrack dump for all that piled up, at most
  * every half second unless many wait or force is set. */
 void mirror_forget_flows(struct mirror *m, int force);
+/* The same in two steps, so that the dump runs outside the caller's lock: under it, the keys
+ * due (as mirror_forget_flows decides) move to out (MIRROR_MAX_CLOSED of room) and their
+ * count is returned; then ct_forget(out, n) without it. */
+size_t mirror_take_closed(struct mirror *m, int force, struct ct_flow_key *out);
 /* Tells the table which calls' media still flows. */
 void mirror_watch_media(struct mirror *m);
 /* Forgets what is pending and deletes the table with every binding in it. */

@@ -55,6 +55,7 @@ struct daemon {
 	struct counters count;
 	struct tcp_relay tcp; /* listener fd -1 when tcp is off */
 	char tcp_out[0xffff + 1024]; /* the relay's translated message (the main thread's) */
+	struct ct_flow_key forget[MIRROR_MAX_CLOSED]; /* the main thread's flows to forget */
 };
 
 /* The largest translated message. */
@@ -76,6 +77,7 @@ struct queue_worker {
 	struct table_txn txn[QUEUE_BATCH]; /* each packet's (n_added 0: it added nothing) */
 	size_t out_used;
 	char out[BATCH_OUT];
+	struct ct_flow_key forget[MIRROR_MAX_CLOSED]; /* flows to forget, outside the lock */
 };
 
 static volatile sig_atomic_t stop, reload;
@@ -485,13 +487,16 @@ static void on_packets(void *ctx, struct queue *q, struct queued_packet *p, size
  * it may sleep for seconds. */
 static void after_batch(void *ctx)
 {
-	struct daemon *d = ((struct queue_worker *)ctx)->d;
+	struct queue_worker *w = ctx;
+	struct daemon *d = w->d;
+	size_t n;
 
 	pthread_mutex_lock(&d->lock);
 	d->mirror.now = monotonic_seconds();
 	mirror_commit(&d->mirror, NULL, 0);
-	mirror_forget_flows(&d->mirror, 0);
+	n = mirror_take_closed(&d->mirror, 0, w->forget);
 	pthread_mutex_unlock(&d->lock);
+	ct_forget(w->forget, n); /* a dump of every flow: the packets need not wait for it */
 }
 
 /* The queue threads, each with its buffers; 0, or -1 (logged). */
@@ -645,6 +650,7 @@ int main(int argc, char **argv)
 		uint32_t media_timeout;
 		int64_t next, now;
 		int r, timeout, wan_changed;
+		size_t n_forget;
 
 		pthread_mutex_lock(&d.lock);
 		if (reload) {
@@ -709,12 +715,13 @@ int main(int argc, char **argv)
 		wan_changed = r > 0 && (pfd[1].revents & POLLIN) && wan_watch_read(d.wan_watch);
 		pthread_mutex_lock(&d.lock);
 		mirror_commit(&d.mirror, NULL, 0);
-		mirror_forget_flows(&d.mirror, 0);
+		n_forget = mirror_take_closed(&d.mirror, 0, d.forget);
 		if (wan_changed)
 			follow_wan_address(&d);
 		if (r > 0 && (pfd[4].revents & POLLIN) && stun_client_read(&d.stun, monotonic_seconds()))
 			follow_wan_address(&d);
 		pthread_mutex_unlock(&d.lock);
+		ct_forget(d.forget, n_forget); /* outside the lock: a dump of every flow */
 	}
 	queue_threads_close(d.queues); /* no packet is in the table's hands from here on */
 	log_info("stopping: %lu packets, %lu translated, %lu unchanged", d.count.seen,
