@@ -111,13 +111,20 @@ struct alg_binding_list {
 };
 struct alg_nat alg_nat_list(struct alg_binding_list *list);
 
+enum alg_transport {
+	ALG_UDP,
+	ALG_TCP, /* a message of a connection (the daemon's relay): responses come back over it */
+};
+
 struct alg_packet {
 	const char *msg;
 	size_t len;
 	enum alg_direction dir;
 	/* The flow as the router's forward path sees it (zero when unknown). Inbound, dst is
-	 * the phone after the NAT undid its translation. */
+	 * the phone after the NAT undid its translation; over TCP, the phone's end of the
+	 * connection. */
 	struct alg_endpoint src, dst;
+	enum alg_transport transport;
 };
 
 enum alg_reason {

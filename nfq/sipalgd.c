@@ -328,7 +328,7 @@ static size_t translate_udp(struct queue_worker *w, const struct queued_packet *
 {
 	struct daemon *d = w->d;
 	const struct alg_packet pkt = { u->payload, u->payload_len,
-					p->indev == d->ifs.lan_index ? ALG_OUT : ALG_IN, u->src, u->dst };
+					p->indev == d->ifs.lan_index ? ALG_OUT : ALG_IN, u->src, u->dst, ALG_UDP };
 	size_t len;
 
 	if (!translate_message(d, &pkt, 0, d->count.reasons, "", w->msg_out, sizeof(w->msg_out), &len)) {

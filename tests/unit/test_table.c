@@ -164,25 +164,6 @@ static void failed_reinvite_keeps_answered_call(void **state)
 	assert_int_equal(media_bindings(), 2);
 }
 
-static char *replace_all(const char *in, size_t len, const char *from, const char *to, size_t *out_len)
-{
-	size_t fl = strlen(from), tl = strlen(to), w = 0;
-	char *out = malloc(len * 2 + 1);
-
-	for (size_t i = 0; i < len;) {
-		if (i + fl <= len && memcmp(in + i, from, fl) == 0) {
-			memcpy(out + w, to, tl);
-			w += tl;
-			i += fl;
-		} else {
-			out[w++] = in[i++];
-		}
-	}
-	out[w] = '\0';
-	*out_len = w;
-	return out;
-}
-
 static void second_phone_on_same_port_gets_another(void **state)
 {
 	size_t len, len2, len3;
@@ -546,6 +527,90 @@ static void registrations_per_host_are_limited(void **state)
 	assert_int_equal(call_from("192.168.1.101", 0xc0a80165, "AAAAAAAA", 103), ALG_OK);
 	free(reg);
 	free(other_port);
+}
+
+/* phone2's OPTIONS over TCP from its connection's port conn, writing that port in Via (as
+ * sipp does; the Contact names 5060, where it listens). */
+static enum alg_reason options_over(enum alg_transport tr, uint16_t conn, int64_t now, struct run *r)
+{
+	size_t len, len2;
+	char *opt = fixture("options-keepalive-out", &len);
+	char via[64], *msg;
+	struct alg_config cfg = lab_config(NULL, 0);
+
+	snprintf(via, sizeof(via), "SIP/2.0/%s 192.168.1.102:%u", tr == ALG_TCP ? "TCP" : "UDP", conn);
+	msg = replace_all(opt, len, "SIP/2.0/UDP 192.168.1.102:5060", via, &len2);
+	run_over(r, &cfg, &table, now, tr, ALG_OUT, msg, len2, (struct alg_endpoint){ 0xc0a80166, conn }, provider);
+	free(opt);
+	free(msg);
+	return r->res.reason;
+}
+
+static size_t signaling_bindings_of(uint32_t ip)
+{
+	const struct table_binding *b;
+	size_t n = 0;
+
+	table_for_each_binding(&table, slot, b)
+		n += b->kind == ALG_PORT_SIGNALING && b->priv.ip == ip;
+	return n;
+}
+
+/* A phone that opens a TCP connection per request keeps one signaling binding (its
+ * Contact's), however many connections: each Via names its connection's port, public, and
+ * binds nothing; the responses come back over the connections. Over UDP each such port would
+ * be a binding of its own, up to max_registrations_per_host. */
+static void tcp_connections_do_not_use_up_registrations(void **state)
+{
+	struct run r;
+	char via[64];
+
+	(void)state;
+	table.cfg.max_registrations_per_host = 2;
+	for (uint16_t conn = 40001; conn <= 40008; conn++) {
+		assert_int_equal(options_over(ALG_TCP, conn, 100 + conn - 40000, &r), ALG_OK);
+		snprintf(via, sizeof(via), "\r\nVia: SIP/2.0/TCP 203.0.113.5:%u;rport;", conn);
+		assert_non_null(strstr(r.out, via));
+		assert_non_null(strstr(r.out, "\r\nContact: <sip:1002@203.0.113.5:5060>\r\n"));
+		run_free(&r);
+	}
+	assert_int_equal(signaling_bindings_of(0xc0a80166), 1);
+	assert_int_equal(binding_of(0xc0a80166, 5060)->pub_port, 5060);
+	assert_null(binding_of(0xc0a80166, 40001));
+	/* the same over UDP: a binding per port, until the limit */
+	assert_int_equal(options_over(ALG_UDP, 40001, 200, &r), ALG_OK);
+	run_free(&r);
+	assert_int_equal(options_over(ALG_UDP, 40002, 201, &r), ALG_LIMIT_REGISTRATIONS);
+	run_free(&r);
+}
+
+/* Over TCP a Via that names the port the phone's Contact binds (phones write their listening
+ * port) is that binding, as over UDP; a Via port whose public port another phone holds is
+ * not written as it is (it would name that phone): it gets a binding, as over UDP. */
+static void tcp_via_of_a_bound_or_taken_port(void **state)
+{
+	struct run r;
+	const struct table_binding *b;
+	char via[64];
+
+	(void)state;
+	assert_int_equal(options_over(ALG_TCP, 5060, 100, &r), ALG_OK);
+	assert_non_null(strstr(r.out, "\r\nVia: SIP/2.0/TCP 203.0.113.5:5060;rport;"));
+	assert_int_equal(r.res.n_actions, 1);
+	run_free(&r);
+	assert_int_equal(signaling_bindings_of(0xc0a80166), 1);
+	/* phone1 holds public port 5060 by now; phone2's connection writes 5062 */
+	table_clear(&table);
+	step_fixture(&r, ALG_OUT, "zoiper-invite-stun-off", 101, provider);
+	run_free(&r);
+	assert_int_equal(binding_of(0xc0a80165, 5060)->pub_port, 5060);
+	assert_int_equal(options_over(ALG_TCP, 5060, 102, &r), ALG_OK);
+	b = binding_of(0xc0a80166, 5060);
+	assert_non_null(b);
+	assert_int_not_equal(b->pub_port, 5060);
+	snprintf(via, sizeof(via), "\r\nVia: SIP/2.0/TCP 203.0.113.5:%u;rport;", b->pub_port);
+	assert_non_null(strstr(r.out, via));
+	run_free(&r);
 }
 
 /* The indexes' hash is SipHash-2-4: the reference's vectors, the same on every CPU (the
@@ -1487,6 +1552,8 @@ int main(void)
 		cmocka_unit_test_setup(lan_host_opens_only_its_own_address, reset),
 		cmocka_unit_test_setup(limits_refuse_only_whoever_reaches_them, reset),
 		cmocka_unit_test_setup(registrations_per_host_are_limited, reset),
+		cmocka_unit_test_setup(tcp_connections_do_not_use_up_registrations, reset),
+		cmocka_unit_test_setup(tcp_via_of_a_bound_or_taken_port, reset),
 		cmocka_unit_test_setup(wan_invites_cannot_crowd_out_lan_calls, reset),
 		cmocka_unit_test_setup(unregister_expires_0_removes_binding_at_the_2xx, reset),
 		cmocka_unit_test_setup(unregister_contact_expires_0, reset),
