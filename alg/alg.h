@@ -177,6 +177,9 @@ enum alg_action_kind {
 	 * REGISTERED action of the same message confirmed (listed, expires > 0) are no longer
 	 * registered. */
 	ALG_ACT_REGISTER_END,
+	/* A LAN phone's SDP declines `stream` (port 0): its pinholes toward priv.ip go, at the
+	 * answer when `offer` (a re-offer in an INVITE), else at once. */
+	ALG_ACT_MEDIA_DECLINE,
 };
 
 struct alg_action {
@@ -189,7 +192,8 @@ struct alg_action {
 	uint8_t stream;             /* index of the m= line in its SDP body */
 	char media[12];             /* m= media type, e.g. "audio" */
 	uint8_t no_rtcp;            /* media: not RTP (m=image udptl: T.38 fax), so no RTCP */
-	uint8_t offer;              /* MEDIA_OPEN: in an INVITE, an offer its answer may refuse */
+	uint8_t offer;              /* MEDIA_OPEN, MEDIA_DECLINE: in an INVITE, an offer its answer
+				     * may refuse */
 	uint32_t expires;           /* REGISTER(ED) ... */
 	uint32_t from;              /* ... the registrar that accepted it (and its port, ... */
 	uint16_t from_port;         /* ... where keep-alives go) ... */

@@ -337,6 +337,30 @@ static struct alg_action *stream_action(struct xlate *x, const struct sdp_scan *
 	return a;
 }
 
+/* A stream the phone declines (port 0): what it had open goes (RFC 3264 8.2: a re-offer
+ * disables a stream so), at the answer of a re-offer. The phone is the sender (or, from a LAN
+ * server, the address the stream names). */
+static int decline_stream(struct xlate *x, const struct sdp_scan *sc, size_t i)
+{
+	const struct sdp_addr *c = stream_addr(sc, &sc->s[i]);
+	uint32_t phone = x->pkt->src.ip;
+	struct alg_action *a;
+
+	if (!phone || alg_is_lan_server(x->cfg, phone))
+		phone = c->present && c->ipv4 ? c->ip : 0;
+	if (!phone || !xlate_is_lan(x, phone))
+		return 0;
+	a = xlate_action(x, ALG_ACT_MEDIA_DECLINE);
+	if (!a)
+		return -1;
+	a->call_id = x->call_id;
+	a->stream = (uint8_t)i;
+	media_name(a, x->buf, sc->s[i].media);
+	a->priv.ip = phone;
+	a->offer = x->msg.is_request && span_is(x->buf, x->msg.method, "INVITE");
+	return 0;
+}
+
 static int open_stream(struct xlate *x, const struct sdp_scan *sc, size_t i)
 {
 	const struct sdp_stream *s = &sc->s[i];
@@ -345,8 +369,10 @@ static int open_stream(struct xlate *x, const struct sdp_scan *sc, size_t i)
 	struct alg_action *a;
 	int own;
 
-	if (s->port_val == 0 || !c->present || !c->ipv4)
-		return 0; /* declined */
+	if (s->port_val == 0)
+		return decline_stream(x, sc, i);
+	if (!c->present || !c->ipv4)
+		return 0;
 	/* The router's address written by the phone itself: its streams are the ALG's to open. */
 	own = xlate_own_public(x, c->ip, s->port_val, ALG_PORT_MEDIA, &own_rtp);
 	if (own < 0)

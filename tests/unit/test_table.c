@@ -1289,6 +1289,95 @@ static void video_call_opens_every_stream(void **state)
 	assert_int_equal(media_bindings(), 0);
 }
 
+/* video_offer with the video declined (port 0), as the phone re-offers it. */
+static char *video_declined(size_t *len)
+{
+	return replace_all(video_offer, strlen(video_offer), "m=video 9000", "m=video 0", len);
+}
+
+/* An answered video call, its video narrowed to its far end. */
+static void answered_video_call(void)
+{
+	step_sdp("zoiper-invite-stun-off", video_offer, ALG_OUT, 100, provider);
+	step_sdp("invite-200-in", video_answer, ALG_IN, 101, phone1);
+	assert_int_equal(media_bindings(), 4);
+}
+
+/* The phone's re-offer declines the video (port 0): its pinholes stay until the answer (the
+ * offer may be refused), which closes them; the audio's stay, narrowed as they were. */
+static void reoffer_declining_a_stream_closes_it_at_the_answer(void **state)
+{
+	static const char audio_only[] = "v=0\r\no=F 1 2 IN IP4 198.51.100.20\r\ns=F\r\nc=IN IP4 198.51.100.20\r\n"
+					 "t=0 0\r\nm=audio 40000 RTP/AVP 0\r\nm=video 0 RTP/AVP 96\r\n";
+	size_t len;
+	char *sdp = video_declined(&len);
+	struct run r;
+
+	(void)state;
+	answered_video_call();
+	removed = 0;
+	step_sdp("reinvite-hold-out", sdp, ALG_OUT, 130, provider);
+	assert_int_equal(media_bindings(), 4); /* the video flows until the answer */
+	assert_int_equal(removed, 0);
+	step_sdp("invite-200-in", audio_only, ALG_IN, 131, phone1);
+	assert_int_equal(media_bindings(), 2);
+	assert_int_equal(removed, 2); /* through the mirror: out of nftables */
+	assert_null(binding_of(0xc0a80165, 9000));
+	assert_null(binding_of(0xc0a80165, 9005));
+	assert_int_equal(binding_of(0xc0a80165, 8000)->peer, FAR_PHONE);
+	assert_int_equal(binding_of(0xc0a80165, 8000)->stream, 0);
+	assert_int_equal(binding_of(0xc0a80165, 8001)->peer, FAR_PHONE);
+	step_fixture(&r, ALG_OUT, "bye-out", 160, provider);
+	run_free(&r);
+	assert_int_equal(media_bindings(), 0);
+	free(sdp);
+}
+
+/* A refused re-offer (488) leaves the declined stream open, as the call was. */
+static void refused_reoffer_keeps_the_declined_stream(void **state)
+{
+	size_t len, len2;
+	char *sdp = video_declined(&len);
+	char *msg = fixture_with("busy-486-in", &len2, "SIP/2.0 486 Busy Here", "SIP/2.0 488 Not Acceptable Here", NULL);
+	struct run r;
+
+	(void)state;
+	answered_video_call();
+	step_sdp("reinvite-hold-out", sdp, ALG_OUT, 130, provider);
+	step_fixture_with_free(&r, ALG_IN, msg, len2, 131, phone1);
+	run_free(&r);
+	assert_int_equal(media_bindings(), 4);
+	assert_int_equal(binding_of(0xc0a80165, 9000)->stream, 1);
+	assert_int_equal(binding_of(0xc0a80165, 9005)->peer, 0xc6336415);
+	/* and a later re-offer declining it again, answered, closes them */
+	step_sdp("reinvite-hold-out", sdp, ALG_OUT, 140, provider);
+	step_sdp("invite-200-in", video_answer, ALG_IN, 141, phone1);
+	assert_int_equal(media_bindings(), 2);
+	free(sdp);
+}
+
+/* The far end re-offers and the phone's answer declines the video: its answer is final, the
+ * video's pinholes close at once. */
+static void phones_answer_declining_a_stream_closes_it_at_once(void **state)
+{
+	static const char phone_video[] = "v=0\r\no=- 1 1 IN IP4 192.168.1.102\r\ns=-\r\nc=IN IP4 192.168.1.102\r\n"
+					  "t=0 0\r\nm=audio 11780 RTP/AVP 0\r\nm=video 11790 RTP/AVP 96\r\n";
+	size_t len;
+	char *declined = replace_all(phone_video, strlen(phone_video), "m=video 11790", "m=video 0", &len);
+
+	(void)state;
+	step_sdp("invite-in-to-phone", video_answer, ALG_IN, 100, phone2);
+	step_sdp("invite-200-answer-out", phone_video, ALG_OUT, 101, provider);
+	assert_int_equal(media_bindings(), 4);
+	step_sdp("invite-in-to-phone", video_answer, ALG_IN, 130, phone2);
+	step_sdp("invite-200-answer-out", declined, ALG_OUT, 131, provider);
+	assert_int_equal(media_bindings(), 2);
+	assert_null(binding_of(0xc0a80166, 11790));
+	assert_null(binding_of(0xc0a80166, 11791));
+	assert_int_equal(binding_of(0xc0a80166, 11780)->peer, FAR_PHONE);
+	free(declined);
+}
+
 /* The phone re-offers its answered audio call as T.38 on another port: until the answer both
  * are open; the 2xx leaves the fax stream alone (no RTCP for udptl), narrowed; BYE closes it. */
 static void t38_reinvite_moves_the_stream_at_the_answer(void **state)
@@ -1571,6 +1660,9 @@ int main(void)
 		cmocka_unit_test_setup(video_call_opens_every_stream, reset),
 		cmocka_unit_test_setup(t38_reinvite_moves_the_stream_at_the_answer, reset),
 		cmocka_unit_test_setup(refused_t38_reinvite_keeps_the_audio, reset),
+		cmocka_unit_test_setup(reoffer_declining_a_stream_closes_it_at_the_answer, reset),
+		cmocka_unit_test_setup(refused_reoffer_keeps_the_declined_stream, reset),
+		cmocka_unit_test_setup(phones_answer_declining_a_stream_closes_it_at_once, reset),
 		cmocka_unit_test_setup(t38_on_the_same_port_drops_rtcp, reset),
 		cmocka_unit_test_setup(t38_answer_from_the_phone_moves_at_once, reset),
 		cmocka_unit_test_setup(own_public_contact_is_the_phones_binding, reset),
