@@ -337,17 +337,19 @@ static struct alg_action *stream_action(struct xlate *x, const struct sdp_scan *
 	return a;
 }
 
-/* A stream the phone declines (port 0): what it had open goes (RFC 3264 8.2: a re-offer
- * disables a stream so), at the answer of a re-offer. The phone is the sender (or, from a LAN
- * server, the address the stream names). */
+/* A stream declined (port 0): what the phone had open for it goes (RFC 3264 8.2: a re-offer
+ * disables a stream so; 6: an answer declines one), at the answer of the phone's re-offer. The
+ * phone is the sender, or the receiver of the far end's answer (from a LAN server, the address
+ * the stream names). */
 static int decline_stream(struct xlate *x, const struct sdp_scan *sc, size_t i)
 {
 	const struct sdp_addr *c = stream_addr(sc, &sc->s[i]);
-	uint32_t phone = x->pkt->src.ip;
+	int out = x->pkt->dir == ALG_OUT;
+	uint32_t phone = out ? x->pkt->src.ip : x->pkt->dst.ip;
 	struct alg_action *a;
 
 	if (!phone || alg_is_lan_server(x->cfg, phone))
-		phone = c->present && c->ipv4 ? c->ip : 0;
+		phone = out && c->present && c->ipv4 ? c->ip : 0;
 	if (!phone || !xlate_is_lan(x, phone))
 		return 0;
 	a = xlate_action(x, ALG_ACT_MEDIA_DECLINE);
@@ -357,7 +359,7 @@ static int decline_stream(struct xlate *x, const struct sdp_scan *sc, size_t i)
 	a->stream = (uint8_t)i;
 	media_name(a, x->buf, sc->s[i].media);
 	a->priv.ip = phone;
-	a->offer = x->msg.is_request && span_is(x->buf, x->msg.method, "INVITE");
+	a->offer = out && x->msg.is_request && span_is(x->buf, x->msg.method, "INVITE");
 	return 0;
 }
 
@@ -566,6 +568,11 @@ int sdp_note_peer(struct xlate *x, struct alg_span body)
 	for (size_t i = 0; i < sc.n; i++) {
 		const struct sdp_addr *c = stream_addr(&sc, &sc.s[i]);
 
+		/* The far end's 2xx declines a stream the phone offered (were it an offer, the
+		 * phone's answer would have to decline it too). */
+		if (!sc.s[i].port_val && !x->msg.is_request && x->msg.status >= 200 && x->msg.status < 300 &&
+		    decline_stream(x, &sc, i))
+			return -1;
 		if (sc.s[i].port_val && c->present && c->ipv4 &&
 		    !stream_action(x, &sc, i, ALG_ACT_MEDIA_PEER))
 			return -1;

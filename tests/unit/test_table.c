@@ -1356,6 +1356,32 @@ static void refused_reoffer_keeps_the_declined_stream(void **state)
 	free(sdp);
 }
 
+/* The far end's answer declines the video the phone offered: the video's pinholes close at
+ * the 2xx (final), the audio's stay. */
+static void answer_declining_a_stream_closes_it(void **state)
+{
+	static const char audio_only[] = "v=0\r\no=F 1 1 IN IP4 198.51.100.20\r\ns=F\r\nc=IN IP4 198.51.100.20\r\n"
+					 "t=0 0\r\nm=audio 40000 RTP/AVP 0\r\nm=video 0 RTP/AVP 96\r\n";
+	size_t len, len2;
+	char *ok = fixture_sdp("invite-200-in", audio_only, &len);
+	char *ringing = replace_all(ok, len, "SIP/2.0 200 OK", "SIP/2.0 183 Session Progress", &len2);
+	struct run r;
+
+	(void)state;
+	step_sdp("zoiper-invite-stun-off", video_offer, ALG_OUT, 100, provider);
+	/* an early answer (183) is not final: nothing closes */
+	step(&r, ALG_IN, ringing, len2, 101, phone1);
+	run_free(&r);
+	assert_int_equal(media_bindings(), 4);
+	step_sdp("invite-200-in", audio_only, ALG_IN, 102, phone1);
+	assert_int_equal(media_bindings(), 2);
+	assert_null(binding_of(0xc0a80165, 9000));
+	assert_null(binding_of(0xc0a80165, 9005));
+	assert_int_equal(binding_of(0xc0a80165, 8000)->peer, FAR_PHONE);
+	free(ok);
+	free(ringing);
+}
+
 /* The far end re-offers and the phone's answer declines the video: its answer is final, the
  * video's pinholes close at once. */
 static void phones_answer_declining_a_stream_closes_it_at_once(void **state)
@@ -1663,6 +1689,7 @@ int main(void)
 		cmocka_unit_test_setup(reoffer_declining_a_stream_closes_it_at_the_answer, reset),
 		cmocka_unit_test_setup(refused_reoffer_keeps_the_declined_stream, reset),
 		cmocka_unit_test_setup(phones_answer_declining_a_stream_closes_it_at_once, reset),
+		cmocka_unit_test_setup(answer_declining_a_stream_closes_it, reset),
 		cmocka_unit_test_setup(t38_on_the_same_port_drops_rtcp, reset),
 		cmocka_unit_test_setup(t38_answer_from_the_phone_moves_at_once, reset),
 		cmocka_unit_test_setup(own_public_contact_is_the_phones_binding, reset),
