@@ -62,6 +62,11 @@ size_t alg_action_format(const struct alg_action *a, const char *msg, uint32_t p
 			n = snprintf(buf, cap, "media-peer call=%s stream=%u %s rtp %s rtcp mux", call,
 				     a->stream, a->media, priv);
 		break;
+	case ALG_ACT_MEDIA_DECLINE:
+		addr_format(a->priv.ip, star);
+		n = snprintf(buf, cap, "media-decline call=%s stream=%u %s %s%s", call, a->stream, a->media, star,
+			     a->offer ? " offer" : "");
+		break;
 	case ALG_ACT_ANSWERED:
 		n = snprintf(buf, cap, "answered call=%s", call);
 		break;

@@ -111,13 +111,20 @@ struct alg_binding_list {
 };
 struct alg_nat alg_nat_list(struct alg_binding_list *list);
 
+enum alg_transport {
+	ALG_UDP,
+	ALG_TCP, /* a message of a connection (the daemon's relay): responses come back over it */
+};
+
 struct alg_packet {
 	const char *msg;
 	size_t len;
 	enum alg_direction dir;
 	/* The flow as the router's forward path sees it (zero when unknown). Inbound, dst is
-	 * the phone after the NAT undid its translation. */
+	 * the phone after the NAT undid its translation; over TCP, the phone's end of the
+	 * connection. */
 	struct alg_endpoint src, dst;
+	enum alg_transport transport;
 };
 
 enum alg_reason {
@@ -170,6 +177,9 @@ enum alg_action_kind {
 	 * REGISTERED action of the same message confirmed (listed, expires > 0) are no longer
 	 * registered. */
 	ALG_ACT_REGISTER_END,
+	/* A LAN phone's SDP declines `stream` (port 0): its pinholes toward priv.ip go, at the
+	 * answer when `offer` (a re-offer in an INVITE), else at once. */
+	ALG_ACT_MEDIA_DECLINE,
 };
 
 struct alg_action {
@@ -182,7 +192,8 @@ struct alg_action {
 	uint8_t stream;             /* index of the m= line in its SDP body */
 	char media[12];             /* m= media type, e.g. "audio" */
 	uint8_t no_rtcp;            /* media: not RTP (m=image udptl: T.38 fax), so no RTCP */
-	uint8_t offer;              /* MEDIA_OPEN: in an INVITE, an offer its answer may refuse */
+	uint8_t offer;              /* MEDIA_OPEN, MEDIA_DECLINE: in an INVITE, an offer its answer
+				     * may refuse */
 	uint32_t expires;           /* REGISTER(ED) ... */
 	uint32_t from;              /* ... the registrar that accepted it (and its port, ... */
 	uint16_t from_port;         /* ... where keep-alives go) ... */

@@ -351,6 +351,32 @@ static struct alg_action *stream_action(struct xlate *x, const struct sdp_scan *
 	return a;
 }
 
+/* A stream declined (port 0): what the phone had open for it goes (RFC 3264 8.2: a re-offer
+ * disables a stream so; 6: an answer declines one), at the answer of the phone's re-offer. The
+ * phone is the sender, or the receiver of the far end's answer (from a LAN server, the address
+ * the stream names). */
+static int decline_stream(struct xlate *x, const struct sdp_scan *sc, size_t i)
+{
+	const struct sdp_addr *c = stream_addr(sc, &sc->s[i]);
+	int out = x->pkt->dir == ALG_OUT;
+	uint32_t phone = out ? x->pkt->src.ip : x->pkt->dst.ip;
+	struct alg_action *a;
+
+	if (!phone || alg_is_lan_server(x->cfg, phone))
+		phone = out && c->present && c->ipv4 ? c->ip : 0;
+	if (!phone || !xlate_is_lan(x, phone))
+		return 0;
+	a = xlate_action(x, ALG_ACT_MEDIA_DECLINE);
+	if (!a)
+		return -1;
+	a->call_id = x->call_id;
+	a->stream = (uint8_t)i;
+	media_name(a, x->buf, sc->s[i].media);
+	a->priv.ip = phone;
+	a->offer = out && x->msg.is_request && span_is(x->buf, x->msg.method, "INVITE");
+	return 0;
+}
+
 static int open_stream(struct xlate *x, const struct sdp_scan *sc, size_t i)
 {
 	const struct sdp_stream *s = &sc->s[i];
@@ -359,8 +385,10 @@ static int open_stream(struct xlate *x, const struct sdp_scan *sc, size_t i)
 	struct alg_action *a;
 	int own;
 
-	if (s->port_val == 0 || !c->present || !c->ipv4)
-		return 0; /* declined */
+	if (s->port_val == 0)
+		return decline_stream(x, sc, i);
+	if (!c->present || !c->ipv4)
+		return 0;
 	/* The router's address written by the phone itself: its streams are the ALG's to open. */
 	own = xlate_own_public(x, c->ip, s->port_val, ALG_PORT_MEDIA, &own_rtp);
 	if (own < 0)
@@ -554,6 +582,11 @@ int sdp_note_peer(struct xlate *x, struct alg_span body)
 	for (size_t i = 0; i < sc.n; i++) {
 		const struct sdp_addr *c = stream_addr(&sc, &sc.s[i]);
 
+		/* The far end's 2xx declines a stream the phone offered (were it an offer, the
+		 * phone's answer would have to decline it too). */
+		if (!sc.s[i].port_val && !x->msg.is_request && x->msg.status >= 200 && x->msg.status < 300 &&
+		    decline_stream(x, &sc, i))
+			return -1;
 		if (sc.s[i].port_val && c->present && c->ipv4 &&
 		    !stream_action(x, &sc, i, ALG_ACT_MEDIA_PEER))
 			return -1;

@@ -1320,6 +1320,13 @@ void table_apply(struct table_txn *x, const struct alg_result *res, const char *
 		case ALG_ACT_MEDIA_PEER:
 			note_peer(t, d, a->stream, a->priv.ip);
 			break;
+		case ALG_ACT_MEDIA_DECLINE:
+			for (uint8_t rtcp = 0; rtcp < 2; rtcp++) {
+				b = stream_binding(t, dialog_index(t, d), a->stream, rtcp, a->priv.ip);
+				if (b)
+					replace_media(t, b, a->offer && d->answered);
+			}
+			break;
 		case ALG_ACT_REGISTER:
 			note_register(x, a, msg);
 			break;

@@ -112,10 +112,14 @@ size_t table_save(const struct alg_table *t, char *buf, size_t cap, int64_t now,
 			 (b->priv.ip >> 8) & 255, b->priv.ip & 255, b->priv.port);
 		addr_format(b->peer, peer);
 		n_bindings++;
-		if (b->kind == ALG_PORT_SIGNALING)
-			put(&o, "binding sig %s %u %s %d %lld\n", priv, b->pub_port, peer, b->registered != 0,
-			    (long long)(b->expires - now));
-		else
+		if (b->kind == ALG_PORT_SIGNALING) {
+			char registrar[ENDPOINT_STR_MAX] = "-";
+
+			if (b->registered && b->registrar.ip && b->registrar.port)
+				endpoint_format(&b->registrar, registrar);
+			put(&o, "binding sig %s %u %s %d %lld %s\n", priv, b->pub_port, peer, b->registered != 0,
+			    (long long)(b->expires - now), registrar);
+		} else
 			put(&o, "binding media %s %u %s %d %u %u %lld\n", priv, b->pub_port, peer,
 			    file_id[b->dialog], b->stream, b->rtcp, (long long)(b->expires - now));
 	}
@@ -129,6 +133,7 @@ struct in {
 	const char *field;     /* the last field read */
 	size_t field_len;
 	int line;
+	int version;           /* the file's: version 1 has no registrar on a sig binding */
 	char *err;
 	size_t err_cap;
 };
@@ -218,19 +223,23 @@ static int address(struct in *r, uint32_t *ip)
 	return 0;
 }
 
-static int endpoint(struct in *r, struct alg_endpoint *ep)
+/* The field just read, as IP:PORT. */
+static int endpoint_field(struct in *r, struct alg_endpoint *ep)
 {
 	const char *colon;
 	uint64_t port;
 
-	if (field(r))
-		return -1;
 	colon = memchr(r->field, ':', r->field_len);
 	if (!colon || addr_parse(r->field, (size_t)(colon - r->field), &ep->ip) ||
 	    decimal_parse(colon + 1, r->field_len - (size_t)(colon + 1 - r->field), 5, &port) || port > 65535)
 		return refuse(r, "expected IP:PORT");
 	ep->port = (uint16_t)port;
 	return 0;
+}
+
+static int endpoint(struct in *r, struct alg_endpoint *ep)
+{
+	return field(r) ? -1 : endpoint_field(r, ep);
 }
 
 static int hex_digit(char c)
@@ -308,6 +317,23 @@ static int read_dialog(struct in *r, struct alg_table *t, struct load *l, int64_
 	return 0;
 }
 
+/* A registered binding's registrar, where its keep-alives go (version 2 on): IP:PORT, or "-"
+ * when unknown or not registered. */
+static int registrar(struct in *r, struct table_binding *b)
+{
+	if (field(r))
+		return -1;
+	if (field_is(r, "-"))
+		return 0;
+	if (endpoint_field(r, &b->registrar))
+		return -1;
+	if (!b->registrar.ip || !b->registrar.port)
+		return refuse(r, "a registrar at address or port 0");
+	if (!b->registered)
+		return refuse(r, "a registrar for a binding no registrar accepted");
+	return 0;
+}
+
 static int read_binding(struct in *r, struct alg_table *t, struct load *l, int64_t saved, int64_t now,
 			struct table_state_counts *c)
 {
@@ -347,7 +373,11 @@ static int read_binding(struct in *r, struct alg_table *t, struct load *l, int64
 		b.stream = (uint8_t)stream;
 		b.rtcp = (uint8_t)rtcp;
 	}
-	if (lifetime(r, &expires_in) || line_end(r))
+	if (lifetime(r, &expires_in))
+		return -1;
+	if (b.kind == ALG_PORT_SIGNALING && r->version >= 2 && registrar(r, &b))
+		return -1;
+	if (line_end(r))
 		return -1;
 	r->line--; /* what follows is about the line just read */
 	l->n_file_bindings++;
@@ -405,9 +435,10 @@ static int read_header(struct in *r, int64_t now, const char *boot, int64_t *sav
 		return refuse(r, "not a sipalg state file");
 	if (number(r, UINT32_MAX, &v))
 		return -1;
-	if (v != TABLE_STATE_VERSION)
-		return refuse(r, "version %llu, this sipalgd reads version %d", (unsigned long long)v,
+	if (v < 1 || v > TABLE_STATE_VERSION)
+		return refuse(r, "version %llu, this sipalgd reads versions 1 to %d", (unsigned long long)v,
 			      TABLE_STATE_VERSION);
+	r->version = (int)v;
 	if (line_end(r) || field(r) || !field_is(r, "boot") || field(r))
 		return r->line == 2 ? refuse(r, "expected boot ID") : -1;
 	if (!field_is(r, "-") && !boot_valid(r->field, r->field_len))
@@ -472,7 +503,7 @@ static int read_all(struct in *r, struct alg_table *t, struct load *l, int64_t n
 int table_load(struct alg_table *t, const char *buf, size_t len, int64_t now, const char *boot,
 	       struct table_state_counts *counts, char *err, size_t err_cap)
 {
-	struct in r = { buf, buf + len, NULL, 0, 1, err, err_cap };
+	struct in r = { buf, buf + len, NULL, 0, 1, 0, err, err_cap };
 	struct table_state_counts c = { 0 };
 	struct load l; /* about 8 KiB, on the stack: no globals, no allocation */
 	size_t slot = 0, id = 0;

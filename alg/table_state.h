@@ -4,15 +4,16 @@
  * reads and writes the file, and passes the time and the boot's identity in.
  *
  * The text, one record a line, fields split by one space, times relative to `saved`:
- *   sipalg-state 1
+ *   sipalg-state 2
  *   boot BOOT_ID                       ("-" when unknown)
  *   saved NOW                          (the table's clock at writing: CLOCK_MONOTONIC seconds)
  *   dialog ID ANSWERED FROM_LAN EXPIRES_IN SEEN_AGO CALL_ID_LEN CALL_ID_HEX PEER0 .. PEER7
- *   binding sig PRIV_IP:PORT PUB_PORT PEER REGISTERED EXPIRES_IN
+ *   binding sig PRIV_IP:PORT PUB_PORT PEER REGISTERED EXPIRES_IN REGISTRAR_IP:PORT
  *   binding media PRIV_IP:PORT PUB_PORT PEER DIALOG_ID STREAM RTCP EXPIRES_IN
  *   end N_DIALOGS N_BINDINGS
  * Dialogs first, numbered 0, 1, ... in order; a media binding names its dialog by that number.
- * The `end` line makes a truncated file detectable. */
+ * The `end` line makes a truncated file detectable. REGISTRAR (where keep-alives go; "-" when
+ * unknown or not registered) is new in version 2: a version 1 file still loads, without it. */
 #ifndef SIPALG_TABLE_STATE_H
 #define SIPALG_TABLE_STATE_H
 
@@ -21,7 +22,7 @@
 
 #include "table.h"
 
-#define TABLE_STATE_VERSION 1
+#define TABLE_STATE_VERSION 2
 /* Enough for a full table of table_init's capacities (4096 bindings of < 100 bytes, 1024
  * dialogs of < 500); table_state_max says it for any table. */
 #define TABLE_STATE_MAX (1024 * 1024)
@@ -53,7 +54,8 @@ struct table_state_counts {
  * Bad text is refused whole: -1, t as it was (empty), and err says what and on which line.
  * Records that expired while nobody ran are left out (counted); a call not yet answered lives
  * at most TABLE_UNCONFIRMED_IDLE more (it may have ended unseen). t's inbound_calls applies: a
- * registration's registrar is kept only under INBOUND_REGISTRAR. Nothing is reported through
+ * registration's registrar is kept as its peer only under INBOUND_REGISTRAR (as the address
+ * its keep-alives go to, always). Nothing is reported through
  * the table's change callback: the caller installs the loaded table as a whole. 0 on
  * success, with counts (when not NULL). */
 int table_load(struct alg_table *t, const char *buf, size_t len, int64_t now, const char *boot,

@@ -159,16 +159,21 @@ static uint16_t hostport_port(const struct hostport *hp)
 	return hp->port_val ? hp->port_val : hp->dflt_port;
 }
 
+static int has_signaling(const struct xlate *x, struct alg_endpoint priv)
+{
+	for (size_t i = 0; i < x->res->n_actions; i++)
+		if (x->res->actions[i].kind == ALG_ACT_SIGNALING && endpoint_eq(x->res->actions[i].priv, priv))
+			return 1;
+	return 0;
+}
+
 /* One signaling action per endpoint and message. */
 static int add_signaling(struct xlate *x, struct alg_endpoint priv, uint16_t pub)
 {
 	struct alg_action *a;
 
-	for (size_t i = 0; i < x->res->n_actions; i++) {
-		a = &x->res->actions[i];
-		if (a->kind == ALG_ACT_SIGNALING && endpoint_eq(a->priv, priv))
-			return 0;
-	}
+	if (has_signaling(x, priv))
+		return 0;
 	a = xlate_action(x, ALG_ACT_SIGNALING);
 	if (!a)
 		return -1;
@@ -212,6 +217,30 @@ static int to_public(struct xlate *x, const struct hostport *hp, uint32_t expire
 
 	(void)expires;
 	return to_public_ep(x, hp, &priv, &pub) < 0 ? -1 : 0;
+}
+
+/* A LAN phone's top Via over TCP: its responses come back over the connection, not to the
+ * Via, so its sent-by (often the connection's ephemeral port) gets no binding of its own (one
+ * per connection would fill max_registrations_per_host). The address becomes the public one
+ * all the same, with the port as written. When the endpoint is bound already (the phone
+ * writes its Contact's port; this message's Contact included: it runs after them) or that
+ * public port is not its own to name (another binding holds it), it is translated as over
+ * UDP. */
+static int via_over_tcp(struct xlate *x, const struct hostport *via)
+{
+	const struct alg_nat *nat = &x->cfg->nat;
+	struct alg_endpoint priv = { via->ip, hostport_port(via) };
+	uint16_t pub;
+
+	x->hdr = HDR_VIA;
+	if (!via->ipv4 || !xlate_is_lan(x, via->ip) || has_signaling(x, priv) ||
+	    (nat->signaling_public && nat->signaling_public(nat->ctx, priv, &pub) == 0))
+		return to_public(x, via, UINT32_MAX);
+	if (xlate_check_own(x, via->ip))
+		return -1;
+	if (xlate_public_port(x, priv, ALG_PORT_SIGNALING) != priv.port)
+		return to_public(x, via, UINT32_MAX);
+	return put_hostport(x, via, x->cfg->public_ip, priv.port);
 }
 
 /* Coming in: the public address with a bound port becomes the private endpoint behind it.
@@ -613,11 +642,12 @@ static int ruri_to_public(struct xlate *x)
 static int translate_out(struct xlate *x, const struct hostport *top_via)
 {
 	const struct sip_msg *m = &x->msg;
+	int tcp = x->pkt->transport == ALG_TCP;
 
 	/* The top Via is the phone's only in its own requests; in its responses the Vias are
 	 * the requester's and stay as they are. */
 	x->hdr = HDR_VIA;
-	if (m->is_request && (to_public(x, top_via, UINT32_MAX) || ruri_to_public(x)))
+	if (m->is_request && ((!tcp && to_public(x, top_via, UINT32_MAX)) || ruri_to_public(x)))
 		return -1;
 	if (m->is_request && span_is(x->buf, m->method, "REGISTER")) {
 		x->aor = to_uri(x);
@@ -627,6 +657,8 @@ static int translate_out(struct xlate *x, const struct hostport *top_via)
 	} else if (walk(x, ADDR_HDRS, to_public)) {
 		return -1;
 	}
+	if (m->is_request && tcp && via_over_tcp(x, top_via))
+		return -1;
 	return for_each_sdp(x, sdp_translate_out);
 }
 
@@ -659,6 +691,20 @@ static int restore_via_params(struct xlate *x, const struct hostport *via)
 	return 0;
 }
 
+/* A response's top Via. Over TCP it comes over the phone's own connection, so the Via is that
+ * phone's (the packet's destination) whichever binding holds its port by now: via_over_tcp
+ * wrote it without one. */
+static int restore_top_via(struct xlate *x, const struct hostport *via)
+{
+	struct alg_endpoint priv;
+	uint32_t phone = x->pkt->dst.ip;
+
+	if (x->pkt->transport != ALG_TCP || !via->ipv4 || via->ip != x->cfg->public_ip || !phone ||
+	    !xlate_is_lan(x, phone) || (xlate_private(x, hostport_port(via), &priv) == 0 && priv.ip == phone))
+		return restore(x, via, UINT32_MAX);
+	return put_hostport(x, via, phone, hostport_port(via));
+}
+
 static int translate_in(struct xlate *x, const struct hostport *top_via, struct alg_span cseq)
 {
 	const struct sip_msg *m = &x->msg;
@@ -672,7 +718,7 @@ static int translate_in(struct xlate *x, const struct hostport *top_via, struct 
 		if (walk(x, HDR_BIT(HDR_ROUTE) | HDR_BIT(HDR_REFER_TO) | HDR_BIT(HDR_REFERRED_BY), restore))
 			return -1;
 	} else {
-		if (restore(x, top_via, UINT32_MAX) || restore_via_params(x, top_via) ||
+		if (restore_top_via(x, top_via) || restore_via_params(x, top_via) ||
 		    walk(x, HDR_BIT(HDR_RECORD_ROUTE), restore))
 			return -1;
 		if (m->status >= 200 && m->status < 300 && span_is(x->buf, cseq, "REGISTER")) {

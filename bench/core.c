@@ -89,7 +89,7 @@ static enum alg_reason fill_step(enum alg_direction dir, const char *msg, struct
 	static const struct alg_net fill_lan = { 0x0a000000, 0xff000000 };
 	struct alg_config cfg = { .lan = &fill_lan, .n_lan = 1, .public_ip = public_ip,
 				  .max_message_size = 8192, .max_headers = 64 };
-	struct alg_packet pkt = { msg, strlen(msg), dir, src, dst };
+	struct alg_packet pkt = { msg, strlen(msg), dir, src, dst, ALG_UDP };
 	static struct alg_result res;
 	struct table_txn txn;
 
@@ -258,7 +258,7 @@ static enum alg_reason translate_one(const struct bench_case *c)
 {
 	struct alg_config cfg = { .lan = &lan, .n_lan = 1, .public_ip = public_ip,
 				  .max_message_size = 8192, .max_headers = 64 };
-	struct alg_packet pkt = { c->msg, c->len, c->dir, c->src, c->dst };
+	struct alg_packet pkt = { c->msg, c->len, c->dir, c->src, c->dst, ALG_UDP };
 	static struct alg_result res;
 	struct table_txn txn;
 

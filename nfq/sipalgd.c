@@ -352,7 +352,7 @@ static int translate_message(struct daemon *d, const struct alg_packet *pkt, siz
 static struct alg_packet udp_message(const struct daemon *d, const struct queued_packet *p, const struct udp_packet *u)
 {
 	return (struct alg_packet){ u->payload, u->payload_len, p->indev == d->ifs.lan_index ? ALG_OUT : ALG_IN,
-				    u->src, u->dst };
+				    u->src, u->dst, ALG_UDP };
 }
 
 /* One SIP/UDP message of the batch, translated into the worker's out; its bindings wait for

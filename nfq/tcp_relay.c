@@ -209,7 +209,7 @@ static int deliver(struct tcp_relay *r, struct tcp_conn *c, int from, const char
 {
 	const struct alg_packet pkt = { msg, len, from == PHONE ? ALG_OUT : ALG_IN,
 					from == PHONE ? c->phone : c->server,
-					from == PHONE ? c->server : c->phone };
+					from == PHONE ? c->server : c->phone, ALG_TCP };
 	const char *out;
 	size_t out_len;
 

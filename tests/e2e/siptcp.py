@@ -25,6 +25,10 @@
   siptcp.py many --server IP:PORT -n N [--hold S]
       N connections at once, an OPTIONS on each; prints "ok=K reset=R" (replies, resets), keeps
       them open S seconds.
+  siptcp.py serial --server IP:PORT -n N --log FILE
+      N connections one after the other (each closed after its reply), an OPTIONS on each
+      whose Via names the connection's port and whose Contact names 5060 (where a phone
+      listens); logs the replies like the phone; prints "ok=K reset=R".
   siptcp.py half --server IP:PORT --wait S
       half a message, then nothing; prints "closed after N s" when the far side closes (reset
       or FIN) within S seconds, else "still open".
@@ -247,12 +251,13 @@ def cmd_phone(a):
     return 0
 
 
-def options(ip, port, srv, n):
+def options(ip, port, srv, n, kind="many", contact_port=None):
+    """An OPTIONS whose Via names the connection's port; its Contact too, or contact_port."""
     return message("OPTIONS sip:%s SIP/2.0" % srv[0], [
-        ("Via", "SIP/2.0/TCP %s:%d;branch=z9hG4bK-many%d" % (ip, port, n)), ("Max-Forwards", "70"),
+        ("Via", "SIP/2.0/TCP %s:%d;branch=z9hG4bK-%s%d" % (ip, port, kind, n)), ("Max-Forwards", "70"),
         ("From", "<sip:1004@%s>;tag=m%d" % (srv[0], n)), ("To", "<sip:1004@%s>" % srv[0]),
-        ("Call-ID", "many-%d@%s" % (n, ip)), ("CSeq", "1 OPTIONS"),
-        ("Contact", "<sip:1004@%s:%d;transport=tcp>" % (ip, port))])
+        ("Call-ID", "%s-%d@%s" % (kind, n, ip)), ("CSeq", "1 OPTIONS"),
+        ("Contact", "<sip:1004@%s:%d;transport=tcp>" % (ip, contact_port or port))])
 
 
 def cmd_raw(a):
@@ -324,6 +329,28 @@ def cmd_many(a):
     time.sleep(a.hold)
     for s in socks:
         s.close()
+    return 0
+
+
+def cmd_serial(a):
+    log = open(a.log, "a")
+    srv = addr(a.server)
+    ok, reset = 0, 0
+    for i in range(a.n):
+        try:
+            s = socket.create_connection(srv, timeout=3)
+            ip, port = s.getsockname()
+            s.sendall(options(ip, port, srv, i, "serial", 5060))
+            msg, _ = read_message(s, b"")
+            if msg is None:
+                reset += 1
+            else:
+                ok += 1
+                log_message(log, msg, b"", srv)
+            s.close()
+        except OSError:
+            reset += 1
+    print("ok=%d reset=%d" % (ok, reset), flush=True)
     return 0
 
 
@@ -411,6 +438,10 @@ def main():
     r.add_argument("--server", required=True)
     r.add_argument("-n", type=int, default=5)
     r.add_argument("--hold", type=float, default=0)
+    r = sub.add_parser("serial")
+    r.add_argument("--server", required=True)
+    r.add_argument("-n", type=int, default=5)
+    r.add_argument("--log", required=True)
     r = sub.add_parser("half")
     r.add_argument("--server", required=True)
     r.add_argument("--wait", type=float, default=30)
@@ -423,7 +454,7 @@ def main():
     r.add_argument("--hold", type=float, default=0)
     a = p.parse_args()
     return {"server": cmd_server, "phone": cmd_phone, "tls-phone": cmd_tls_phone, "raw": cmd_raw, "many": cmd_many,
-            "half": cmd_half, "sink": cmd_sink, "flood": cmd_flood}[a.cmd](a)
+            "serial": cmd_serial, "half": cmd_half, "sink": cmd_sink, "flood": cmd_flood}[a.cmd](a)
 
 
 if __name__ == "__main__":

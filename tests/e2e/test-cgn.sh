@@ -7,7 +7,8 @@
 # rtpengine). Asserted: sipalgd says it is behind another NAT; with no public address known it
 # writes none (the provider sees what the phone wrote) and calls have two-way audio through
 # the provider's relay; keep-alives keep a registered phone reachable after the CGN's timeout
-# (and without them it is not); with a STUN server it learns 203.0.113.1 and writes it.
+# (and without them it is not), and after sipalgd is killed and started again (the registrar's
+# address is in its state file); with a STUN server it learns 203.0.113.1 and writes it.
 #
 # Usage: sh tests/e2e/test-cgn.sh   (as root; LAB_KEEP=1 keeps the logs; SIPALGD=path)
 set -u
@@ -100,6 +101,48 @@ scenario_incoming_keepalive() {
 	check "status counts the keep-alives sent ($sent)" [ "${sent:-0}" -ge 3 ]
 }
 
+# keepalive_count_from PORT: count from now on the keep-alives (CRLF CRLF: a UDP length of 12)
+# that the CGN forwards from the router's public port PORT to the provider; keepalives_from
+# PORT: how many so far.
+keepalive_count_from() {
+	in_ns cgn nft delete table ip labka 2>/dev/null
+	in_ns cgn nft -f - <<EOF
+table ip labka {
+	chain forward {
+		type filter hook forward priority filter - 10; policy accept;
+		ip saddr $LAB_CGN_WAN_IP udp sport $1 udp dport 5060 udp length 12 counter
+	}
+}
+EOF
+}
+keepalives_from() {
+	in_ns cgn nft list table ip labka | sed -n "s/.*udp sport $1 .* counter packets \([0-9]*\) .*/\1/p"
+}
+
+scenario_restart_keepalive() {
+	echo "--- sipalgd killed (SIGKILL) and started again: keep-alives resume from the state file"
+	p2=$(public_port_of "$LAB_PHONE2_IP")
+	regs=$(provider_log_count REGISTER)
+	check "the state file names phone2's registrar (where its keep-alives go)" \
+		lab_until 3 grep -q "^binding sig $LAB_PHONE2_IP:5060 ${p2:-none} .* 1 [0-9]* [0-9.]*:5060\$" "$(alg_state)"
+	grep "^binding sig $LAB_PHONE2_IP:5060 " "$(alg_state)" | sed 's/^/     | /'
+	alg_kill KILL
+	check "sipalgd starts again" alg_start --keepalive 3 || return
+	check "it restored the registrations" grep -q "^restored 2 registrations " "$LAB_DIR/sipalgd.log"
+	keepalive_count_from "${p2:-0}"
+	echo "     idle ${IDLE}s (the CGN's UDP timeout is 10 s)"
+	sleep "$IDLE"
+	n=$(keepalives_from "${p2:-0}")
+	check "the CGN forwarded keep-alives from phone2's public port $p2 to the registrar (${n:-0} in ${IDLE}s)" \
+		[ "${n:-0}" -ge 4 ]
+	check "the CGN still maps phone2's public port ($p2)" cgn_maps "${p2:-none}"
+	call far 2001 phone2 1002 20000 16000 inrst
+	check "far's call reaches phone2 and completes" call_done inrst
+	rtp_both inrst far 20000 phone2 16000
+	check "no phone registered again ($(provider_log_count REGISTER) REGISTERs at the provider, $regs before the kill)" \
+		[ "$(provider_log_count REGISTER)" -eq "$regs" ]
+}
+
 scenario_incoming_no_keepalive() {
 	echo "--- the same without keep-alives (keepalive_interval 0): the CGN forgets phone2"
 	restart_alg --keepalive 0 || return
@@ -142,6 +185,7 @@ alg_start --keepalive 3 || { not_ok "sipalgd starts"; cat "$LAB_DIR/sipalgd.log"
 scenario_detected
 scenario_outbound_unknown
 scenario_incoming_keepalive
+scenario_restart_keepalive
 scenario_incoming_no_keepalive
 scenario_stun
 

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck disable=SC2016 # the sh -c snippets expand their own arguments
 # sipalg end-to-end: calls with more than one stream. A video call (audio and video, each
-# with RTCP: one port up, and a=rtcp) and a fax call re-offered as T.38 (m=image udptl),
-# accepted and refused. Each stream's packets are counted where they land, both ways; the
+# with RTCP: one port up, and a=rtcp), the video then declined by a re-INVITE (m=video 0), and
+# a fax call re-offered as T.38 (m=image udptl), accepted and refused. Each stream's packets are counted where they land, both ways; the
 # router's pinholes are read from nftables while the call is up and after it ended.
 #
 # Usage: sh tests/e2e/test-streams.sh   (as root; LAB_KEEP=1 keeps the logs; SIPALGD=path)
@@ -79,6 +79,36 @@ scenario_video() {
 	check "after the BYE no media pinhole is left" [ "$(media_pinholes)" -eq 0 ]
 }
 
+# video_gone_audio_kept: no pinhole to the video's ports, the audio's still there.
+video_gone_audio_kept() { no_pinhole_to 16010 && no_pinhole_to 16015 && all_pinholes_to 16000 16001; }
+
+scenario_video_declined() {
+	echo "--- video call, then a re-INVITE that declines the video (m=video 0): its pinholes close"
+	for p in 16000 16010; do rtp_counter_start phone1 $p; done
+	rtp_counter_start far 20000
+	far_answers vdecl uas-video-decline -key rtp_port 20000 -key video_port 20010 -key video_rtcp 20015
+	phone1_calls vdecl uac-video-decline -key rtp_port 16000 -key video_port 16010 -key video_rtcp 16015
+	check "while the video is up nftables holds a pinhole to each of phone1's four ports" \
+		lab_until 5 all_pinholes_to 16000 16001 16010 16015
+	check "once the re-offer is answered the video's pinholes (16010, 16015) are gone, the audio's kept" \
+		lab_until 15 video_gone_audio_kept
+	check "the re-offer's answer closed them: the re-INVITE went out, the BYE not yet" \
+		sh -c 'grep -q "^CSeq: 2 INVITE" "$1" && ! grep -q "^CSeq: 3 BYE" "$1"' _ "$LAB_DIR/vdecl-uac.msg"
+	status=$(alg_status)
+	printf '%s\n' "$status" | grep -E '^ +(rtp |rtcp) [01]:' | sed 's/^/     | /'
+	check "the status view lists the audio stream only" \
+		sh -c 'printf "%s\n" "$1" | grep -q "rtp  0: " && ! printf "%s\n" "$1" | grep -q "rtp  1: "' _ "$status"
+	check "the call completes on audio" sipp_pair_done vdecl
+	lab_wait_file "$LAB_DIR/vdecl-far.audio2" 10
+	n=$(arrived phone1 16000)
+	m=$(arrived far 20000)
+	echo "     audio before and after the re-offer: at phone1 $n, at far $m (of $((RTP_COUNT * 2)) each)"
+	check "far's audio reached phone1 before and after the re-offer ($n)" [ "${n:-0}" -ge $((RTP_COUNT * 18 / 10)) ]
+	check "phone1's audio reached far before and after the re-offer ($m)" [ "${m:-0}" -ge $((RTP_COUNT * 18 / 10)) ]
+	counted "vdecl video (before the re-offer)" phone1 16010
+	check "after the BYE no media pinhole is left" [ "$(media_pinholes)" -eq 0 ]
+}
+
 scenario_t38() {
 	echo "--- fax: an audio call re-offered as T.38 (m=image udptl) and accepted"
 	for p in 16000 16100 16101; do rtp_counter_start phone1 $p; done
@@ -123,6 +153,7 @@ alg_start || { not_ok "sipalgd starts"; cat "$LAB_DIR/sipalgd.log"; finish e2e-s
 check "phone1 registers as 1001" lab_register phone1 1001
 check "far registers as 2001" lab_register far 2001
 scenario_video
+scenario_video_declined
 scenario_t38
 alg_stop
 finish e2e-streams

@@ -20,7 +20,7 @@ PUB=203.0.113.1
 
 no_private() { [ -n "$1" ] && ! printf '%s\n' "$1" | grep -vi '^\(call-id\|i\):' | grep -q '192\.168\.'; }
 # No call left in the status view, and no element toward the RTP ports of this test in the
-# daemon's maps (signaling bindings here are on the phones' ephemeral TCP ports too).
+# daemon's maps.
 no_pinholes() {
 	no_dialogs && ! { alg_map dnat_any; alg_map dnat_peer; } | grep -q '\. \(160[01][0-9]\|2000[0-9]\) *$'
 }
@@ -172,6 +172,40 @@ scenario_passthrough() {
 		_ "$LAB_DIR/sipalgd.log"
 }
 
+# reload_limit N: max_registrations_per_host N in the config file, and the daemon reloads it.
+reload_limit() {
+	_rl_n=$(grep -c '^reloaded ' "$LAB_DIR/sipalgd.log")
+	sed -i "s/option max_registrations_per_host '[0-9]*'/option max_registrations_per_host '$1'/" "$LAB_DIR/test.config"
+	kill -s HUP "$ALG_PID"
+	lab_until 5 sh -c '[ "$(grep -c "^reloaded " "$1")" -gt "$2" ]' _ "$LAB_DIR/sipalgd.log" "$_rl_n"
+}
+# via_ports LOG: the ports of the serial OPTIONS' Vias in a log, sorted.
+via_ports() { sed -n 's/^Via: SIP\/2.0\/TCP [0-9.]*:\([0-9]*\);branch=z9hG4bK-serial.*/\1/p' "$1" | sort -n | tr '\n' ' '; }
+sig_bindings_of() { alg_status | sed -n '/^signaling bindings/,/^dialogs/p' | grep -c "^  $1:"; }
+
+scenario_many_connections() {
+	echo "--- a phone that opens a connection per request: its Vias bind nothing over TCP"
+	check "max_registrations_per_host 2, reloaded" reload_limit 2
+	srv=$LAB_DIR/crafted-server.log
+	out=$(in_ns phone2 python3 "$LAB_E2E/siptcp.py" serial --server 203.0.113.20:5060 -n 6 --log "$LAB_DIR/serial.log")
+	check "phone2's 6 connections one after the other, an OPTIONS on each: 6 replies ($out)" [ "$out" = "ok=6 reset=0" ]
+	n=$(grep -c "^Via: SIP/2.0/TCP $PUB:[0-9]*;branch=z9hG4bK-serial" "$srv")
+	check "each reached the server translated: its Via names the public address ($n of 6)" [ "$n" -eq 6 ]
+	p2=$(alg_status --json | sed -n 's/.*"private":"192.168.1.11:5060","public_port":\([0-9]*\).*/\1/p')
+	n=$(grep -c "^Contact: <sip:1004@$PUB:${p2:-none};transport=tcp>" "$srv")
+	check "and its Contact the public address and the public port of phone2's binding ($p2; $n of 6)" [ "$n" -eq 6 ]
+	n=$(grep -c '^Via: SIP/2.0/TCP 192.168.1.11:[0-9]*;branch=z9hG4bK-serial' "$LAB_DIR/serial.log")
+	check "each reply came back with phone2's private address in its Via ($n of 6)" [ "$n" -eq 6 ]
+	check "with the port phone2 wrote, as the server saw it (the connection's: $(via_ports "$srv"))" \
+		[ "$(via_ports "$srv")" = "$(via_ports "$LAB_DIR/serial.log")" ]
+	alg_status | sed -n '/^signaling bindings/,/^dialogs/p' | sed 's/^/     | /'
+	check "the status view holds one signaling binding of phone2 (its Contact's), not one per connection" \
+		[ "$(sig_bindings_of 192.168.1.11)" -eq 1 ]
+	check "nothing passed untranslated for the limit (tcp unchanged (limit max_registrations_per_host))" \
+		not relay_lists "tcp unchanged (limit max_registrations_per_host)"
+	check "max_registrations_per_host 16 again" reload_limit 16
+}
+
 # tls_server NS IP PORT: siptcp.py's server speaking SIP over TLS; tls_server_stop ends it.
 tls_server() {
 	in_ns "$1" sh -c 'echo $$ >"$1"; exec python3 "$2"/siptcp.py server --port "$3" --me "$4" \
@@ -310,6 +344,7 @@ scenario_hold_and_cancel
 scenario_set_refilled
 scenario_crafted
 scenario_passthrough
+scenario_many_connections
 accepted0=$(tcp_counter accepted)
 scenario_tls
 scenario_limits

@@ -37,7 +37,8 @@ static inline void fuzz_one(const char *msg, size_t len, enum alg_direction dir,
 		cfg.n_server_ports = 1;
 	}
 	struct alg_endpoint phone = { 0xc0a80165, 5060 }, unknown = { 0, 0 };
-	struct alg_packet pkt = { msg, len, dir, known_src ? phone : unknown, phone };
+	/* the length picks the transport too: over TCP a phone's Via binds nothing */
+	struct alg_packet pkt = { msg, len, dir, known_src ? phone : unknown, phone, len & 8 ? ALG_TCP : ALG_UDP };
 	struct alg_result res, again;
 
 	if (bound)

@@ -4,7 +4,7 @@
  * separated by "\n%%\n"; each starts with one control byte: bit 0 the direction (1: from the
  * WAN), bit 1 a sender other than phone 192.168.1.101, bits 2-7 the seconds since the previous
  * message; when that number is odd, the firewall refuses the message's new bindings
- * (table_undo). */
+ * (table_undo); bit 6 (16 of those seconds) sends it over TCP. */
 #ifndef SIPALG_FUZZ_FLOW_H
 #define SIPALG_FUZZ_FLOW_H
 
@@ -50,7 +50,7 @@ static inline int fuzz_flow_step(struct fuzz_flow *f, struct alg_table *t, const
 		struct alg_endpoint phone = { ctl & 2 ? 0xc0a80166 : 0xc0a80165, 5060 };
 		struct alg_endpoint far = { 0xc633640a, 5060 };
 		struct alg_packet pkt = { f->p, (size_t)(e - f->p), in ? ALG_IN : ALG_OUT, in ? far : phone,
-					  in ? phone : far };
+					  in ? phone : far, ctl & 0x40 ? ALG_TCP : ALG_UDP };
 		struct alg_result res;
 		struct table_txn txn;
 

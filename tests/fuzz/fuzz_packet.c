@@ -153,7 +153,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct alg_binding_list list = { fuzz_map, 2 };
 		struct alg_config cfg = { .lan = fuzz_lan, .n_lan = 2, .public_ip = 0xcb007105,
 					  .nat = alg_nat_list(&list) };
-		struct alg_packet pkt = { u.payload, u.payload_len, (ctl & 3) == 1 ? ALG_OUT : ALG_IN, u.src, u.dst };
+		struct alg_packet pkt = { u.payload, u.payload_len, (ctl & 3) == 1 ? ALG_OUT : ALG_IN, u.src, u.dst,
+					  ALG_UDP };
 		struct alg_result res;
 		size_t mcap = u.payload_len + 1024;
 

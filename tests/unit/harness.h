@@ -65,6 +65,27 @@ static inline char *fixture(const char *name, size_t *len)
 	return buf;
 }
 
+/* A copy of in (len bytes, NUL-terminated, of malloc) with every `from` replaced by `to`
+ * (at most twice as long). */
+static inline char *replace_all(const char *in, size_t len, const char *from, const char *to, size_t *out_len)
+{
+	size_t fl = strlen(from), tl = strlen(to), w = 0;
+	char *out = malloc(len * 2 + 1);
+
+	for (size_t i = 0; i < len;) {
+		if (i + fl <= len && memcmp(in + i, from, fl) == 0) {
+			memcpy(out + w, to, tl);
+			w += tl;
+			i += fl;
+		} else {
+			out[w++] = in[i++];
+		}
+	}
+	out[w] = '\0';
+	*out_len = w;
+	return out;
+}
+
 /* The lab of the fixtures: LAN 192.168.1.0/24, router 203.0.113.5. */
 static const struct alg_net lab_lan[] = { { 0xc0a80100, 0xffffff00 } };
 
@@ -81,14 +102,14 @@ static inline struct alg_config lab_config(const struct alg_binding *b, size_t n
 	return c;
 }
 
-/* Translates msg as sent from src (0: unknown) to dst, as sipalgd does: through table t at
- * time now (table_translate, the daemon's message path), or through the core alone when t is
- * NULL. */
-static inline void run_through(struct run *r, const struct alg_config *cfg, struct alg_table *t,
-			       int64_t now, enum alg_direction dir, const char *msg, size_t len,
-			       struct alg_endpoint src, struct alg_endpoint dst)
+/* Translates msg as sent from src (0: unknown) to dst over transport tr, as sipalgd does:
+ * through table t at time now (table_translate, the daemon's message path), or through the
+ * core alone when t is NULL. */
+static inline void run_over(struct run *r, const struct alg_config *cfg, struct alg_table *t, int64_t now,
+			    enum alg_transport tr, enum alg_direction dir, const char *msg, size_t len,
+			    struct alg_endpoint src, struct alg_endpoint dst)
 {
-	struct alg_packet pkt = { msg, len, dir, src, dst };
+	struct alg_packet pkt = { msg, len, dir, src, dst, tr };
 	struct table_txn txn;
 
 	memset(r, 0, sizeof(*r));
@@ -112,6 +133,14 @@ static inline void run_through(struct run *r, const struct alg_config *cfg, stru
 	for (size_t i = 0; i < r->res.n_actions; i++)
 		alg_action_format(&r->res.actions[i], r->in, cfg->public_ip, r->actions[i],
 				  sizeof(r->actions[i]));
+}
+
+/* run_over, over UDP. */
+static inline void run_through(struct run *r, const struct alg_config *cfg, struct alg_table *t,
+			       int64_t now, enum alg_direction dir, const char *msg, size_t len,
+			       struct alg_endpoint src, struct alg_endpoint dst)
+{
+	run_over(r, cfg, t, now, ALG_UDP, dir, msg, len, src, dst);
 }
 
 static inline void run_from(struct run *r, const struct alg_config *cfg, enum alg_direction dir,

@@ -164,25 +164,6 @@ static void failed_reinvite_keeps_answered_call(void **state)
 	assert_int_equal(media_bindings(), 2);
 }
 
-static char *replace_all(const char *in, size_t len, const char *from, const char *to, size_t *out_len)
-{
-	size_t fl = strlen(from), tl = strlen(to), w = 0;
-	char *out = malloc(len * 2 + 1);
-
-	for (size_t i = 0; i < len;) {
-		if (i + fl <= len && memcmp(in + i, from, fl) == 0) {
-			memcpy(out + w, to, tl);
-			w += tl;
-			i += fl;
-		} else {
-			out[w++] = in[i++];
-		}
-	}
-	out[w] = '\0';
-	*out_len = w;
-	return out;
-}
-
 static void second_phone_on_same_port_gets_another(void **state)
 {
 	size_t len, len2, len3;
@@ -546,6 +527,90 @@ static void registrations_per_host_are_limited(void **state)
 	assert_int_equal(call_from("192.168.1.101", 0xc0a80165, "AAAAAAAA", 103), ALG_OK);
 	free(reg);
 	free(other_port);
+}
+
+/* phone2's OPTIONS over TCP from its connection's port conn, writing that port in Via (as
+ * sipp does; the Contact names 5060, where it listens). */
+static enum alg_reason options_over(enum alg_transport tr, uint16_t conn, int64_t now, struct run *r)
+{
+	size_t len, len2;
+	char *opt = fixture("options-keepalive-out", &len);
+	char via[64], *msg;
+	struct alg_config cfg = lab_config(NULL, 0);
+
+	snprintf(via, sizeof(via), "SIP/2.0/%s 192.168.1.102:%u", tr == ALG_TCP ? "TCP" : "UDP", conn);
+	msg = replace_all(opt, len, "SIP/2.0/UDP 192.168.1.102:5060", via, &len2);
+	run_over(r, &cfg, &table, now, tr, ALG_OUT, msg, len2, (struct alg_endpoint){ 0xc0a80166, conn }, provider);
+	free(opt);
+	free(msg);
+	return r->res.reason;
+}
+
+static size_t signaling_bindings_of(uint32_t ip)
+{
+	const struct table_binding *b;
+	size_t n = 0;
+
+	table_for_each_binding(&table, slot, b)
+		n += b->kind == ALG_PORT_SIGNALING && b->priv.ip == ip;
+	return n;
+}
+
+/* A phone that opens a TCP connection per request keeps one signaling binding (its
+ * Contact's), however many connections: each Via names its connection's port, public, and
+ * binds nothing; the responses come back over the connections. Over UDP each such port would
+ * be a binding of its own, up to max_registrations_per_host. */
+static void tcp_connections_do_not_use_up_registrations(void **state)
+{
+	struct run r;
+	char via[64];
+
+	(void)state;
+	table.cfg.max_registrations_per_host = 2;
+	for (uint16_t conn = 40001; conn <= 40008; conn++) {
+		assert_int_equal(options_over(ALG_TCP, conn, 100 + conn - 40000, &r), ALG_OK);
+		snprintf(via, sizeof(via), "\r\nVia: SIP/2.0/TCP 203.0.113.5:%u;rport;", conn);
+		assert_non_null(strstr(r.out, via));
+		assert_non_null(strstr(r.out, "\r\nContact: <sip:1002@203.0.113.5:5060>\r\n"));
+		run_free(&r);
+	}
+	assert_int_equal(signaling_bindings_of(0xc0a80166), 1);
+	assert_int_equal(binding_of(0xc0a80166, 5060)->pub_port, 5060);
+	assert_null(binding_of(0xc0a80166, 40001));
+	/* the same over UDP: a binding per port, until the limit */
+	assert_int_equal(options_over(ALG_UDP, 40001, 200, &r), ALG_OK);
+	run_free(&r);
+	assert_int_equal(options_over(ALG_UDP, 40002, 201, &r), ALG_LIMIT_REGISTRATIONS);
+	run_free(&r);
+}
+
+/* Over TCP a Via that names the port the phone's Contact binds (phones write their listening
+ * port) is that binding, as over UDP; a Via port whose public port another phone holds is
+ * not written as it is (it would name that phone): it gets a binding, as over UDP. */
+static void tcp_via_of_a_bound_or_taken_port(void **state)
+{
+	struct run r;
+	const struct table_binding *b;
+	char via[64];
+
+	(void)state;
+	assert_int_equal(options_over(ALG_TCP, 5060, 100, &r), ALG_OK);
+	assert_non_null(strstr(r.out, "\r\nVia: SIP/2.0/TCP 203.0.113.5:5060;rport;"));
+	assert_int_equal(r.res.n_actions, 1);
+	run_free(&r);
+	assert_int_equal(signaling_bindings_of(0xc0a80166), 1);
+	/* phone1 holds public port 5060 by now; phone2's connection writes 5062 */
+	table_clear(&table);
+	step_fixture(&r, ALG_OUT, "zoiper-invite-stun-off", 101, provider);
+	run_free(&r);
+	assert_int_equal(binding_of(0xc0a80165, 5060)->pub_port, 5060);
+	assert_int_equal(options_over(ALG_TCP, 5060, 102, &r), ALG_OK);
+	b = binding_of(0xc0a80166, 5060);
+	assert_non_null(b);
+	assert_int_not_equal(b->pub_port, 5060);
+	snprintf(via, sizeof(via), "\r\nVia: SIP/2.0/TCP 203.0.113.5:%u;rport;", b->pub_port);
+	assert_non_null(strstr(r.out, via));
+	run_free(&r);
 }
 
 /* The indexes' hash is SipHash-2-4: the reference's vectors, the same on every CPU (the
@@ -1224,6 +1289,121 @@ static void video_call_opens_every_stream(void **state)
 	assert_int_equal(media_bindings(), 0);
 }
 
+/* video_offer with the video declined (port 0), as the phone re-offers it. */
+static char *video_declined(size_t *len)
+{
+	return replace_all(video_offer, strlen(video_offer), "m=video 9000", "m=video 0", len);
+}
+
+/* An answered video call, its video narrowed to its far end. */
+static void answered_video_call(void)
+{
+	step_sdp("zoiper-invite-stun-off", video_offer, ALG_OUT, 100, provider);
+	step_sdp("invite-200-in", video_answer, ALG_IN, 101, phone1);
+	assert_int_equal(media_bindings(), 4);
+}
+
+/* The phone's re-offer declines the video (port 0): its pinholes stay until the answer (the
+ * offer may be refused), which closes them; the audio's stay, narrowed as they were. */
+static void reoffer_declining_a_stream_closes_it_at_the_answer(void **state)
+{
+	static const char audio_only[] = "v=0\r\no=F 1 2 IN IP4 198.51.100.20\r\ns=F\r\nc=IN IP4 198.51.100.20\r\n"
+					 "t=0 0\r\nm=audio 40000 RTP/AVP 0\r\nm=video 0 RTP/AVP 96\r\n";
+	size_t len;
+	char *sdp = video_declined(&len);
+	struct run r;
+
+	(void)state;
+	answered_video_call();
+	removed = 0;
+	step_sdp("reinvite-hold-out", sdp, ALG_OUT, 130, provider);
+	assert_int_equal(media_bindings(), 4); /* the video flows until the answer */
+	assert_int_equal(removed, 0);
+	step_sdp("invite-200-in", audio_only, ALG_IN, 131, phone1);
+	assert_int_equal(media_bindings(), 2);
+	assert_int_equal(removed, 2); /* through the mirror: out of nftables */
+	assert_null(binding_of(0xc0a80165, 9000));
+	assert_null(binding_of(0xc0a80165, 9005));
+	assert_int_equal(binding_of(0xc0a80165, 8000)->peer, FAR_PHONE);
+	assert_int_equal(binding_of(0xc0a80165, 8000)->stream, 0);
+	assert_int_equal(binding_of(0xc0a80165, 8001)->peer, FAR_PHONE);
+	step_fixture(&r, ALG_OUT, "bye-out", 160, provider);
+	run_free(&r);
+	assert_int_equal(media_bindings(), 0);
+	free(sdp);
+}
+
+/* A refused re-offer (488) leaves the declined stream open, as the call was. */
+static void refused_reoffer_keeps_the_declined_stream(void **state)
+{
+	size_t len, len2;
+	char *sdp = video_declined(&len);
+	char *msg = fixture_with("busy-486-in", &len2, "SIP/2.0 486 Busy Here", "SIP/2.0 488 Not Acceptable Here", NULL);
+	struct run r;
+
+	(void)state;
+	answered_video_call();
+	step_sdp("reinvite-hold-out", sdp, ALG_OUT, 130, provider);
+	step_fixture_with_free(&r, ALG_IN, msg, len2, 131, phone1);
+	run_free(&r);
+	assert_int_equal(media_bindings(), 4);
+	assert_int_equal(binding_of(0xc0a80165, 9000)->stream, 1);
+	assert_int_equal(binding_of(0xc0a80165, 9005)->peer, 0xc6336415);
+	/* and a later re-offer declining it again, answered, closes them */
+	step_sdp("reinvite-hold-out", sdp, ALG_OUT, 140, provider);
+	step_sdp("invite-200-in", video_answer, ALG_IN, 141, phone1);
+	assert_int_equal(media_bindings(), 2);
+	free(sdp);
+}
+
+/* The far end's answer declines the video the phone offered: the video's pinholes close at
+ * the 2xx (final), the audio's stay. */
+static void answer_declining_a_stream_closes_it(void **state)
+{
+	static const char audio_only[] = "v=0\r\no=F 1 1 IN IP4 198.51.100.20\r\ns=F\r\nc=IN IP4 198.51.100.20\r\n"
+					 "t=0 0\r\nm=audio 40000 RTP/AVP 0\r\nm=video 0 RTP/AVP 96\r\n";
+	size_t len, len2;
+	char *ok = fixture_sdp("invite-200-in", audio_only, &len);
+	char *ringing = replace_all(ok, len, "SIP/2.0 200 OK", "SIP/2.0 183 Session Progress", &len2);
+	struct run r;
+
+	(void)state;
+	step_sdp("zoiper-invite-stun-off", video_offer, ALG_OUT, 100, provider);
+	/* an early answer (183) is not final: nothing closes */
+	step(&r, ALG_IN, ringing, len2, 101, phone1);
+	run_free(&r);
+	assert_int_equal(media_bindings(), 4);
+	step_sdp("invite-200-in", audio_only, ALG_IN, 102, phone1);
+	assert_int_equal(media_bindings(), 2);
+	assert_null(binding_of(0xc0a80165, 9000));
+	assert_null(binding_of(0xc0a80165, 9005));
+	assert_int_equal(binding_of(0xc0a80165, 8000)->peer, FAR_PHONE);
+	free(ok);
+	free(ringing);
+}
+
+/* The far end re-offers and the phone's answer declines the video: its answer is final, the
+ * video's pinholes close at once. */
+static void phones_answer_declining_a_stream_closes_it_at_once(void **state)
+{
+	static const char phone_video[] = "v=0\r\no=- 1 1 IN IP4 192.168.1.102\r\ns=-\r\nc=IN IP4 192.168.1.102\r\n"
+					  "t=0 0\r\nm=audio 11780 RTP/AVP 0\r\nm=video 11790 RTP/AVP 96\r\n";
+	size_t len;
+	char *declined = replace_all(phone_video, strlen(phone_video), "m=video 11790", "m=video 0", &len);
+
+	(void)state;
+	step_sdp("invite-in-to-phone", video_answer, ALG_IN, 100, phone2);
+	step_sdp("invite-200-answer-out", phone_video, ALG_OUT, 101, provider);
+	assert_int_equal(media_bindings(), 4);
+	step_sdp("invite-in-to-phone", video_answer, ALG_IN, 130, phone2);
+	step_sdp("invite-200-answer-out", declined, ALG_OUT, 131, provider);
+	assert_int_equal(media_bindings(), 2);
+	assert_null(binding_of(0xc0a80166, 11790));
+	assert_null(binding_of(0xc0a80166, 11791));
+	assert_int_equal(binding_of(0xc0a80166, 11780)->peer, FAR_PHONE);
+	free(declined);
+}
+
 /* The phone re-offers its answered audio call as T.38 on another port: until the answer both
  * are open; the 2xx leaves the fax stream alone (no RTCP for udptl), narrowed; BYE closes it. */
 static void t38_reinvite_moves_the_stream_at_the_answer(void **state)
@@ -1487,6 +1667,8 @@ int main(void)
 		cmocka_unit_test_setup(lan_host_opens_only_its_own_address, reset),
 		cmocka_unit_test_setup(limits_refuse_only_whoever_reaches_them, reset),
 		cmocka_unit_test_setup(registrations_per_host_are_limited, reset),
+		cmocka_unit_test_setup(tcp_connections_do_not_use_up_registrations, reset),
+		cmocka_unit_test_setup(tcp_via_of_a_bound_or_taken_port, reset),
 		cmocka_unit_test_setup(wan_invites_cannot_crowd_out_lan_calls, reset),
 		cmocka_unit_test_setup(unregister_expires_0_removes_binding_at_the_2xx, reset),
 		cmocka_unit_test_setup(unregister_contact_expires_0, reset),
@@ -1504,6 +1686,10 @@ int main(void)
 		cmocka_unit_test_setup(video_call_opens_every_stream, reset),
 		cmocka_unit_test_setup(t38_reinvite_moves_the_stream_at_the_answer, reset),
 		cmocka_unit_test_setup(refused_t38_reinvite_keeps_the_audio, reset),
+		cmocka_unit_test_setup(reoffer_declining_a_stream_closes_it_at_the_answer, reset),
+		cmocka_unit_test_setup(refused_reoffer_keeps_the_declined_stream, reset),
+		cmocka_unit_test_setup(phones_answer_declining_a_stream_closes_it_at_once, reset),
+		cmocka_unit_test_setup(answer_declining_a_stream_closes_it, reset),
 		cmocka_unit_test_setup(t38_on_the_same_port_drops_rtcp, reset),
 		cmocka_unit_test_setup(t38_answer_from_the_phone_moves_at_once, reset),
 		cmocka_unit_test_setup(own_public_contact_is_the_phones_binding, reset),

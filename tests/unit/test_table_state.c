@@ -100,6 +100,7 @@ static void assert_same(const struct alg_table *x, const struct alg_table *y)
 		assert_int_equal(a->pub_port, b->pub_port);
 		assert_int_equal(a->peer, b->peer);
 		assert_int_equal(a->registered, b->registered);
+		assert_true(endpoint_eq(a->registrar, b->registrar));
 		assert_int_equal(a->stream, b->stream);
 		assert_int_equal(a->rtcp, b->rtcp);
 		assert_int_equal(a->expires, b->expires);
@@ -166,6 +167,7 @@ static void call_and_registration_come_back(void **state)
 	assert_same(&table, &restored);
 	reg = binding_of(&restored, 0xc0a80166, 5060);
 	assert_true(reg->registered);
+	assert_true(endpoint_eq(reg->registrar, provider)); /* its keep-alives go on */
 	assert_int_equal(reg->expires, 101 + 3600 + 30); /* the same moment: the clock went on */
 	rtp = binding_of(&restored, 0xc0a80165, 8000);
 	assert_int_equal(rtp->peer, FAR_PHONE);
@@ -370,8 +372,10 @@ static void bad_files_are_refused_whole(void **state)
 		assert_refused(text, cut, 170, BOOT, cut == 0 ? "not a sipalg state file" : "");
 	assert_refused(text, text_len - 1, 170, BOOT, "no end");
 	/* a future version, another boot, another boot's clock */
-	n = edit(text, text_len, 1, 1, "2", bad);
-	assert_refused(bad, n, 170, BOOT, "version 2, this sipalgd reads version 1");
+	n = edit(text, text_len, 1, 1, "3", bad);
+	assert_refused(bad, n, 170, BOOT, "version 3, this sipalgd reads versions 1 to 2");
+	n = edit(text, text_len, 1, 1, "0", bad);
+	assert_refused(bad, n, 170, BOOT, "version 0, this sipalgd reads versions 1 to 2");
 	assert_refused(text, text_len, 170, "11111111-2222-3333-4444-555555555555", "restarted");
 	assert_refused(text, text_len, 150, BOOT, "later than now");
 	/* a corrupted byte */
@@ -401,6 +405,20 @@ static void bad_files_are_refused_whole(void **state)
 	assert_refused(bad, n, 170, BOOT, "expected IP:PORT");
 	n = edit(text, text_len, sig, 1, "rtp", bad);
 	assert_refused(bad, n, 170, BOOT, "expected sig or media");
+	/* the registrar: an endpoint, not 0, and only of a registered binding */
+	assert_non_null(strstr(text, "binding sig 192.168.1.102:5060 5060 0.0.0.0 1 3571 198.51.100.10:5060\n"));
+	n = edit(text, text_len, sig, 7, "198.51.100.10", bad);
+	assert_refused(bad, n, 170, BOOT, "expected IP:PORT");
+	n = edit(text, text_len, sig, 7, "0.0.0.0:5060", bad);
+	assert_refused(bad, n, 170, BOOT, "a registrar at address or port 0");
+	n = edit(text, text_len, sig, 7, "198.51.100.10:0", bad);
+	assert_refused(bad, n, 170, BOOT, "a registrar at address or port 0");
+	n = edit(text, text_len, sig, 5, "0", bad);
+	assert_refused(bad, n, 170, BOOT, "a registrar for a binding no registrar accepted");
+	n = edit(text, text_len, line_of("binding sig 192.168.1.101"), 7, "198.51.100.10:5060", bad);
+	assert_refused(bad, n, 170, BOOT, "a registrar for a binding no registrar accepted");
+	n = edit(text, text_len, sig, 7, "", bad);
+	assert_refused(bad, n, 170, BOOT, "");
 	/* the end line must count what is there, and be the last */
 	n = edit(text, text_len, line_of("end"), 2, "9", bad);
 	assert_refused(bad, n, 170, BOOT, "the end line counts");
@@ -414,6 +432,54 @@ static void bad_files_are_refused_whole(void **state)
 	assert_int_equal(load(170, NULL), -1);
 	assert_non_null(strstr(err, "not empty"));
 	assert_same(&table, &restored);
+}
+
+/* A file of version 1 (written before the registrar was kept) still loads: the same
+ * bindings and calls, the registrar unknown until the phone's next REGISTER's 2xx. */
+static void a_version_1_file_still_loads(void **state)
+{
+	static char v1[TABLE_STATE_MAX];
+	struct table_state_counts c;
+	const struct table_binding *reg;
+	size_t n = 0;
+
+	(void)state;
+	call_and_registration();
+	save(160);
+	/* as sipalgd wrote it before: version 1, no registrar field */
+	for (const char *p = text; p < text + text_len;) {
+		const char *eol = strchr(p, '\n') + 1;
+		size_t len = (size_t)(eol - p);
+
+		if (strncmp(p, "sipalg-state 2\n", len) == 0) {
+			n += (size_t)sprintf(v1 + n, "sipalg-state 1\n");
+		} else if (strncmp(p, "binding sig ", 12) == 0) {
+			const char *last = memrchr(p, ' ', len);
+
+			memcpy(v1 + n, p, (size_t)(last - p));
+			n += (size_t)(last - p);
+			v1[n++] = '\n';
+		} else {
+			memcpy(v1 + n, p, len);
+			n += len;
+		}
+		p = eol;
+	}
+	assert_non_null(memmem(v1, n, "\nbinding sig 192.168.1.102:5060 5060 0.0.0.0 1 3571\n", 51));
+	assert_int_equal(table_load(&restored, v1, n, 170, BOOT, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.registrations, 1);
+	assert_int_equal(c.signaling, 2);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.pinholes, 2);
+	reg = binding_of(&restored, 0xc0a80166, 5060);
+	assert_true(reg->registered);
+	assert_int_equal(reg->registrar.ip, 0); /* unknown: no keep-alives until the next 2xx */
+	/* and a version 2 line in a version 1 file is not taken */
+	reset(NULL);
+	call_and_registration();
+	save(160);
+	memcpy(text, "sipalg-state 1", 14);
+	assert_refused(text, text_len, 170, BOOT, "unexpected text");
 }
 
 /* A file saved with a larger capacity than this start's (max_bindings lowered) is refused
@@ -447,7 +513,7 @@ static void unknown_boot_and_empty_table(void **state)
 {
 	(void)state;
 	text_len = table_save(&table, text, sizeof(text), 50, NULL);
-	assert_string_equal(text, "sipalg-state 1\nboot -\nsaved 50\nend 0 0\n");
+	assert_string_equal(text, "sipalg-state 2\nboot -\nsaved 50\nend 0 0\n");
 	assert_int_equal(load(60, NULL), 0);
 	call_and_registration();
 	text_len = table_save(&table, text, sizeof(text), 160, BOOT);
@@ -470,6 +536,7 @@ int main(void)
 		cmocka_unit_test_setup(unanswered_call_lives_as_long_as_it_may_ring, reset),
 		cmocka_unit_test_setup(inbound_setting_of_the_new_start_decides, reset),
 		cmocka_unit_test_setup(bad_files_are_refused_whole, reset),
+		cmocka_unit_test_setup(a_version_1_file_still_loads, reset),
 		cmocka_unit_test_setup(a_file_larger_than_the_capacity_is_refused, reset),
 		cmocka_unit_test_setup(unknown_boot_and_empty_table, reset),
 	};

@@ -213,7 +213,9 @@ static void declined_stream_opens_nothing(void **state)
 	assert_line(&r, "m=video 0 RTP/AVP 96");
 	assert_consistent(&r);
 	for (size_t i = 0; i < r.res.n_actions; i++)
-		assert_null(strstr(r.actions[i], "video"));
+		assert_true(!strstr(r.actions[i], "video") || strncmp(r.actions[i], "media-decline ", 14) == 0);
+	/* and says so: what the phone had open for it goes (at the answer: the INVITE is an offer) */
+	assert_action(&r, "media-decline call=Hq4v9zR1cT stream=1 video 192.168.1.101 offer");
 	assert_action(&r, "media-open call=Hq4v9zR1cT stream=0 audio rtp 192.168.1.101:8000 -> "
 			  "203.0.113.5:8000 rtcp 192.168.1.101:8001 -> 203.0.113.5:8001");
 	run_free(&r);
@@ -389,10 +391,63 @@ static void ipv6_passes_unchanged(void **state)
 			 ALG_IPV6);
 }
 
+/* Over TCP a phone's Via (here its connection's ephemeral port) binds nothing: responses come
+ * back over the connection. Its address is made public all the same; the Contact binds as
+ * over UDP. */
+static void tcp_via_binds_nothing(void **state)
+{
+	size_t len, len2;
+	char *opt = fixture("options-keepalive-out", &len);
+	char *tcp = replace_all(opt, len, "SIP/2.0/UDP 192.168.1.102:5060", "SIP/2.0/TCP 192.168.1.102:40001", &len2);
+	struct alg_config cfg = lab_config(NULL, 0);
+	struct alg_endpoint conn = { phone2.ip, 40001 };
+	struct run r;
+
+	(void)state;
+	run_over(&r, &cfg, NULL, 0, ALG_TCP, ALG_OUT, tcp, len2, conn, provider);
+	assert_int_equal(r.res.reason, ALG_OK);
+	assert_non_null(strstr(r.out, "\r\nVia: SIP/2.0/TCP 203.0.113.5:40001;rport;"));
+	assert_non_null(strstr(r.out, "\r\nContact: <sip:1002@203.0.113.5:5060>\r\n"));
+	assert_int_equal(r.res.n_actions, 1);
+	assert_action(&r, "signaling 192.168.1.102:5060 -> 203.0.113.5:5060");
+	run_free(&r);
+	/* over UDP the same message binds its Via too */
+	run_over(&r, &cfg, NULL, 0, ALG_UDP, ALG_OUT, tcp, len2, conn, provider);
+	assert_int_equal(r.res.n_actions, 2);
+	assert_action(&r, "signaling 192.168.1.102:40001 -> 203.0.113.5:40001");
+	run_free(&r);
+	free(opt);
+	free(tcp);
+}
+
+/* The response comes back over the connection: its Via names the phone at its end. */
+static void tcp_response_via_is_the_connections_phone(void **state)
+{
+	static const char ok[] = "SIP/2.0 200 OK\r\n"
+				 "Via: SIP/2.0/TCP 203.0.113.5:40001;rport=33012;received=203.0.113.5;branch=z9hG4bK1\r\n"
+				 "From: <sip:1002@sip.example.net>;tag=1\r\nTo: <sip:sip.example.net>;tag=2\r\n"
+				 "Call-ID: c1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+	/* 40001 is phone1's binding, as if it took that public port since the request left */
+	static const struct alg_binding taken[] = { { { 0xc0a80165, 5060 }, 40001 } };
+	struct alg_config cfg = lab_config(taken, 1);
+	struct alg_endpoint conn = { phone2.ip, 40001 };
+	struct run r;
+
+	(void)state;
+	run_over(&r, &cfg, NULL, 0, ALG_TCP, ALG_IN, ok, sizeof(ok) - 1, provider, conn);
+	assert_int_equal(r.res.reason, ALG_OK);
+	assert_non_null(strstr(r.out, "\r\nVia: SIP/2.0/TCP 192.168.1.102:40001;rport=40001;received=192.168.1.102;"));
+	run_free(&r);
+	/* over UDP the binding that holds the port decides, as before */
+	run_over(&r, &cfg, NULL, 0, ALG_UDP, ALG_IN, ok, sizeof(ok) - 1, provider, conn);
+	assert_non_null(strstr(r.out, "\r\nVia: SIP/2.0/TCP 192.168.1.101:5060;"));
+	run_free(&r);
+}
+
 static void output_buffer_too_small(void **state)
 {
 	struct alg_config cfg = lab_config(NULL, 0);
-	struct alg_packet pkt = { REQ_HEAD "\r\n", sizeof(REQ_HEAD "\r\n") - 1, ALG_OUT, { 0, 0 }, provider };
+	struct alg_packet pkt = { REQ_HEAD "\r\n", sizeof(REQ_HEAD "\r\n") - 1, ALG_OUT, { 0, 0 }, provider, ALG_UDP };
 	struct alg_result res;
 	char out[64];
 
@@ -659,6 +714,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(zoiper_stun_off_is_translated),
+		cmocka_unit_test(tcp_via_binds_nothing),
+		cmocka_unit_test(tcp_response_via_is_the_connections_phone),
 		cmocka_unit_test(zoiper_stun_on_keeps_public_addresses),
 		cmocka_unit_test(public_phone_is_byte_identical),
 		cmocka_unit_test(compact_forms_and_comma_lists),
