@@ -60,6 +60,16 @@ sipp_pair_done() {
 	both_zero $_pd_uac $_pd_uas
 }
 
+# audio_both_ways WHAT: two calls' worth of RTP (before and after WHAT) arrived each way
+# between phone1:16000 and far:20000.
+audio_both_ways() {
+	_ab_n=$(arrived phone1 16000)
+	_ab_m=$(arrived far 20000)
+	echo "     audio before and after the $1: at phone1 $_ab_n, at far $_ab_m (of $((RTP_COUNT * 2)) each)"
+	check "far's audio reached phone1 before and after the $1 ($_ab_n)" [ "${_ab_n:-0}" -ge $((RTP_COUNT * 18 / 10)) ]
+	check "phone1's audio reached far before and after the $1 ($_ab_m)" [ "${_ab_m:-0}" -ge $((RTP_COUNT * 18 / 10)) ]
+}
+
 scenario_video() {
 	echo "--- video call: audio 16000 (RTCP 16001) and video 16010 (a=rtcp:16015) both ways"
 	for p in 16000 16001 16010 16015; do rtp_counter_start phone1 $p; done
@@ -100,11 +110,7 @@ scenario_video_declined() {
 		sh -c 'printf "%s\n" "$1" | grep -q "rtp  0: " && ! printf "%s\n" "$1" | grep -q "rtp  1: "' _ "$status"
 	check "the call completes on audio" sipp_pair_done vdecl
 	lab_wait_file "$LAB_DIR/vdecl-far.audio2" 10
-	n=$(arrived phone1 16000)
-	m=$(arrived far 20000)
-	echo "     audio before and after the re-offer: at phone1 $n, at far $m (of $((RTP_COUNT * 2)) each)"
-	check "far's audio reached phone1 before and after the re-offer ($n)" [ "${n:-0}" -ge $((RTP_COUNT * 18 / 10)) ]
-	check "phone1's audio reached far before and after the re-offer ($m)" [ "${m:-0}" -ge $((RTP_COUNT * 18 / 10)) ]
+	audio_both_ways "re-offer"
 	counted "vdecl video (before the re-offer)" phone1 16010
 	check "after the BYE no media pinhole is left" [ "$(media_pinholes)" -eq 0 ]
 }
@@ -138,11 +144,7 @@ scenario_t38() {
 	check "and the refused fax port has none (16100)" no_pinhole_to 16100
 	check "the call completes on audio" sipp_pair_done t38r
 	lab_wait_file "$LAB_DIR/t38r-far.audio2" 10
-	n=$(arrived phone1 16000)
-	m=$(arrived far 20000)
-	echo "     audio before and after the refusal: at phone1 $n, at far $m (of $((RTP_COUNT * 2)) each)"
-	check "far's audio reached phone1 before and after the refusal ($n)" [ "${n:-0}" -ge $((RTP_COUNT * 18 / 10)) ]
-	check "phone1's audio reached far before and after the refusal ($m)" [ "${m:-0}" -ge $((RTP_COUNT * 18 / 10)) ]
+	audio_both_ways "refusal"
 	check "nothing reached the refused fax port ($(arrived phone1 16100))" [ "$(arrived phone1 16100)" -eq 0 ]
 	check "after the BYE no media pinhole is left" [ "$(media_pinholes)" -eq 0 ]
 }

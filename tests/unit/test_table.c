@@ -1356,6 +1356,16 @@ static void refused_reoffer_keeps_the_declined_stream(void **state)
 	free(sdp);
 }
 
+/* What is left of a call whose video stream was declined: host's audio pinholes (RTP on audio,
+ * narrowed to the far end), none on the video's RTP and RTCP ports. */
+static void assert_audio_only(uint32_t host, uint16_t audio, uint16_t video, uint16_t video_rtcp)
+{
+	assert_int_equal(media_bindings(), 2);
+	assert_null(binding_of(host, video));
+	assert_null(binding_of(host, video_rtcp));
+	assert_int_equal(binding_of(host, audio)->peer, FAR_PHONE);
+}
+
 /* The far end's answer declines the video the phone offered: the video's pinholes close at
  * the 2xx (final), the audio's stay. */
 static void answer_declining_a_stream_closes_it(void **state)
@@ -1374,10 +1384,7 @@ static void answer_declining_a_stream_closes_it(void **state)
 	run_free(&r);
 	assert_int_equal(media_bindings(), 4);
 	step_sdp("invite-200-in", audio_only, ALG_IN, 102, phone1);
-	assert_int_equal(media_bindings(), 2);
-	assert_null(binding_of(0xc0a80165, 9000));
-	assert_null(binding_of(0xc0a80165, 9005));
-	assert_int_equal(binding_of(0xc0a80165, 8000)->peer, FAR_PHONE);
+	assert_audio_only(0xc0a80165, 8000, 9000, 9005);
 	free(ok);
 	free(ringing);
 }
@@ -1397,10 +1404,7 @@ static void phones_answer_declining_a_stream_closes_it_at_once(void **state)
 	assert_int_equal(media_bindings(), 4);
 	step_sdp("invite-in-to-phone", video_answer, ALG_IN, 130, phone2);
 	step_sdp("invite-200-answer-out", declined, ALG_OUT, 131, provider);
-	assert_int_equal(media_bindings(), 2);
-	assert_null(binding_of(0xc0a80166, 11790));
-	assert_null(binding_of(0xc0a80166, 11791));
-	assert_int_equal(binding_of(0xc0a80166, 11780)->peer, FAR_PHONE);
+	assert_audio_only(0xc0a80166, 11780, 11790, 11791);
 	free(declined);
 }
 

@@ -362,7 +362,6 @@ static void bad_files_are_refused_whole(void **state)
 {
 	static char bad[TABLE_STATE_MAX];
 	size_t n;
-	int sig = 0, media = 0;
 
 	(void)state;
 	call_and_registration();
@@ -382,43 +381,38 @@ static void bad_files_are_refused_whole(void **state)
 	memcpy(bad, text, text_len);
 	bad[text_len / 2] = '\x01';
 	assert_refused(bad, text_len, 170, BOOT, "line");
-	/* two bindings on one public port, or for one private endpoint */
-	sig = line_of("binding sig");
-	media = line_of("binding media");
-	n = edit(text, text_len, media, 3, "5060", bad);
-	assert_refused(bad, n, 170, BOOT, "public port 5060 given twice");
-	n = edit(text, text_len, media, 2, "192.168.1.102:5060", bad);
-	assert_refused(bad, n, 170, BOOT, "private endpoint given twice");
-	/* a pinhole of a dialog the file does not have, or of a call no LAN phone is in */
-	n = edit(text, text_len, media, 5, "7", bad);
-	assert_refused(bad, n, 170, BOOT, "which the file does not have");
-	n = edit(text, text_len, line_of("dialog 0"), 3, "0", bad);
-	assert_refused(bad, n, 170, BOOT, "a call no LAN phone is in");
-	/* fields out of range */
-	n = edit(text, text_len, sig, 5, "2", bad);
-	assert_refused(bad, n, 170, BOOT, "expected a number up to 1");
-	n = edit(text, text_len, sig, 6, "0", bad);
-	assert_refused(bad, n, 170, BOOT, "a lifetime of 0");
-	n = edit(text, text_len, sig, 6, "99999999999999999999", bad);
-	assert_refused(bad, n, 170, BOOT, "expected a number");
-	n = edit(text, text_len, sig, 2, "192.168.1.300:5060", bad);
-	assert_refused(bad, n, 170, BOOT, "expected IP:PORT");
-	n = edit(text, text_len, sig, 1, "rtp", bad);
-	assert_refused(bad, n, 170, BOOT, "expected sig or media");
-	/* the registrar: an endpoint, not 0, and only of a registered binding */
+	/* one field edited: which line (by its start), which field, the value, why refused */
+	static const struct {
+		const char *line;
+		int field;
+		const char *value, *why;
+	} edits[] = {
+		/* two bindings on one public port, or for one private endpoint */
+		{ "binding media", 3, "5060", "public port 5060 given twice" },
+		{ "binding media", 2, "192.168.1.102:5060", "private endpoint given twice" },
+		/* a pinhole of a dialog the file does not have, or of a call no LAN phone is in */
+		{ "binding media", 5, "7", "which the file does not have" },
+		{ "dialog 0", 3, "0", "a call no LAN phone is in" },
+		/* fields out of range */
+		{ "binding sig", 5, "2", "expected a number up to 1" },
+		{ "binding sig", 6, "0", "a lifetime of 0" },
+		{ "binding sig", 6, "99999999999999999999", "expected a number" },
+		{ "binding sig", 2, "192.168.1.300:5060", "expected IP:PORT" },
+		{ "binding sig", 1, "rtp", "expected sig or media" },
+		/* the registrar: an endpoint, not 0, and only of a registered binding */
+		{ "binding sig", 7, "198.51.100.10", "expected IP:PORT" },
+		{ "binding sig", 7, "0.0.0.0:5060", "a registrar at address or port 0" },
+		{ "binding sig", 7, "198.51.100.10:0", "a registrar at address or port 0" },
+		{ "binding sig", 5, "0", "a registrar for a binding no registrar accepted" },
+		{ "binding sig 192.168.1.101", 7, "198.51.100.10:5060", "a registrar for a binding no registrar accepted" },
+		{ "binding sig", 7, "", "" },
+	};
+
 	assert_non_null(strstr(text, "binding sig 192.168.1.102:5060 5060 0.0.0.0 1 3571 198.51.100.10:5060\n"));
-	n = edit(text, text_len, sig, 7, "198.51.100.10", bad);
-	assert_refused(bad, n, 170, BOOT, "expected IP:PORT");
-	n = edit(text, text_len, sig, 7, "0.0.0.0:5060", bad);
-	assert_refused(bad, n, 170, BOOT, "a registrar at address or port 0");
-	n = edit(text, text_len, sig, 7, "198.51.100.10:0", bad);
-	assert_refused(bad, n, 170, BOOT, "a registrar at address or port 0");
-	n = edit(text, text_len, sig, 5, "0", bad);
-	assert_refused(bad, n, 170, BOOT, "a registrar for a binding no registrar accepted");
-	n = edit(text, text_len, line_of("binding sig 192.168.1.101"), 7, "198.51.100.10:5060", bad);
-	assert_refused(bad, n, 170, BOOT, "a registrar for a binding no registrar accepted");
-	n = edit(text, text_len, sig, 7, "", bad);
-	assert_refused(bad, n, 170, BOOT, "");
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		n = edit(text, text_len, line_of(edits[i].line), edits[i].field, edits[i].value, bad);
+		assert_refused(bad, n, 170, BOOT, edits[i].why);
+	}
 	/* the end line must count what is there, and be the last */
 	n = edit(text, text_len, line_of("end"), 2, "9", bad);
 	assert_refused(bad, n, 170, BOOT, "the end line counts");
