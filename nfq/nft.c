@@ -379,6 +379,26 @@ struct nft *nft_open(const char *wan, uint32_t public_ip, size_t capacity)
 	return n;
 }
 
+struct nft *nft_query_open(void)
+{
+	struct nft *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	n->seq = (uint32_t)time(NULL);
+	n->nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!n->nl || mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		log_err("nftables: netlink socket: %s", strerror(errno));
+		if (n->nl)
+			mnl_socket_close(n->nl);
+		free(n);
+		return NULL;
+	}
+	n->portid = mnl_socket_get_portid(n->nl);
+	batch_start(n); /* as nft_free expects */
+	return n;
+}
+
 void nft_free(struct nft *n)
 {
 	if (!n)

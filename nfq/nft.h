@@ -61,5 +61,9 @@ void nft_sig_clear(struct nft *n);
 /* The packets counted by the named counter of the diversion's table (its new connections:
  * tls_connections), -1 when there is no such counter (the firewall diverts no TCP). */
 int64_t nft_divert_counter(struct nft *n, const char *name);
+/* A handle for such queries alone, with a netlink socket of its own, so that a thread may ask
+ * without holding the lock around the table's handle (the status view); NULL on failure.
+ * Freed with nft_free. */
+struct nft *nft_query_open(void);
 
 #endif

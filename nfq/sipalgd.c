@@ -51,6 +51,7 @@ struct daemon {
 	struct alg_table table;
 	void *table_memory;  /* the table's arrays, of its capacities (config_capacity) */
 	struct mirror mirror;
+	struct nft *status_nft; /* the status view's queries (the main thread's; NULL: none) */
 	struct state state;  /* the table's file, for the next start */
 	struct counters count;
 	struct tcp_relay tcp; /* listener fd -1 when tcp is off */
@@ -253,14 +254,13 @@ static uint32_t keepalive_interval(const struct daemon *d)
 	return d->outer.behind ? d->cfg.keepalive_interval : 0;
 }
 
-/* The status view: nftables' TLS counter and the table, the counters and the relay as they
- * are between two packets (the caller holds d->lock). */
-static size_t answer_locked(struct daemon *d, const char *cmd, char *buf, size_t cap)
+/* The status view: nftables' TLS counter (read before), and the table, the counters and the
+ * relay as they are between two packets (the caller holds d->lock). */
+static size_t answer_locked(struct daemon *d, const char *cmd, int64_t tls_connections, char *buf, size_t cap)
 {
 	struct status_view v = { &d->count, d->mirror.refusals, &d->table, d->public_ip, d->cfg.cmd.wan,
 				 d->cfg.cmd.lan, monotonic_seconds(), d->cfg.tcp ? &d->tcp : NULL,
-				 d->mirror.nft ? nft_divert_counter(d->mirror.nft, "tls_connections") : -1,
-				 d->cfg.lan_servers, d->cfg.n_lan_servers, &d->outer, &d->stun,
+				 tls_connections, d->cfg.lan_servers, d->cfg.n_lan_servers, &d->outer, &d->stun,
 				 keepalive_interval(d), d->keepalives, d->keepalive_failed };
 
 	if (strcmp(cmd, CONTROL_CMD_STATUS) == 0 || strcmp(cmd, CONTROL_CMD_STATUS_JSON) == 0)
@@ -272,10 +272,12 @@ static size_t answer_locked(struct daemon *d, const char *cmd, char *buf, size_t
 static size_t answer_control(void *ctx, const char *cmd, char *buf, size_t cap)
 {
 	struct daemon *d = ctx;
+	/* a netlink round trip: on the status view's own socket, outside the lock */
+	int64_t tls = d->status_nft ? nft_divert_counter(d->status_nft, "tls_connections") : -1;
 	size_t n;
 
 	pthread_mutex_lock(&d->lock);
-	n = answer_locked(d, cmd, buf, cap);
+	n = answer_locked(d, cmd, tls, buf, cap);
 	pthread_mutex_unlock(&d->lock);
 	return n;
 }
@@ -565,6 +567,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	table_set_self_ip(&d.table, d.public_ip);
+	d.status_nft = nft_query_open(); /* without it the status shows no TLS count */
 	d.wan_watch = wan_watch_open();
 	d.stun.fd = -1;
 	d.tcp.listen_fd = d.tcp.epoll_fd = -1;
@@ -573,6 +576,7 @@ int main(int argc, char **argv)
 					 &d.table, translate_tcp, &d)) ||
 	    privdrop(d.cfg.cmd.user)) {
 		tcp_relay_close(&d.tcp);
+		nft_free(d.status_nft);
 		mirror_close(&d.mirror);
 		queue_threads_close(d.queues);
 		control_close(d.control, d.cfg.cmd.control);
@@ -732,6 +736,7 @@ int main(int argc, char **argv)
 	state_close(&d.state);
 	wan_watch_close(d.wan_watch);
 	control_close(d.control, d.cfg.cmd.control);
+	nft_free(d.status_nft);
 	mirror_close(&d.mirror);
 	free(d.table_memory);
 	free(d.workers);

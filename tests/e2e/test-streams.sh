@@ -60,6 +60,12 @@ sipp_pair_done() {
 	both_zero $_pd_uac $_pd_uas
 }
 
+# streams_status: shows the status view's stream lines; the whole view is left in $status.
+streams_status() {
+	status=$(alg_status)
+	printf '%s\n' "$status" | grep -E '^ +(rtp |rtcp) [01]:' | sed 's/^/     | /'
+}
+
 # audio_both_ways WHAT: two calls' worth of RTP (before and after WHAT) arrived each way
 # between phone1:16000 and far:20000.
 audio_both_ways() {
@@ -78,8 +84,7 @@ scenario_video() {
 	phone1_calls video uac-video -key rtp_port 16000 -key video_port 16010 -key video_rtcp 16015
 	check "while the call is up nftables holds a pinhole to each of phone1's four ports" \
 		lab_until 5 all_pinholes_to 16000 16001 16010 16015
-	status=$(alg_status)
-	printf '%s\n' "$status" | grep -E '^ +(rtp |rtcp) [01]:' | sed 's/^/     | /'
+	streams_status
 	check "the status view lists stream 1 (video) with its RTCP on 16015" \
 		sh -c 'printf "%s\n" "$1" | grep -q "rtcp 1: .* -> 192.168.1.10:16015 from"' _ "$status"
 	check "the video call completes (INVITE, 200, ACK, four streams each way, BYE)" sipp_pair_done video
@@ -104,8 +109,7 @@ scenario_video_declined() {
 		lab_until 15 video_gone_audio_kept
 	check "the re-offer's answer closed them: the re-INVITE went out, the BYE not yet" \
 		sh -c 'grep -q "^CSeq: 2 INVITE" "$1" && ! grep -q "^CSeq: 3 BYE" "$1"' _ "$LAB_DIR/vdecl-uac.msg"
-	status=$(alg_status)
-	printf '%s\n' "$status" | grep -E '^ +(rtp |rtcp) [01]:' | sed 's/^/     | /'
+	streams_status
 	check "the status view lists the audio stream only" \
 		sh -c 'printf "%s\n" "$1" | grep -q "rtp  0: " && ! printf "%s\n" "$1" | grep -q "rtp  1: "' _ "$status"
 	check "the call completes on audio" sipp_pair_done vdecl
